@@ -1,0 +1,273 @@
+/*
+ * Reads and validates the configuration directory. The global file and each
+ * tenant file are parsed with libconfig and checked against a config map, so
+ * a typo, a wrong type or a missing key is reported with its file and line
+ * and nothing starts on a half-valid configuration.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <libconfig.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ucal.h>
+
+#define F(field) offsetof(struct host_config, field)
+
+static const struct confmap_entry listen_map[] = {
+    { "public", CONFMAP_STRING, false, "127.0.0.1:8080", F(listen_public), 0, 0, NULL },
+    { "admin", CONFMAP_STRING, false, "127.0.0.1:8081", F(listen_admin), 0, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+static const struct confmap_entry database_map[] = {
+    { "url", CONFMAP_SECRET, true, NULL, F(db_url), 0, 0, NULL },
+    { "pool_size", CONFMAP_INT, false, "8", F(db_pool_size), 1, 256, NULL },
+    { "connect_timeout", CONFMAP_DURATION, false, "5s", F(db_connect_timeout_ms), 1000, 600000, NULL },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+static const struct confmap_entry admin_map[] = {
+    { "token", CONFMAP_SECRET, true, NULL, F(admin_token), 0, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+static const struct confmap_entry http_map[] = {
+    { "max_body", CONFMAP_SIZE, false, "1m", F(http_max_body), 1024, 64 << 20, NULL },
+    { "max_headers", CONFMAP_INT, false, "64", F(http_max_headers), 8, 1024, NULL },
+    { "request_timeout", CONFMAP_DURATION, false, "30s", F(http_request_timeout_ms), 1000, 3600000, NULL },
+    { "shutdown_grace", CONFMAP_DURATION, false, "10s", F(shutdown_grace_ms), 0, 3600000, NULL },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+static const struct confmap_entry jobs_map[] = {
+    { "workers", CONFMAP_INT, false, "4", F(jobs_workers), 1, 256, NULL },
+    { "lease", CONFMAP_DURATION, false, "30s", F(jobs_lease_ms), 1000, 86400000, NULL },
+    { "max_attempts", CONFMAP_INT, false, "8", F(jobs_max_attempts), 1, 1000, NULL },
+    { "poll_interval", CONFMAP_DURATION, false, "1s", F(jobs_poll_ms), 10, 600000, NULL },
+    { "backoff_base", CONFMAP_DURATION, false, "1s", F(jobs_backoff_base_ms), 1, 3600000, NULL },
+    { "backoff_max", CONFMAP_DURATION, false, "10m", F(jobs_backoff_max_ms), 1, 86400000, NULL },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+static const struct confmap_entry log_map[] = {
+    { "level", CONFMAP_STRING, false, "info", F(log_level), 0, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+static const struct confmap_entry plugins_map[] = {
+    { "dir", CONFMAP_STRING, false, PLUGINDIR, F(plugins_dir), 0, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+static const struct confmap_entry global_map[] = {
+    { "listen", CONFMAP_GROUP, false, NULL, 0, 0, 0, listen_map },
+    { "database", CONFMAP_GROUP, true, NULL, 0, 0, 0, database_map },
+    { "admin", CONFMAP_GROUP, true, NULL, 0, 0, 0, admin_map },
+    { "http", CONFMAP_GROUP, false, NULL, 0, 0, 0, http_map },
+    { "jobs", CONFMAP_GROUP, false, NULL, 0, 0, 0, jobs_map },
+    { "log", CONFMAP_GROUP, false, NULL, 0, 0, 0, log_map },
+    { "plugins", CONFMAP_GROUP, false, NULL, 0, 0, 0, plugins_map },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+#undef F
+
+#define T(field) offsetof(struct tenant_config, field)
+static const struct confmap_entry tenant_fields[] = {
+    { "id", CONFMAP_STRING, true, NULL, T(id), 0, 0, NULL },
+    { "name", CONFMAP_STRING, true, NULL, T(name), 0, 0, NULL },
+    { "timezone", CONFMAP_STRING, true, NULL, T(timezone), 0, 0, NULL },
+    { "country", CONFMAP_STRING, false, "US", T(country), 0, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+static const struct confmap_entry tenant_map[] = {
+    { "tenant", CONFMAP_GROUP, true, NULL, 0, 0, 0, tenant_fields },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
+#undef T
+
+bool config_tenant_id_valid(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > 63 || id[0] == '-')
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static bool timezone_valid(const char *tz)
+{
+    UChar id[128], canon[128];
+    UErrorCode status = U_ZERO_ERROR;
+    UBool is_system = 0;
+    size_t n = strlen(tz);
+    if (n == 0 || n >= 128)
+        return false;
+    for (size_t i = 0; i <= n; i++)
+        id[i] = (UChar)(unsigned char)tz[i];
+    ucal_getCanonicalTimeZoneID(id, (int32_t)n, canon, 128, &is_system, &status);
+    return U_SUCCESS(status) && is_system && strcmp(tz, "Etc/Unknown") != 0;
+}
+
+static bool country_valid(const char *c)
+{
+    return strlen(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z';
+}
+
+/* Reads path into cf; on a syntax error records it and returns -1. */
+static int read_file(config_t *cf, const char *path, struct confmap_errors *errs)
+{
+    if (config_read_file(cf, path) == CONFIG_TRUE)
+        return 0;
+    if (config_error_type(cf) == CONFIG_ERR_FILE_IO)
+        confmap_error(errs, path, 0, "cannot read file");
+    else
+        confmap_error(errs, config_error_file(cf) ? config_error_file(cf) : path,
+                      config_error_line(cf), "%s", config_error_text(cf));
+    return -1;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_tenant(const char *path, const char *base_name, struct tenant_config *t,
+                       struct confmap_errors *errs)
+{
+    config_t cf;
+    int rc = -1;
+    config_init(&cf);
+    if (read_file(&cf, path, errs) != 0)
+        goto out;
+    if (confmap_apply(tenant_map, config_root_setting(&cf), path, t, errs) != 0)
+        goto out;
+    const config_setting_t *g = config_lookup(&cf, "tenant");
+    int line = g ? config_setting_source_line(g) : 0;
+    rc = 0;
+    if (!config_tenant_id_valid(t->id)) {
+        confmap_error(errs, path, line, "tenant id '%s' must be 1-63 of [a-z0-9-]", t->id);
+        rc = -1;
+    } else if (strcmp(t->id, base_name) != 0) {
+        confmap_error(errs, path, line, "tenant id '%s' must match the file name '%s.conf'",
+                      t->id, base_name);
+        rc = -1;
+    }
+    if (!timezone_valid(t->timezone)) {
+        confmap_error(errs, path, line, "unknown time zone '%s' (use an IANA name such as America/New_York)",
+                      t->timezone);
+        rc = -1;
+    }
+    if (!country_valid(t->country)) {
+        confmap_error(errs, path, line, "country '%s' must be an ISO 3166 code such as US or CA",
+                      t->country);
+        rc = -1;
+    }
+out:
+    config_destroy(&cf);
+    return rc;
+}
+
+static int load_tenants(const char *dir, struct host_config *cfg, struct confmap_errors *errs)
+{
+    char tdir[4096];
+    snprintf(tdir, sizeof tdir, "%s/tenants", dir);
+    DIR *d = opendir(tdir);
+    if (!d)
+        return 0; /* no tenants yet is a valid configuration */
+
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    int rc = 0;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".conf") != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **grown = realloc(names, cap * sizeof *names);
+            if (!grown) {
+                rc = -1;
+                break;
+            }
+            names = grown;
+        }
+        if (!(names[n] = strdup(de->d_name))) {
+            rc = -1;
+            break;
+        }
+        n++;
+    }
+    closedir(d);
+    if (rc != 0) {
+        confmap_error(errs, tdir, 0, "out of memory");
+        goto out;
+    }
+    qsort(names, n, sizeof *names, cmp_names);
+
+    cfg->tenants = calloc(n ? n : 1, sizeof *cfg->tenants);
+    if (!cfg->tenants) {
+        confmap_error(errs, tdir, 0, "out of memory");
+        rc = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char path[4096 + 256], base_name[256];
+        snprintf(path, sizeof path, "%s/%s", tdir, names[i]);
+        snprintf(base_name, sizeof base_name, "%.*s", (int)(strlen(names[i]) - 5), names[i]);
+        struct tenant_config *t = &cfg->tenants[cfg->n_tenants++];
+        t->file = strdup(path);
+        if (load_tenant(path, base_name, t, errs) != 0)
+            rc = -1;
+    }
+out:
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+int config_load(const char *dir, struct host_config *cfg, struct confmap_errors *errs)
+{
+    char path[4096];
+    config_t cf;
+    int rc = -1;
+
+    cfg->dir = strdup(dir);
+    snprintf(path, sizeof path, "%s/bookwelld.conf", dir);
+    config_init(&cf);
+    config_set_include_dir(&cf, dir);
+    if (read_file(&cf, path, errs) != 0)
+        goto out;
+    confmap_apply(global_map, config_root_setting(&cf), path, cfg, errs);
+    if (cfg->log_level && strcmp(cfg->log_level, "debug") && strcmp(cfg->log_level, "info") &&
+        strcmp(cfg->log_level, "warn") && strcmp(cfg->log_level, "error")) {
+        const config_setting_t *s = config_lookup(&cf, "log.level");
+        confmap_error(errs, path, s ? config_setting_source_line(s) : 0,
+                      "'level' must be one of debug, info, warn, error");
+    }
+    load_tenants(dir, cfg, errs);
+    rc = errs->count == 0 ? 0 : -1;
+out:
+    config_destroy(&cf);
+    return rc;
+}
+
+const struct tenant_config *config_tenant(const struct host_config *cfg, const char *id)
+{
+    for (size_t i = 0; i < cfg->n_tenants; i++)
+        if (cfg->tenants[i].id && strcmp(cfg->tenants[i].id, id) == 0)
+            return &cfg->tenants[i];
+    return NULL;
+}
+
+void config_free(struct host_config *cfg)
+{
+    confmap_free(global_map, cfg);
+    for (size_t i = 0; i < cfg->n_tenants; i++) {
+        confmap_free(tenant_map, &cfg->tenants[i]);
+        free(cfg->tenants[i].file);
+    }
+    free(cfg->tenants);
+    free(cfg->dir);
+    memset(cfg, 0, sizeof *cfg);
+}

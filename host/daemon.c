@@ -1,0 +1,202 @@
+/*
+ * Start-up and shut-down order of the daemon. Start: configuration, schema,
+ * pool, tenants, workers, listeners, ready file. Stop, in reverse: stop
+ * accepting, let requests and jobs in flight finish, close the pool.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "log.h"
+#include "migrations.h"
+#include "routes.h"
+#include "tenant.h"
+
+#define DB_ACQUIRE_TIMEOUT_MS 5000
+
+struct db_conn *daemon_db(struct daemon *d)
+{
+    struct db_conn *c = db_acquire(d->pool, DB_ACQUIRE_TIMEOUT_MS);
+    if (c && PQstatus(c->pg) != CONNECTION_OK) {
+        db_release(d->pool, c);
+        return NULL;
+    }
+    return c;
+}
+
+void daemon_db_release(struct daemon *d, struct db_conn *c) { db_release(d->pool, c); }
+
+int daemon_add_route(struct daemon *d, bool admin, const char *method, const char *pattern,
+                     http_handler_fn handler, enum http_auth auth)
+{
+    struct http_route *table = admin ? d->admin_routes : d->public_routes;
+    size_t *n = admin ? &d->n_admin_routes : &d->n_public_routes;
+    if (*n >= DAEMON_MAX_ROUTES) {
+        log_error("route table full, cannot add %s %s", method, pattern);
+        return -1;
+    }
+    table[(*n)++] = (struct http_route){ method, pattern, handler, auth, d };
+    return 0;
+}
+
+static int tenant_auth(const char *token, char *tenant_id, void *ctx)
+{
+    struct daemon *d = ctx;
+    struct db_conn *c = daemon_db(d);
+    if (!c)
+        return -1;
+    int rc = tenant_api_key_lookup(c, token, tenant_id, 64);
+    daemon_db_release(d, c);
+    return rc;
+}
+
+static int migrate(struct daemon *d)
+{
+    char err[512];
+    PGconn *pg = db_connect(d->cfg.db_url, d->cfg.db_connect_timeout_ms, err, sizeof err);
+    if (!pg) {
+        log_error("cannot connect to the database: %s", err);
+        return -1;
+    }
+    int applied = migrations_apply(pg, migrations_embedded, migrations_embedded_count, err,
+                                   sizeof err);
+    PQfinish(pg);
+    if (applied < 0) {
+        log_error("database migration failed: %s", err);
+        return -1;
+    }
+    char n[16], v[16];
+    snprintf(n, sizeof n, "%d", applied);
+    snprintf(v, sizeof v, "%d", migrations_latest());
+    const char *fields[] = { "applied", n, "schema_version", v, NULL };
+    log_write(LOG_INFO, NULL, fields, "database schema is current");
+    return 0;
+}
+
+static int write_ready_file(struct daemon *d)
+{
+    char tmp[4096], body[256];
+    if (!d->opt.ready_file)
+        return 0;
+    snprintf(tmp, sizeof tmp, "%s.tmp", d->opt.ready_file);
+    int n = snprintf(body, sizeof body, "{\"pid\":%ld,\"public_port\":%u,\"admin_port\":%u}\n",
+                     (long)getpid(), http_server_port(d->public_http),
+                     http_server_port(d->admin_http));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, body, (size_t)n) != n || close(fd) != 0 ||
+        rename(tmp, d->opt.ready_file) != 0) {
+        log_error("cannot write ready file %s: %s", d->opt.ready_file, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+static int start_listeners(struct daemon *d)
+{
+    char err[256];
+    struct http_server_options pub = {
+        .name = "public",
+        .address = d->cfg.listen_public,
+        .max_body = (size_t)d->cfg.http_max_body,
+        .max_headers = (unsigned)d->cfg.http_max_headers,
+        .threads = 4,
+        .timeout_s = (unsigned)(d->cfg.http_request_timeout_ms / 1000),
+        .admin_token = NULL,
+        .tenant_auth = tenant_auth,
+        .tenant_auth_ctx = d,
+    };
+    struct http_server_options adm = pub;
+    adm.name = "admin";
+    adm.address = d->cfg.listen_admin;
+    adm.threads = 2;
+    adm.admin_token = d->cfg.admin_token;
+    adm.tenant_auth = NULL;
+
+    d->public_http = http_server_start(&pub, d->public_routes, d->n_public_routes, err, sizeof err);
+    if (!d->public_http) {
+        log_error("public listener: %s", err);
+        return -1;
+    }
+    d->admin_http = http_server_start(&adm, d->admin_routes, d->n_admin_routes, err, sizeof err);
+    if (!d->admin_http) {
+        log_error("admin listener: %s", err);
+        return -1;
+    }
+    char pp[8], ap[8];
+    snprintf(pp, sizeof pp, "%u", http_server_port(d->public_http));
+    snprintf(ap, sizeof ap, "%u", http_server_port(d->admin_http));
+    const char *fields[] = { "public_port", pp, "admin_port", ap, NULL };
+    log_write(LOG_INFO, NULL, fields, "listening");
+    return 0;
+}
+
+int daemon_start(struct daemon *d, const struct daemon_options *opt)
+{
+    struct confmap_errors errs = { .count = 0 };
+    char err[512];
+
+    memset(d, 0, sizeof *d);
+    d->opt = *opt;
+    if (config_load(opt->config_dir, &d->cfg, &errs) != 0) {
+        for (int i = 0; i < errs.count && i < 32; i++)
+            log_error("config: %s", errs.lines[i]);
+        goto fail;
+    }
+    log_set_level_name(d->cfg.log_level);
+    if (opt->test_clock) {
+        clock_use_simulated(opt->test_clock_start_us);
+        log_warn("test clock enabled: business time is simulated and test routes are open");
+    }
+    if (migrate(d) != 0)
+        goto fail;
+    if (db_pool_open(&d->pool, d->cfg.db_url, (int)d->cfg.db_pool_size,
+                     d->cfg.db_connect_timeout_ms, err, sizeof err) != 0) {
+        log_error("cannot open the database pool: %s", err);
+        goto fail;
+    }
+    struct db_conn *c = daemon_db(d);
+    int synced = c ? tenant_sync(c, &d->cfg, err, sizeof err) : -1;
+    if (c)
+        daemon_db_release(d, c);
+    if (synced != 0) {
+        log_error("%s", c ? err : "no database connection for tenant sync");
+        goto fail;
+    }
+
+    if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
+        (opt->test_clock && routes_test_register(d)))
+        goto fail;
+    if (start_listeners(d) != 0 || write_ready_file(d) != 0)
+        goto fail;
+    char nt[16];
+    snprintf(nt, sizeof nt, "%zu", d->cfg.n_tenants);
+    const char *fields[] = { "tenants", nt, NULL };
+    log_write(LOG_INFO, NULL, fields, "bookwelld ready");
+    return 0;
+fail:
+    daemon_stop(d);
+    return -1;
+}
+
+void daemon_stop(struct daemon *d)
+{
+    /* Stop accepting on both, then wait for what is in flight. */
+    http_server_quiesce(d->public_http);
+    http_server_quiesce(d->admin_http);
+    http_server_stop(d->public_http, d->cfg.shutdown_grace_ms);
+    http_server_stop(d->admin_http, d->cfg.shutdown_grace_ms);
+    d->public_http = d->admin_http = NULL;
+    db_pool_close(d->pool);
+    d->pool = NULL;
+    if (d->opt.ready_file)
+        unlink(d->opt.ready_file);
+    config_free(&d->cfg);
+}

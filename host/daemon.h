@@ -1,0 +1,55 @@
+/*
+ * The running daemon: configuration, database pool, the two HTTP listeners
+ * and the subsystems hung off them. main.c owns one struct daemon for the
+ * life of the process; route handlers receive it as their context.
+ */
+#ifndef BW_HOST_DAEMON_H
+#define BW_HOST_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "db.h"
+#include "http_server.h"
+
+#define DAEMON_MAX_ROUTES 128
+
+struct jobs;
+
+struct daemon_options {
+    const char *config_dir;
+    const char *ready_file;    /* written once listening: {"pid","public_port","admin_port"} */
+    bool test_clock;           /* simulated business clock and test-only admin routes */
+    int64_t test_clock_start_us;
+};
+
+struct daemon {
+    struct daemon_options opt;
+    struct host_config cfg;
+    struct db_pool *pool;
+    struct jobs *jobs;
+    struct http_server *public_http;
+    struct http_server *admin_http;
+    struct http_route public_routes[DAEMON_MAX_ROUTES];
+    size_t n_public_routes;
+    struct http_route admin_routes[DAEMON_MAX_ROUTES];
+    size_t n_admin_routes;
+};
+
+/* Loads config, opens the database, migrates, starts workers and listeners.
+ * Returns 0, or -1 after logging why (everything started is stopped again). */
+int daemon_start(struct daemon *d, const struct daemon_options *opt);
+
+/* Graceful stop: stop accepting, finish in-flight requests and jobs, close. */
+void daemon_stop(struct daemon *d);
+
+/* Appends a route; used by each routes_*.c at start. Returns 0 or -1 (full). */
+int daemon_add_route(struct daemon *d, bool admin, const char *method, const char *pattern,
+                     http_handler_fn handler, enum http_auth auth);
+
+/* Acquires a pooled connection with the standard wait; NULL when none. */
+struct db_conn *daemon_db(struct daemon *d);
+void daemon_db_release(struct daemon *d, struct db_conn *c);
+
+#endif

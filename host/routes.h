@@ -1,0 +1,16 @@
+/*
+ * Route registration, one function per family of routes. Each adds its
+ * routes to the daemon's tables with daemon_add_route(); docs/openapi.yaml
+ * describes every one of them (a test checks it).
+ */
+#ifndef BW_HOST_ROUTES_H
+#define BW_HOST_ROUTES_H
+
+struct daemon;
+
+int routes_health_register(struct daemon *d);   /* /healthz, /readyz on both listeners */
+int routes_admin_register(struct daemon *d);    /* /metrics, /admin/status, tenants, keys */
+int routes_test_register(struct daemon *d);     /* /admin/test/... (only with --test-clock) */
+int routes_clinic_register(struct daemon *d);   /* the clinic API on the public listener */
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * The host clock: simulated time moves only forward and only when told,
+ * RFC 3339 parsing and formatting round-trip, and the real clock is used
+ * unless the simulated one was switched on.
+ */
+#include <criterion/criterion.h>
+
+#include "clock.h"
+
+Test(clock, real_clock_by_default_and_refuses_set)
+{
+    cr_assert_not(clock_is_simulated());
+    cr_assert_eq(clock_set_us(0), -1);
+    int64_t a = clock_now_us();
+    cr_assert_gt(a, INT64_C(1700000000) * 1000000);
+}
+
+Test(clock, simulated_clock_moves_only_forward)
+{
+    int64_t start;
+    cr_assert_eq(clock_parse_rfc3339("2027-03-02T20:15:00-08:00", &start), 0);
+    clock_use_simulated(start);
+    cr_assert(clock_is_simulated());
+    cr_assert_eq(clock_now_us(), start);
+    cr_assert_eq(clock_now_us(), start, "simulated time does not run by itself");
+    cr_assert_eq(clock_set_us(start + 60000000), 0);
+    cr_assert_eq(clock_now_us(), start + 60000000);
+    cr_assert_eq(clock_set_us(start), -1, "moving backwards is refused");
+    cr_assert_eq(clock_now_us(), start + 60000000);
+}
+
+Test(clock, rfc3339_round_trip_and_offsets)
+{
+    int64_t us, z;
+    char out[32];
+    cr_assert_eq(clock_parse_rfc3339("2027-03-03T04:15:00Z", &z), 0);
+    cr_assert_eq(clock_parse_rfc3339("2027-03-02T20:15:00-08:00", &us), 0);
+    cr_assert_eq(us, z, "an offset is applied");
+    cr_assert_str_eq(clock_format_utc(z, out), "2027-03-03T04:15:00.000000Z");
+    cr_assert_eq(clock_parse_rfc3339("2027-03-03T04:15:00.250Z", &us), 0);
+    cr_assert_eq(us, z + 250000);
+    cr_assert_eq(clock_parse_rfc3339(out, &us), 0);
+    cr_assert_eq(us, z);
+}
+
+Test(clock, rfc3339_rejects_malformed)
+{
+    int64_t us;
+    const char *bad[] = { "", "2027-03-03", "2027-03-03T04:15:00", "2027-13-03T04:15:00Z",
+                          "2027-03-03T25:15:00Z", "2027-03-03T04:15:00Zjunk",
+                          "2027-03-03T04:15:00+0800", "2027-03-03T04:15:00.Z", NULL };
+    for (int i = 0; bad[i]; i++)
+        cr_assert_eq(clock_parse_rfc3339(bad[i], &us), -1, "accepted '%s'", bad[i]);
+}
+
+Test(clock, monotonic_clock_is_monotonic)
+{
+    int64_t a = clock_mono_ms(), b = clock_mono_ms();
+    cr_assert_geq(b, a);
+}
