@@ -45,6 +45,14 @@ int daemon_add_route(struct daemon *d, bool admin, const char *method, const cha
     return 0;
 }
 
+int daemon_register_routes(struct daemon *d)
+{
+    if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
+        (d->opt.test_clock && routes_test_register(d)))
+        return -1;
+    return 0;
+}
+
 static int tenant_auth(const char *token, char *tenant_id, void *ctx)
 {
     struct daemon *d = ctx;
@@ -171,8 +179,7 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
         goto fail;
     }
 
-    if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
-        (opt->test_clock && routes_test_register(d)))
+    if (daemon_register_routes(d) != 0)
         goto fail;
     if (start_listeners(d) != 0 || write_ready_file(d) != 0)
         goto fail;

@@ -48,6 +48,11 @@ void daemon_stop(struct daemon *d);
 int daemon_add_route(struct daemon *d, bool admin, const char *method, const char *pattern,
                      http_handler_fn handler, enum http_auth auth);
 
+/* Fills both route tables from every routes_*.c family (the test-only ones
+ * when d->opt.test_clock). daemon_start calls it; the OpenAPI test calls it
+ * on a zeroed daemon to see exactly the routes the server would serve. */
+int daemon_register_routes(struct daemon *d);
+
 /* Acquires a pooled connection with the standard wait; NULL when none. */
 struct db_conn *daemon_db(struct daemon *d);
 void daemon_db_release(struct daemon *d, struct db_conn *c);
