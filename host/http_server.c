@@ -189,7 +189,7 @@ static void new_request_id(char out[40])
 }
 
 static void log_request(struct http_server *srv, const struct req_state *st,
-                        const struct http_response *resp, int64_t micros)
+                        const struct http_response *resp, int64_t micros, const char *msg)
 {
     enum log_level level = resp->status >= 500 ? LOG_WARN
                          : resp->status >= 400 ? LOG_INFO
@@ -206,7 +206,7 @@ static void log_request(struct http_server *srv, const struct req_state *st,
     const char *fields[] = { "listener", srv->name, "method", st->req.method, "route",
                              st->req.route, "status", status, "duration_ms", ms,
                              resp->error_code[0] ? "error" : NULL, resp->error_code, NULL };
-    log_write(level, &ctx, fields, "request");
+    log_write(level, &ctx, fields, "%s", msg);
 }
 
 static enum MHD_Result send_response(struct http_server *srv, struct MHD_Connection *conn,
@@ -242,7 +242,7 @@ static enum MHD_Result send_response(struct http_server *srv, struct MHD_Connect
 
     int64_t micros = clock_mono_us() - st->start_us;
     metrics_http_observe(srv->name, st->req.route, resp->status, micros);
-    log_request(srv, st, resp, micros);
+    log_request(srv, st, resp, micros, "request");
     return ok;
 }
 
@@ -399,14 +399,15 @@ static bool check_headers(struct http_server *srv, struct req_state *st,
         http_reply_error(req, &st->early, 414, "uri_too_long", "the request path is too long");
         return true;
     }
+    route_request(srv, st);
+    if (st->early.status)
+        return announces_body(conn);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     if (cl && strtoull(cl, NULL, 10) > srv->opt.max_body) {
         http_reply_error(req, &st->early, 413, "body_too_large", "the request body is too large");
         return true;
     }
-    route_request(srv, st);
-    if (!st->early.status)
-        authenticate(srv, st->matched, req, &st->early);
+    authenticate(srv, st->matched, req, &st->early);
     return st->early.status && announces_body(conn);
 }
 
@@ -447,8 +448,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         if (st->early.status || st->too_large) {
             st->discarded += n;
-            /* Past the drain allowance the client is not listening: drop it. */
-            return st->discarded > DRAIN_MAX ? MHD_NO : MHD_YES;
+            if (st->discarded <= DRAIN_MAX)
+                return MHD_YES;
+            /* Past the drain allowance the client is not listening: drop
+             * the connection, counted and logged as the 413 it earned. */
+            struct http_response resp = { .status = 413 };
+            snprintf(resp.error_code, sizeof resp.error_code, "body_too_large");
+            st->answered = true;
+            int64_t micros = clock_mono_us() - st->start_us;
+            metrics_http_observe(srv->name, st->req.route, 413, micros);
+            log_request(srv, st, &resp, micros, "request dropped");
+            return MHD_NO;
         }
         if (st->len + n > srv->opt.max_body) {
             /* A chunked body grew past the limit: libmicrohttpd cannot answer
