@@ -193,17 +193,27 @@ fail:
     return -1;
 }
 
-void daemon_stop(struct daemon *d)
+int daemon_stop(struct daemon *d)
 {
-    /* Stop accepting on both, then wait for what is in flight. */
+    /* Stop accepting on both, then wait for what is in flight, within one
+     * grace period for the two. */
     http_server_quiesce(d->public_http);
     http_server_quiesce(d->admin_http);
-    http_server_stop(d->public_http, d->cfg.shutdown_grace_ms);
-    http_server_stop(d->admin_http, d->cfg.shutdown_grace_ms);
+    int64_t deadline = clock_mono_ms() + d->cfg.shutdown_grace_ms;
+    int left = http_server_stop(d->public_http, d->cfg.shutdown_grace_ms);
+    int64_t rest = deadline - clock_mono_ms();
+    left |= http_server_stop(d->admin_http, rest > 0 ? rest : 0);
     d->public_http = d->admin_http = NULL;
-    db_pool_close(d->pool);
-    d->pool = NULL;
     if (d->opt.ready_file)
         unlink(d->opt.ready_file);
+    if (left) {
+        /* Handlers still hold the pool and the configuration: keep both
+         * for the few moments until the process exits. */
+        log_warn("requests still in flight after the shutdown grace period; not waiting for them");
+        return -1;
+    }
+    db_pool_close(d->pool);
+    d->pool = NULL;
     config_free(&d->cfg);
+    return 0;
 }

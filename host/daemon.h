@@ -41,8 +41,11 @@ struct daemon {
  * Returns 0, or -1 after logging why (everything started is stopped again). */
 int daemon_start(struct daemon *d, const struct daemon_options *opt);
 
-/* Graceful stop: stop accepting, finish in-flight requests and jobs, close. */
-void daemon_stop(struct daemon *d);
+/* Graceful stop: stop accepting, finish in-flight requests and jobs, close.
+ * Returns 0, or -1 when requests were still running after the shutdown
+ * grace period: what they use is left in place, and the caller should end
+ * the process at once (_exit) rather than run exit-time teardown. */
+int daemon_stop(struct daemon *d);
 
 /* Appends a route; used by each routes_*.c at start. Returns 0 or -1 (full). */
 int daemon_add_route(struct daemon *d, bool admin, const char *method, const char *pattern,

@@ -611,14 +611,19 @@ void http_server_quiesce(struct http_server *s)
         close(fd);
 }
 
-void http_server_stop(struct http_server *s, int64_t grace_ms)
+int http_server_stop(struct http_server *s, int64_t grace_ms)
 {
     if (!s)
-        return;
+        return 0;
     http_server_quiesce(s);
     int64_t deadline = clock_mono_ms() + grace_ms;
     while (atomic_load(&s->in_flight) > 0 && clock_mono_ms() < deadline)
         usleep(10000);
+    /* MHD_stop_daemon would wait for a stuck handler forever, and freeing
+     * the server under it would be worse: leave it to the process exit. */
+    if (atomic_load(&s->in_flight) > 0)
+        return -1;
     MHD_stop_daemon(s->daemon);
     free(s);
+    return 0;
 }

@@ -89,9 +89,11 @@ unsigned http_server_port(const struct http_server *s);
 /* Stops accepting new connections; requests in flight go on. */
 void http_server_quiesce(struct http_server *s);
 
-/* Waits up to grace_ms for in-flight requests, then stops and frees.
- * Responses sent meanwhile carry Connection: close. */
-void http_server_stop(struct http_server *s, int64_t grace_ms);
+/* Waits up to grace_ms for in-flight requests, then stops and frees, and
+ * returns 0. Responses sent meanwhile carry Connection: close. Returns -1
+ * when requests are still in flight after the grace period: the server is
+ * then left running (closed to new connections) for the process to exit. */
+int http_server_stop(struct http_server *s, int64_t grace_ms);
 
 /* Requests being handled right now. */
 unsigned http_server_in_flight(const struct http_server *s);

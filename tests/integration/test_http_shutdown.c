@@ -2,7 +2,7 @@
  * Graceful shutdown on SIGTERM: with a slow request in flight the daemon
  * stops accepting connections on both listeners at once, lets the request
  * finish with its 200, and exits 0. A request that outlasts the grace
- * period does not keep the daemon alive past it for long.
+ * period (http.shutdown_grace) does not keep the daemon alive past it.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -116,6 +116,28 @@ Test(http_shutdown, in_flight_request_finishes_new_connections_are_refused)
     const char *stopped = strstr(log, "\"msg\":\"stopped\"");
     cr_assert(down && served && stopped, "%s", log);
     cr_assert(down < served && served < stopped, "order: signal, response, exit\n%s", log);
+    free(log);
+}
+
+Test(http_shutdown, a_request_past_the_grace_period_does_not_hold_the_exit)
+{
+    start("http = { shutdown_grace = \"300ms\"; };");
+    struct slow s = { .d = &daemon_, .body = "{\"ms\":6000}" };
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, slow_request, &s), 0);
+    wait_for_sleeper();
+
+    int64_t t0 = now_ms();
+    int status = test_daemon_stop(&daemon_, SIGTERM);
+    int64_t took = now_ms() - t0;
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
+    cr_assert_geq(took, 300, "the grace period is given");
+    cr_assert_lt(took, 3000, "but not more: exited after %lld ms", (long long)took);
+    pthread_join(th, NULL);
+    cr_assert_neq(s.rc, 0, "the cut request got no response");
+    test_http_resp_free(&s.resp);
+    char *log = test_daemon_log(&daemon_);
+    cr_assert_not_null(strstr(log, "still in flight after the shutdown grace period"), "%s", log);
     free(log);
 }
 
