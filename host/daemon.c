@@ -107,6 +107,17 @@ static int write_ready_file(struct daemon *d)
     return 0;
 }
 
+/* The public listener's thread pool. Handlers are short (slow work goes to
+ * jobs), so one thread per CPU serves best; more threads only add context
+ * switches (see BENCHMARKS.md). */
+static unsigned public_threads(const struct daemon *d)
+{
+    if (d->cfg.http_threads > 0)
+        return (unsigned)d->cfg.http_threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 2 ? 2 : n > 64 ? 64 : (unsigned)n;
+}
+
 static int start_listeners(struct daemon *d)
 {
     char err[256];
@@ -115,7 +126,7 @@ static int start_listeners(struct daemon *d)
         .address = d->cfg.listen_public,
         .max_body = (size_t)d->cfg.http_max_body,
         .max_headers = (unsigned)d->cfg.http_max_headers,
-        .threads = 4,
+        .threads = public_threads(d),
         .timeout_s = (unsigned)(d->cfg.http_request_timeout_ms / 1000),
         .admin_token = NULL,
         .tenant_auth = tenant_auth,

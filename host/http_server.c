@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,22 +171,49 @@ static bool request_id_ok(const char *id)
     return true;
 }
 
-static void new_request_id(char out[40])
+/* Request ids: a random per-process prefix and a counter, so they are
+ * unique across processes without a random draw per request (OpenSSL's
+ * RAND_bytes costs a getpid() and a lock each time). They correlate log
+ * lines; they are not secrets. */
+static char id_prefix[13];
+static atomic_uint_fast64_t id_counter;
+static pthread_once_t id_once = PTHREAD_ONCE_INIT;
+
+static void hex_bytes(char *out, const unsigned char *raw, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    unsigned char raw[12];
-    if (RAND_bytes(raw, sizeof raw) != 1) {
-        /* Uniqueness is all that matters here; fall back to time and address. */
-        int64_t t = clock_mono_us();
-        uintptr_t a = (uintptr_t)out;
-        memcpy(raw, &t, 8);
-        memcpy(raw + 8, &a, 4);
-    }
-    for (size_t i = 0; i < sizeof raw; i++) {
+    for (size_t i = 0; i < n; i++) {
         out[2 * i] = hex[raw[i] >> 4];
         out[2 * i + 1] = hex[raw[i] & 15];
     }
-    out[2 * sizeof raw] = '\0';
+    out[2 * n] = '\0';
+}
+
+static void id_init(void)
+{
+    unsigned char raw[8];
+    if (RAND_bytes(raw, sizeof raw) != 1) {
+        int64_t t = clock_mono_us();
+        pid_t pid = getpid();
+        memcpy(raw, &t, 4);
+        memcpy(raw + 4, &pid, 4);
+    }
+    hex_bytes(id_prefix, raw, 6);
+    uint64_t start;
+    memcpy(&start, raw, sizeof start);
+    atomic_store(&id_counter, start & 0xffffff); /* restarts do not begin at 0 */
+}
+
+static void new_request_id(char out[40])
+{
+    uint64_t n = atomic_fetch_add(&id_counter, 1);
+    unsigned char raw[6];
+    for (int i = 5; i >= 0; i--) {
+        raw[i] = (unsigned char)(n & 0xff);
+        n >>= 8;
+    }
+    memcpy(out, id_prefix, 12);
+    hex_bytes(out + 12, raw, 6);
 }
 
 static void log_request(struct http_server *srv, const struct req_state *st,
@@ -561,6 +589,7 @@ struct http_server *http_server_start(const struct http_server_options *opt,
 {
     struct sockaddr_storage ss;
     struct http_server *srv;
+    pthread_once(&id_once, id_init);
     if (parse_address(opt->address, &ss, err, errcap) != 0)
         return NULL;
     srv = calloc(1, sizeof *srv);
@@ -582,7 +611,10 @@ struct http_server *http_server_start(const struct http_server_options *opt,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(opt->threads ? opt->threads : 4),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(opt->timeout_s ? opt->timeout_s : 30),
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        /* Per connection: headers plus read buffer. libmicrohttpd zeroes it
+         * for every request on a kept-alive connection, so bigger costs
+         * throughput; headers past it get libmicrohttpd's own 431. */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,

@@ -16,7 +16,8 @@
 #include <stdint.h>
 
 #define HTTP_MAX_PATH_PARAMS 4
-#define HTTP_DEFAULT_MAX_HEADER_BYTES (16 * 1024) /* names + values, all headers */
+#define HTTP_DEFAULT_MAX_HEADER_BYTES (8 * 1024) /* names + values, all headers */
+#define HTTP_CONNECTION_MEMORY (32 * 1024)       /* libmicrohttpd's per-connection pool */
 #define HTTP_MAX_PATH_BYTES 2048
 
 enum http_auth {
