@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark of GET /healthz on the public listener: starts the real bookwelld
 # (built in this checkout) against a private PostgreSQL, drives it with wrk for
-# a fixed duration, and prints requests/s and the p99 latency.
+# a fixed duration, and prints requests/s, the p99 latency, and the daemon's
+# CPU time per request (utime + stime from /proc: steadier than requests/s
+# when other work shares the machine).
 #
 # Usage: bench/healthz_bench.sh            (after ./configure && make)
 # Environment:
@@ -76,14 +78,21 @@ url="http://127.0.0.1:$port/healthz"
 curl -fsS "$url" >/dev/null
 # Warm up (connections, pages), then measure.
 wrk -t"$threads" -c"$connections" -d2s "$url" >/dev/null
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 cmd="wrk -t$threads -c$connections -d$duration --latency $url"
 echo "$ $cmd"
+t0=$(cpu_ticks)
 out=$($cmd)
+t1=$(cpu_ticks)
 echo "$out"
 
 rps=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ {print $2}')
 p99=$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')
+total=$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')
+cpu_us=$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$total" \
+    'BEGIN { printf "%.1f", t * 1e6 / hz / n }')
 errors=$(printf '%s\n' "$out" | awk '/Non-2xx|Socket errors/ {print}')
 echo
-echo "GET /healthz: ${rps} requests/s, p99 ${p99} (${connections} connections, ${threads} wrk threads, ${duration}, $(nproc) CPUs)"
+echo "GET /healthz: ${rps} requests/s, p99 ${p99}, ${cpu_us} us daemon CPU per request" \
+     "(${connections} connections, ${threads} wrk threads, ${duration}, $(nproc) CPUs)"
 if [ -n "$errors" ]; then echo "errors: $errors"; exit 1; fi
