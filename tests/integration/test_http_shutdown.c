@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,12 +43,14 @@ struct slow {
     const char *body;
     int rc;
     struct test_http_resp resp;
+    atomic_bool done;
 };
 
 static void *slow_request(void *arg)
 {
     struct slow *s = arg;
     s->rc = test_admin(s->d, "POST", "/admin/test/sleep", s->body, &s->resp);
+    atomic_store(&s->done, true);
     return NULL;
 }
 
@@ -89,21 +92,20 @@ static bool refused_soon(unsigned port)
 Test(http_shutdown, in_flight_request_finishes_new_connections_are_refused)
 {
     start(NULL);
-    struct slow s = { .d = &daemon_, .body = "{\"ms\":1500}" };
+    struct slow s = { .d = &daemon_, .body = "{\"ms\":2000}" };
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, slow_request, &s), 0);
     wait_for_sleeper();
 
-    int64_t t0 = now_ms();
     cr_assert_eq(kill(daemon_.pid, SIGTERM), 0);
     cr_assert(refused_soon(daemon_.public_port), "the public listener still accepts");
     cr_assert(refused_soon(daemon_.admin_port), "the admin listener still accepts");
-    cr_assert_lt(now_ms() - t0, 1000, "listeners closed while the request was still running");
+    cr_assert_not(atomic_load(&s.done), "listeners closed while the request was still running");
 
     pthread_join(th, NULL);
     cr_assert_eq(s.rc, 0, "the in-flight request got its response");
     cr_assert_eq(s.resp.status, 200, "%s", s.resp.body);
-    cr_assert_str_eq(s.resp.body, "{\"slept_ms\":1500}");
+    cr_assert_str_eq(s.resp.body, "{\"slept_ms\":2000}");
     test_http_resp_free(&s.resp);
 
     int status = test_daemon_stop(&daemon_, SIGTERM); /* already stopping: just waits */
@@ -122,7 +124,7 @@ Test(http_shutdown, in_flight_request_finishes_new_connections_are_refused)
 Test(http_shutdown, a_request_past_the_grace_period_does_not_hold_the_exit)
 {
     start("http = { shutdown_grace = \"300ms\"; };");
-    struct slow s = { .d = &daemon_, .body = "{\"ms\":6000}" };
+    struct slow s = { .d = &daemon_, .body = "{\"ms\":10000}" };
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, slow_request, &s), 0);
     wait_for_sleeper();
@@ -132,7 +134,7 @@ Test(http_shutdown, a_request_past_the_grace_period_does_not_hold_the_exit)
     int64_t took = now_ms() - t0;
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
     cr_assert_geq(took, 300, "the grace period is given");
-    cr_assert_lt(took, 3000, "but not more: exited after %lld ms", (long long)took);
+    cr_assert_lt(took, 5000, "but not more: exited after %lld ms", (long long)took);
     pthread_join(th, NULL);
     cr_assert_neq(s.rc, 0, "the cut request got no response");
     test_http_resp_free(&s.resp);
@@ -147,5 +149,5 @@ Test(http_shutdown, idle_daemon_stops_at_once)
     int64_t t0 = now_ms();
     int status = test_daemon_stop(&daemon_, SIGTERM);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d", status);
-    cr_assert_lt(now_ms() - t0, 2000, "no request in flight: no waiting");
+    cr_assert_lt(now_ms() - t0, 5000, "no request in flight: no waiting for the 10 s grace");
 }
