@@ -233,7 +233,8 @@ static int load_tenants(const char *dir, struct host_config *cfg, struct confmap
         confmap_error(errs, tdir, 0, "out of memory");
         goto out;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1) /* names is NULL when the directory holds no .conf file */
+        qsort(names, n, sizeof *names, cmp_names);
 
     cfg->tenants = calloc(n ? n : 1, sizeof *cfg->tenants);
     if (!cfg->tenants) {
