@@ -148,23 +148,29 @@ int cli_api_key_revoke(const struct admin_client *ac, const struct cli_opts *o, 
     return run(ac, o, "DELETE", path, NULL, print_revoked, &r);
 }
 
-/* Top-level scalars (totals, counts) as fields, then every array of objects
- * as a table: the reply's shape may grow without the CLI changing. */
+/* The counts by state, then either the table by kind (the overview) or the
+ * parked jobs with their last errors. */
 static void print_jobs(const cJSON *reply, const void *arg)
 {
-    static const char *const cols[] = { "id",       "tenant_id", "kind",      "state",
-                                        "attempts", "run_at",    "last_error", NULL };
+    static const char *const job_cols[] = { "id",       "tenant_id", "kind",      "state",
+                                            "attempts", "run_at",    "last_error", NULL };
+    static const char *const kind_cols[] = { "kind", "queued", "running", "parked", "done", NULL };
     const struct cli_opts *o = arg;
-    cJSON *scalars = cJSON_CreateObject();
-    for (const cJSON *m = reply->child; m && scalars; m = m->next)
-        if (!cJSON_IsArray(m))
-            cJSON_AddItemReferenceToObject(scalars, m->string, (cJSON *)m);
-    if (scalars && scalars->child)
-        output_fields(stdout, scalars);
-    cJSON_Delete(scalars);
-    const cJSON *jobs = cJSON_GetObjectItemCaseSensitive(reply, "jobs");
-    if (cJSON_IsArray(jobs))
-        output_table(stdout, jobs, cols, o->parked ? "no parked jobs" : "no jobs");
+    const cJSON *counts = cJSON_GetObjectItemCaseSensitive(reply, "counts");
+    if (cJSON_IsObject(counts)) {
+        output_fields(stdout, counts);
+        fputc('\n', stdout);
+    }
+    if (o->parked) {
+        output_table(stdout, cJSON_GetObjectItemCaseSensitive(reply, "jobs"), job_cols,
+                     "no parked jobs");
+        const cJSON *next = cJSON_GetObjectItemCaseSensitive(reply, "next_after");
+        if (cJSON_IsNumber(next))
+            fputs("(more parked jobs than shown)\n", stdout);
+    } else {
+        output_table(stdout, cJSON_GetObjectItemCaseSensitive(reply, "kinds"), kind_cols,
+                     "no jobs");
+    }
 }
 
 int cli_jobs(const struct admin_client *ac, const struct cli_opts *o)

@@ -90,7 +90,7 @@ void output_table(FILE *out, const cJSON *rows, const char *const *columns, cons
         fprintf(out, "%s\n", empty_text);
         return;
     }
-    /* Preferred columns that some row has, then other scalar members. */
+    /* The given columns that some row has; without columns, every scalar member. */
     for (const char *const *c = columns; c && *c && n < MAX_COLUMNS; c++) {
         const cJSON *row;
         cJSON_ArrayForEach(row, rows)
@@ -104,7 +104,7 @@ void output_table(FILE *out, const cJSON *rows, const char *const *columns, cons
     const cJSON *row;
     cJSON_ArrayForEach(row, rows)
     {
-        for (const cJSON *m = row->child; m && n < MAX_COLUMNS; m = m->next)
+        for (const cJSON *m = row->child; !columns && m && n < MAX_COLUMNS; m = m->next)
             if (m->string && !cJSON_IsObject(m) && !cJSON_IsArray(m) &&
                 column_index(cols, n, m->string) < 0)
                 cols[n++] = m->string;

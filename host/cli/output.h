@@ -13,9 +13,9 @@
 /* Prints the scalar members of obj (flattening nested objects), one per line. */
 void output_fields(FILE *out, const cJSON *obj);
 
-/* Prints an array of objects as a table. columns (NULL-terminated, may be
- * NULL) come first when present in any row; other scalar members follow.
- * Prints empty_text instead when the array is empty. */
+/* Prints an array of objects as a table: the given columns (NULL-terminated)
+ * that some row has, or every scalar member when columns is NULL. Prints
+ * empty_text instead when the array is empty. */
 void output_table(FILE *out, const cJSON *rows, const char *const *columns, const char *empty_text);
 
 /* Writes s with control characters replaced by spaces. */

@@ -364,32 +364,56 @@ static void stub_jobs(struct cli_run *r, struct stub *s, const char *reply, cons
 #define JSON_200(body)                                                                         \
     "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" body
 
-Test(cli, jobs_asks_for_the_right_list_and_prints_a_table)
+/* The shape GET /admin/jobs answers with. */
+#define JOBS_COUNTS "\"counts\":{\"queued\":3,\"running\":1,\"parked\":2,\"done\":40}"
+
+Test(cli, jobs_parked_lists_the_parked_jobs)
 {
     struct stub s;
     struct cli_run r;
     stub_jobs(&r, &s,
-              JSON_200("{\"total\":2,\"jobs\":["
-                       "{\"id\":17,\"tenant_id\":\"glow\",\"kind\":\"sms.send\",\"state\":\"parked\","
-                       "\"attempts\":8,\"run_at\":\"2027-03-02T20:45:00Z\",\"last_error\":\"line1\\nline2\","
-                       "\"payload\":{\"x\":1}},"
-                       "{\"id\":18,\"tenant_id\":\"luxe\",\"kind\":\"emr.book\",\"state\":\"parked\","
-                       "\"attempts\":8,\"run_at\":\"2027-03-02T21:00:00Z\",\"last_error\":null}]}"),
+              JSON_200("{" JOBS_COUNTS ",\"kinds\":[],\"state\":\"parked\",\"jobs\":["
+                       "{\"tenant_id\":\"glow\",\"id\":17,\"kind\":\"sms.send\",\"state\":\"parked\","
+                       "\"attempts\":8,\"max_attempts\":8,\"run_at\":\"2027-03-02T20:45:00.000000Z\","
+                       "\"ordering_key\":null,\"last_error\":\"line1\\nline2\",\"created_at\":\"x\"},"
+                       "{\"tenant_id\":\"luxe\",\"id\":18,\"kind\":\"emr.book\",\"state\":\"parked\","
+                       "\"attempts\":8,\"max_attempts\":8,\"run_at\":\"2027-03-02T21:00:00.000000Z\","
+                       "\"ordering_key\":null,\"last_error\":null,\"created_at\":\"x\"}],"
+                       "\"next_after\":18}"),
               ARGS("jobs", "--parked"));
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
     cr_assert(strncmp(s.request, "GET /admin/jobs?state=parked HTTP/1.1\r\n", 39) == 0, "%s", s.request);
     cr_assert(strstr(s.request, "\r\nAuthorization: Bearer " TEST_ADMIN_TOKEN "\r\n") != NULL, "%s",
               s.request);
-    cr_assert(strstr(r.out, "total  2\n") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "parked   2\n") != NULL, "counts: %s", r.out);
     cr_assert(strstr(r.out, "ID  TENANT_ID  KIND      STATE   ATTEMPTS  RUN_AT") != NULL, "%s", r.out);
     cr_assert(strstr(r.out, "17  glow       sms.send  parked  8") != NULL, "%s", r.out);
     cr_assert(strstr(r.out, "line1 line2") != NULL, "control characters flattened: %s", r.out);
-    cr_assert_null(strstr(r.out, "PAYLOAD"), "nested values are not columns: %s", r.out);
+    cr_assert_null(strstr(r.out, "CREATED_AT"), "only the chosen columns: %s", r.out);
+    cr_assert(strstr(r.out, "more parked jobs than shown") != NULL, "%s", r.out);
+}
 
-    stub_jobs(&r, &s, JSON_200("{\"jobs\":[]}"), ARGS("jobs"));
+Test(cli, jobs_overview_shows_counts_by_kind)
+{
+    struct stub s;
+    struct cli_run r;
+    stub_jobs(&r, &s,
+              JSON_200("{" JOBS_COUNTS ",\"kinds\":["
+                       "{\"kind\":\"sms.send\",\"queued\":3,\"running\":1,\"parked\":2,\"done\":10},"
+                       "{\"kind\":\"emr.book\",\"queued\":0,\"running\":0,\"parked\":0,\"done\":30}],"
+                       "\"state\":\"parked\",\"jobs\":[],\"next_after\":null}"),
+              ARGS("jobs"));
     cr_assert_eq(r.code, 0, "stderr: %s", r.err);
     cr_assert(strncmp(s.request, "GET /admin/jobs HTTP/1.1\r\n", 26) == 0, "%s", s.request);
-    cr_assert_str_eq(r.out, "no jobs\n");
+    cr_assert(strstr(r.out, "queued   3\nrunning  1\nparked   2\ndone     40\n") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "KIND      QUEUED  RUNNING  PARKED  DONE\n"
+                            "sms.send  3       1        2       10\n"
+                            "emr.book  0       0        0       30\n") != NULL,
+              "%s", r.out);
+
+    stub_jobs(&r, &s, JSON_200("{\"counts\":{},\"kinds\":[],\"jobs\":[]}"), ARGS("jobs", "--parked"));
+    cr_assert_eq(r.code, 0, "stderr: %s", r.err);
+    cr_assert(strstr(r.out, "no parked jobs\n") != NULL, "%s", r.out);
 }
 
 Test(cli, replies_that_are_not_json_errors_still_exit_one)
