@@ -3,15 +3,20 @@
  * evaluation cases, collects every patient message with its case's "now"
  * (the clinic's wall clock, turned into UTC in the clinic's zone), then
  * understands the whole corpus over and over on one thread and prints the
- * mean, median and 99th percentile microseconds per message.
+ * mean, median and 99th percentile wall-clock microseconds per message,
+ * and the process's CPU time per message.
  *
- *   bench/nlu_bench [-n PASSES] CLINIC.json CASE.json|DIR ...
+ *   bench/nlu_bench [-n PASSES] [-v] CLINIC.json CASE.json|DIR ...
+ *
+ * -v also lists the five messages with the highest median.
  */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <cjson/cJSON.h>
 #include <unicode/ucal.h>
@@ -139,12 +144,20 @@ static int cmp64(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int passes = 300, argi = 1;
-    if (argc > 2 && strcmp(argv[1], "-n") == 0) {
-        passes = (int)strtol(argv[2], NULL, 10);
-        argi = 3;
+    bool verbose = false;
+    for (;;) {
+        if (argc > argi + 1 && strcmp(argv[argi], "-n") == 0) {
+            passes = (int)strtol(argv[argi + 1], NULL, 10);
+            argi += 2;
+        } else if (argc > argi && strcmp(argv[argi], "-v") == 0) {
+            verbose = true;
+            argi++;
+        } else {
+            break;
+        }
     }
     if (argc - argi < 2 || passes <= 0) {
-        fprintf(stderr, "usage: nlu_bench [-n PASSES] CLINIC.json CASE.json|DIR ...\n");
+        fprintf(stderr, "usage: nlu_bench [-n PASSES] [-v] CLINIC.json CASE.json|DIR ...\n");
         return 2;
     }
     char *ctext = slurp(argv[argi]);
@@ -166,10 +179,12 @@ int main(int argc, char **argv)
         nlu_understand(cat, msgs[i].now_us, NULL, msgs[i].text, &r);
 
     size_t total = (size_t)passes * (size_t)nmsgs;
-    int64_t *lat = malloc(total * sizeof *lat);
-    if (!lat)
+    int64_t *lat = malloc(total * sizeof *lat), *per = malloc(total * sizeof *per);
+    if (!lat || !per)
         return 1;
     size_t k = 0;
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
     int64_t t0 = clock_mono_us();
     for (int p = 0; p < passes; p++)
         for (int i = 0; i < nmsgs; i++) {
@@ -178,15 +193,38 @@ int main(int argc, char **argv)
                 fprintf(stderr, "nlu_bench: failed on \"%s\"\n", msgs[i].text);
                 return 1;
             }
-            lat[k++] = clock_mono_us() - a;
+            lat[k] = clock_mono_us() - a;
+            per[(size_t)i * (size_t)passes + (size_t)p] = lat[k];
+            k++;
         }
     int64_t wall = clock_mono_us() - t0;
+    getrusage(RUSAGE_SELF, &ru1);
+    double cpu = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec + ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e6 +
+                 (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec + ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec);
     qsort(lat, total, sizeof *lat, cmp64);
     printf("messages %d, passes %d, calls %zu\n", nmsgs, passes, total);
     printf("mean %.1f us/message, p50 %lld us, p99 %lld us, max %lld us\n", (double)wall / (double)total,
            (long long)lat[total / 2], (long long)lat[total * 99 / 100], (long long)lat[total - 1]);
+    printf("cpu %.1f us/message (getrusage: steadier than wall time on a busy machine)\n", cpu / (double)total);
     printf("%.0f messages/s on one thread\n", (double)total * 1e6 / (double)wall);
+    if (verbose) {
+        /* each message's median, then the five highest */
+        int64_t med[MSGS_MAX];
+        for (int i = 0; i < nmsgs; i++) {
+            qsort(per + (size_t)i * (size_t)passes, (size_t)passes, sizeof *per, cmp64);
+            med[i] = per[(size_t)i * (size_t)passes + (size_t)passes / 2];
+        }
+        for (int top = 0; top < 5 && top < nmsgs; top++) {
+            int best = -1;
+            for (int i = 0; i < nmsgs; i++)
+                if (med[i] >= 0 && (best < 0 || med[i] > med[best]))
+                    best = i;
+            printf("  p50 %lld us: %s\n", (long long)med[best], msgs[best].text);
+            med[best] = -1;
+        }
+    }
     free(lat);
+    free(per);
     for (int i = 0; i < nmsgs; i++)
         free(msgs[i].text);
     nlu_catalog_free(cat);

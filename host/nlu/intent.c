@@ -25,6 +25,7 @@
 #define ALT_MAX 24
 #define GAP_MAX 3
 #define PATS_MAX 512
+#define VOCAB_BITS 4096
 
 enum el_kind { E_WORDS = 0, E_SVC, E_PROV, E_WHEN, E_NUM, E_MONEY, E_GAP };
 
@@ -39,6 +40,12 @@ struct cpat {
     bool start, end;
     uint8_t nel;
     struct el el[EL_MAX];
+};
+
+/* What a message holds, to skip patterns that cannot match it. */
+struct present {
+    uint64_t ids[VOCAB_BITS / 64];
+    bool svc, prov, when, num, money;
 };
 
 struct src {
@@ -69,6 +76,7 @@ static const struct src sources[] = {
     P(BOOK, 80, "change|switch * to * <svc>"),
     PF(BOOK, 80, NLU_F_RETURNING, "touch up|ups"),
     PF(BOOK, 80, NLU_F_RETURNING, "touched|touchup|touchups ?up"),
+    P(BOOK, 80, "can|could|does|will <prov> * do|see|take|fit * <svc>|me|it"),
     P(BOOK, 75, "sign me up"),
     P(BOOK, 75, "lets do|book it|this|that"),
     P(BOOK, 70, "appointment for|on|at|with"),
@@ -99,6 +107,7 @@ static const struct src sources[] = {
     P(AVAILABILITY, 85, "soonest|earliest|asap|latest"),
     P(AVAILABILITY, 85, "first|next available|opening"),
     P(AVAILABILITY, 78, "fit|squeeze|get me in"),
+    P(AVAILABILITY, 75, "walk|walkin|walkins ?in|ins"),
     P(AVAILABILITY, 70, "is|are <when> * open|available|free|ok|possible"),
     P(AVAILABILITY, 70, "what|how about <when>"),
 
@@ -131,6 +140,8 @@ static const struct src sources[] = {
     PT(POLICY, 85, NLU_TOPIC_DEPOSIT, "deposit|deposits"),
     PT(POLICY, 85, NLU_TOPIC_REFUND, "refund|refunds|refundable|nonrefundable"),
     PT(POLICY, 80, NLU_TOPIC_LATE, "running|run late"),
+    PT(POLICY, 75, NLU_TOPIC_LATE, "ill|be * minutes|min|mins ?late"),
+    PT(POLICY, 75, NLU_TOPIC_LATE, "be|im|ill|ive * late"),
     PT(POLICY, 80, NLU_TOPIC_LATE, "if im|ill * late"),
     PT(POLICY, 80, NLU_TOPIC_LATE, "if i am|will * late"),
     PT(POLICY, 80, NLU_TOPIC_LATE, "no show|shows"),
@@ -171,6 +182,7 @@ static const struct src sources[] = {
     P(RESCHEDULE, 95, "reschedule|rescheduling|rebook|rebooking"),
     P(RESCHEDULE, 90, "move|change|switch|push|postpone|shift * my|the|our * appointment|<svc>|time|booking|visit|appointments"),
     P(RESCHEDULE, 85, "move|push|postpone it|that|this"),
+    P(RESCHEDULE, 90, "appointment|appointments|booking|visit * moved|changed|pushed|switched|rescheduled|postponed"),
     P(RESCHEDULE, 70, "different|another|new time|day|date"),
     P(CANCEL, 95, "cancel|cancelled|canceled|canceling|cancelling"),
     P(CANCEL, 85, "cant|cannot|wont|not make|making|come * it|in"),
@@ -234,6 +246,9 @@ static const struct src sources[] = {
     P(MEDICAL, 75, "is that|this|it normal"),
     P(MEDICAL, 75, "will|would|could|does|do i|it * swell|bruise|scar"),
     P(MEDICAL, 70, "swelling|bruising|downtime|recovery|aftercare"),
+    P(MEDICAL, 85, "droopy|drooping|droop|droops|uneven|asymmetrical|lopsided|heavy * eyelid|eyelids|eyebrow|eyebrows|brow|brows|smile|lip|lips|eye|eyes|face"),
+    P(MEDICAL, 85, "eyelid|eyelids|eyebrow|eyebrows|brow|brows|smile|lip|lips|eye|eyes|face * is|are|looks|feels|seems * droopy|drooping|uneven|asymmetrical|lopsided|heavy"),
+    P(MEDICAL, 78, "my * bruise|bruised|bruising|itchy|itching|red|redness|sore|tender|bump|bumps|headache|rash|sensitive"),
 
     P(URGENT, 95, "vision|blurry|blindness|blind|blanching|blanched|necrosis|anaphylaxis|emergency|911|mottled|dusky"),
     P(URGENT, 95, "cant|cannot see"),
@@ -432,7 +447,7 @@ static int compile_one(const struct src *s, struct cpat *c)
 int nlu_intent_compile(void)
 {
     size_t n = sizeof sources / sizeof sources[0];
-    if (n > PATS_MAX)
+    if (n > PATS_MAX || nlu_vocab_count() > VOCAB_BITS)
         return NLU_E_FULL;
     for (size_t i = 0; i < n; i++) {
         int rc = compile_one(&sources[i], &pats[i]);
@@ -488,6 +503,71 @@ static bool match_from(const struct cpat *p, int ei, const struct nlu_text *tx, 
     if (ti < tx->n && el_match(e, &tx->t[ti]) && match_from(p, ei + 1, tx, ti + 1))
         return true;
     return e->opt && match_from(p, ei + 1, tx, ti);
+}
+
+static bool id_present(const struct present *pr, int id)
+{
+    return id >= 0 && id < VOCAB_BITS && (pr->ids[id / 64] >> (id % 64)) & 1u;
+}
+
+static void find_present(const struct nlu_text *tx, struct present *pr)
+{
+    memset(pr, 0, sizeof *pr);
+    for (int i = 0; i < tx->n; i++) {
+        const struct nlu_token *t = &tx->t[i];
+        if (t->kind == TK_WORD && t->id >= 0 && t->id < VOCAB_BITS)
+            pr->ids[t->id / 64] |= UINT64_C(1) << (t->id % 64);
+        pr->svc = pr->svc || t->ent == TE_SERVICE;
+        pr->prov = pr->prov || t->ent == TE_PROVIDER;
+        pr->when = pr->when || t->ent == TE_WHEN;
+        pr->num = pr->num || t->kind == TK_NUM;
+        pr->money = pr->money || t->kind == TK_MONEY;
+    }
+}
+
+/* Whether every element the pattern cannot do without has something in the
+ * message it could match. */
+static bool may_match(const struct cpat *p, const struct present *pr)
+{
+    for (int e = 0; e < p->nel; e++) {
+        const struct el *el = &p->el[e];
+        if (el->opt)
+            continue;
+        switch (el->kind) {
+        case E_SVC:
+            if (!pr->svc)
+                return false;
+            break;
+        case E_PROV:
+            if (!pr->prov)
+                return false;
+            break;
+        case E_WHEN:
+            if (!pr->when)
+                return false;
+            break;
+        case E_NUM:
+            if (!pr->num)
+                return false;
+            break;
+        case E_MONEY:
+            if (!pr->money)
+                return false;
+            break;
+        case E_WORDS: {
+            bool any = false;
+            for (int k = 0; k < el->n && !any; k++)
+                any = (el->ids[k] == -2 && pr->svc) || (el->ids[k] == -3 && pr->when) ||
+                      id_present(pr, el->ids[k]);
+            if (!any)
+                return false;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return true;
 }
 
 static bool pat_matches(const struct cpat *p, const struct nlu_text *tx)
@@ -673,10 +753,12 @@ void nlu_intent_score(const struct nlu_context *ctx, const struct nlu_text *tx,
                       struct nlu_result *r)
 {
     uint8_t cap[NLU_INTENT_COUNT];
+    struct present pr;
     memset(cap, 100, sizeof cap);
+    find_present(tx, &pr);
     for (int k = 0; k < npats; k++) {
         const struct cpat *p = &pats[k];
-        if (!pat_matches(p, tx))
+        if (!may_match(p, &pr) || !pat_matches(p, tx))
             continue;
         if (p->neg) {
             if (cap[p->intent] > p->weight)
@@ -706,12 +788,16 @@ void nlu_intent_score(const struct nlu_context *ctx, const struct nlu_text *tx,
     if (r->nservices > 0 && !has_when && question && r->score[NLU_INTENT_PRICE] < NLU_PRESENT &&
         r->score[NLU_INTENT_BOOK] < NLU_PRESENT && r->score[NLU_INTENT_MEDICAL] < NLU_PRESENT)
         raise(r, NLU_INTENT_SERVICE_INFO, 65);
-    if (r->nservices > 0 && !question &&
+    bool past = false;
+    for (int i = 0; i < r->when.n; i++)
+        past = past || (r->when.item[i].flags & NLU_W_PAST);
+    if (r->nservices > 0 && !question && !past &&
         r->score[NLU_INTENT_PRICE] < NLU_PRESENT && r->score[NLU_INTENT_CANCEL] < NLU_PRESENT &&
         r->score[NLU_INTENT_RESCHEDULE] < NLU_PRESENT && r->score[NLU_INTENT_MEDICAL] < NLU_PRESENT &&
         r->score[NLU_INTENT_URGENT] < NLU_PRESENT)
         raise(r, NLU_INTENT_BOOK, 60);
-    if (has_when && r->nservices == 0 && question && r->score[NLU_INTENT_HOURS] < NLU_PRESENT)
+    if (has_when && r->nservices == 0 && question && r->score[NLU_INTENT_HOURS] < NLU_PRESENT &&
+        r->score[NLU_INTENT_RESCHEDULE] < NLU_PRESENT && r->score[NLU_INTENT_CANCEL] < NLU_PRESENT)
         raise(r, NLU_INTENT_AVAILABILITY, 60);
     if (r->score[NLU_INTENT_URGENT] >= NLU_PRESENT)
         raise(r, NLU_INTENT_MEDICAL, 70);

@@ -122,6 +122,10 @@ const char *nlu_vocab_word(int id);
 /* Whether the word is an ordinary English word or one of understanding's
  * own keywords: such words are never read as typos of a service name. */
 bool nlu_word_known(const char *w, size_t n);
+/* Whether vocabulary id is a word a date or time may start with. */
+bool nlu_vocab_when(int id);
+/* How many words the vocabulary holds (ids are 0 .. count-1). */
+int nlu_vocab_count(void);
 /* Slang and short forms: "tmrw" -> "tomorrow". NULL when w is not one. */
 const char *nlu_slang(const char *w, size_t n);
 /* Maps slang on every word token (sets w, keeps raw). */

@@ -146,13 +146,19 @@ static const char *const slang[][2] = {
 
 #define VOCAB_MAX 4096
 
+#define V_COMMON 0x01 /* an ordinary word */
+#define V_WHEN   0x02 /* a word a date or time can start with */
+#define V_SLANG  0x04 /* a short form: slang_to is its word */
+
 struct vword {
     const char *w;
+    const char *slang_to;
     uint8_t len;
-    uint8_t common; /* an ordinary word, not only a pattern keyword */
+    uint8_t flags; /* V_* */
 };
 
 static struct vword vocab[VOCAB_MAX];
+static uint8_t keyword_len[sizeof keywords / sizeof keywords[0]];
 static int nvocab;
 static int init_rc;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -172,7 +178,7 @@ static int vword_cmp(const void *pa, const void *pb)
     return vcmp(a->w, a->len, b->w, b->len);
 }
 
-static void vocab_add(const char *w, size_t n, bool common)
+static void vocab_add(const char *w, size_t n, uint8_t flags, const char *slang_to)
 {
     if (n == 0 || n > 255)
         return;
@@ -182,12 +188,13 @@ static void vocab_add(const char *w, size_t n, bool common)
     }
     vocab[nvocab].w = w;
     vocab[nvocab].len = (uint8_t)n;
-    vocab[nvocab].common = common;
+    vocab[nvocab].flags = flags;
+    vocab[nvocab].slang_to = slang_to;
     nvocab++;
 }
 
 /* Adds every space-separated word of a list. */
-static void vocab_add_list(const char *s, bool common)
+static void vocab_add_list(const char *s, uint8_t flags)
 {
     while (*s) {
         while (*s == ' ')
@@ -195,27 +202,34 @@ static void vocab_add_list(const char *s, bool common)
         const char *b = s;
         while (*s && *s != ' ')
             s++;
-        vocab_add(b, (size_t)(s - b), common);
+        vocab_add(b, (size_t)(s - b), flags, NULL);
     }
 }
 
-static void add_pattern_word(const char *w, size_t n) { vocab_add(w, n, false); }
+static void add_pattern_word(const char *w, size_t n) { vocab_add(w, n, 0, NULL); }
+static void add_when_word(const char *w, size_t n) { vocab_add(w, n, V_WHEN, NULL); }
 
 static void lexicon_build(void)
 {
     for (int i = 0; common_words[i]; i++)
-        vocab_add_list(common_words[i], true);
-    for (int i = 0; keywords[i]; i++)
-        vocab_add(keywords[i], strlen(keywords[i]), true);
-    for (size_t i = 0; i < sizeof slang / sizeof slang[0]; i++)
-        vocab_add(slang[i][1], strlen(slang[i][1]), true);
-    nlu_when_add_words(add_pattern_word);
+        vocab_add_list(common_words[i], V_COMMON);
+    for (int i = 0; keywords[i]; i++) {
+        keyword_len[i] = (uint8_t)strlen(keywords[i]);
+        vocab_add(keywords[i], keyword_len[i], V_COMMON, NULL);
+    }
+    for (size_t i = 0; i < sizeof slang / sizeof slang[0]; i++) {
+        vocab_add(slang[i][1], strlen(slang[i][1]), V_COMMON, NULL);
+        vocab_add(slang[i][0], strlen(slang[i][0]), V_SLANG, slang[i][1]);
+    }
+    nlu_when_add_words(add_when_word);
     nlu_intent_add_words(add_pattern_word);
     qsort(vocab, (size_t)nvocab, sizeof vocab[0], vword_cmp);
     int o = 0;
     for (int i = 0; i < nvocab; i++) {
         if (o > 0 && vcmp(vocab[o - 1].w, vocab[o - 1].len, vocab[i].w, vocab[i].len) == 0) {
-            vocab[o - 1].common |= vocab[i].common;
+            vocab[o - 1].flags |= vocab[i].flags;
+            if (vocab[i].slang_to && vocab[i].slang_to != vocab[i].w)
+                vocab[o - 1].slang_to = vocab[i].slang_to;
             continue;
         }
         vocab[o++] = vocab[i];
@@ -253,11 +267,16 @@ bool nlu_word_known(const char *w, size_t n) { return nlu_vocab_find(w, n) >= 0;
 
 const char *nlu_slang(const char *w, size_t n)
 {
-    for (size_t i = 0; i < sizeof slang / sizeof slang[0]; i++)
-        if (strlen(slang[i][0]) == n && memcmp(slang[i][0], w, n) == 0)
-            return slang[i][1];
-    return NULL;
+    int id = nlu_vocab_find(w, n);
+    if (id < 0 || !(vocab[id].flags & V_SLANG))
+        return NULL;
+    /* a short form that is its own word ("asap", "till") maps to itself */
+    return vocab[id].slang_to;
 }
+
+bool nlu_vocab_when(int id) { return id >= 0 && id < nvocab && (vocab[id].flags & V_WHEN); }
+
+int nlu_vocab_count(void) { return nvocab; }
 
 static bool has_digit(const char *w, size_t n)
 {
@@ -297,7 +316,7 @@ void nlu_lexicon_correct(struct nlu_text *tx, bool keep_capitalized)
         const char *best = NULL;
         int bestd = 99;
         for (int k = 0; keywords[k]; k++) {
-            size_t kl = strlen(keywords[k]);
+            size_t kl = keyword_len[k];
             int allow = nlu_fuzzy_allowed(kl);
             if (keywords[k][0] != t->w[0] || kl + (size_t)allow < t->wlen ||
                 t->wlen + (size_t)allow < kl)

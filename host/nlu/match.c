@@ -218,7 +218,11 @@ void nlu_match_catalog(const struct nlu_catalog *cat, struct nlu_text *tx, struc
             if (!ti[i + k - 1].eligible || (k > 1 && (tx->t[i + k - 2].flags & TF_BOUNDARY)))
                 break;
             int best = FAR, bestf = -1;
+            char first = tx->t[i].raw[0];
             for (size_t f = 0; f < cat->nforms; f++) {
+                /* every reading needs the first letter right */
+                if (cat->forms[f].text[0] != first)
+                    continue;
                 int d = ngram_vs_form(tx, ti, i, k, &cat->forms[f]);
                 if (d < best) {
                     best = d;

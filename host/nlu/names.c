@@ -58,13 +58,15 @@ static bool shape_ok(const char *w, size_t n)
     return vowels > 0;
 }
 
-/* Whether token i can be (part of) a person's name. */
-static bool name_tok(const struct nlu_context *ctx, const struct nlu_text *tx, int i)
+/* Whether token i can be (part of) a person's name. A provider's name can
+ * be the patient's own when the name was asked for or introduced ("I'm
+ * Sarah"). */
+static bool name_tok(const struct nlu_context *ctx, const struct nlu_text *tx, int i, bool introduced)
 {
     if (i < 0 || i >= tx->n)
         return false;
     const struct nlu_token *t = &tx->t[i];
-    bool expecting = ctx && ctx->expecting_name;
+    bool expecting = (ctx && ctx->expecting_name) || introduced;
     if (t->kind != TK_WORD)
         return false;
     if (t->ent != TE_NONE && !(t->ent == TE_PROVIDER && expecting))
@@ -85,13 +87,13 @@ struct nword {
 /* Reads up to max name words from token i on, inside one clause.
  * Returns how many. */
 static int read_words(const struct nlu_context *ctx, const struct nlu_text *tx, int i,
-                      struct nword *out, int max, int *next)
+                      struct nword *out, int max, bool intro, int *next)
 {
     int k = 0;
-    while (i < tx->n && k < max && name_tok(ctx, tx, i)) {
+    while (i < tx->n && k < max && name_tok(ctx, tx, i, intro)) {
         int j = i + 1;
         while (j < tx->n && (tx->t[j].flags & TF_HYPHEN) && (tx->t[j].flags & TF_JOIN) &&
-               !(tx->t[j - 1].flags & TF_BOUNDARY) && name_tok(ctx, tx, j))
+               !(tx->t[j - 1].flags & TF_BOUNDARY) && name_tok(ctx, tx, j, intro))
             j++;
         out[k].from = i;
         out[k].to = j;
@@ -172,11 +174,13 @@ static void set_person(const struct nlu_text *tx, const struct nword *w, int k, 
         }
     }
     p->score = (uint8_t)score;
+    p->tok = (uint8_t)w[0].from;
+    p->ntok = (uint8_t)(w[k - 1].to - w[0].from);
 }
 
 /* Reads words at i, letting lower-case particles through ("Ana de la Cruz"). */
 static int read_name(const struct nlu_context *ctx, const struct nlu_text *tx, int i,
-                     struct nword *w, int *next)
+                     struct nword *w, bool intro, int *next)
 {
     int k = 0, j = i;
     while (k < WORDS_MAX && j < tx->n) {
@@ -188,7 +192,7 @@ static int read_name(const struct nlu_context *ctx, const struct nlu_text *tx, i
             continue;
         }
         int nx;
-        int got = read_words(ctx, tx, j, w + k, WORDS_MAX - k, &nx);
+        int got = read_words(ctx, tx, j, w + k, WORDS_MAX - k, intro, &nx);
         if (got == 0)
             break;
         k += got;
@@ -273,7 +277,7 @@ void nlu_names_extract(const struct nlu_context *ctx, const struct nlu_text *tx,
         int m = marker(tx, i, &strong);
         if (!m || (tx->t[i + m - 1].flags & (TF_QMARK)))
             continue;
-        int nx, k = read_name(ctx, tx, i + m, w, &nx);
+        int nx, k = read_name(ctx, tx, i + m, w, true, &nx);
         if (k == 0 || proper_words(tx, w, k) > NAME_WORDS_MAX)
             continue;
         bool cap = all_cap(tx, w, k);
@@ -302,7 +306,7 @@ void nlu_names_extract(const struct nlu_context *ctx, const struct nlu_text *tx,
         int from = i;
         while (from < j && (tx_is(tx, from, "and") || tx_is(tx, from, "its")))
             from++;
-        int nx, k = read_name(ctx, tx, from, w, &nx);
+        int nx, k = read_name(ctx, tx, from, w, false, &nx);
         int end = j;
         if (end > nx && tx_is(tx, end - 1, "here"))
             end--;

@@ -113,6 +113,25 @@ static void set_roles(const struct nlu_text *tx, struct nlu_result *r)
     }
 }
 
+/* "I'm Sarah": a provider's first name given as the patient's own is no
+ * provider request. */
+static void drop_own_name(struct nlu_text *tx, struct nlu_result *r)
+{
+    if (r->person.score < NLU_PRESENT)
+        return;
+    int a = r->person.tok, b = r->person.tok + r->person.ntok, o = 0;
+    for (int i = 0; i < r->nproviders; i++) {
+        const struct nlu_hit *h = &r->providers[i];
+        if (h->tok >= a && h->tok + h->ntok <= b) {
+            for (int t = h->tok; t < h->tok + h->ntok; t++)
+                tx->t[t].ent = TE_NONE;
+            continue;
+        }
+        r->providers[o++] = *h;
+    }
+    r->nproviders = o;
+}
+
 int nlu_understand(const struct nlu_catalog *cat, int64_t now_us, const struct nlu_context *ctx,
                    const char *text, struct nlu_result *out)
 {
@@ -137,6 +156,7 @@ int nlu_understand(const struct nlu_catalog *cat, int64_t now_us, const struct n
         return rc;
     out->flags |= tx.flags;
     nlu_names_extract(ctx, &tx, out);
+    drop_own_name(&tx, out);
     nlu_intent_score(ctx, &tx, out);
     set_roles(&tx, out);
     return 0;

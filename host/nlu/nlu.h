@@ -252,6 +252,7 @@ struct nlu_person {
     char first[NLU_PERSON_MAX];
     char last[NLU_PERSON_MAX];   /* empty when only one name was given */
     uint8_t score;               /* 0 when none */
+    uint8_t tok, ntok;           /* where it was written, in tokens */
 };
 
 struct nlu_result {

@@ -30,7 +30,7 @@ static const char *const when_words =
     "tenth eleventh twelfth exp expires expiry expiration cvv cvc card dob born birthday units "
     "unit syringe syringes ml cc weeks days months years year yrs hours hour minutes people times "
     "percent dollars bucks areas area sessions session treatments along old works work good ok "
-    "fine then please perfect sounds would could what how for option number x is";
+    "fine then please perfect sounds would could what how for option number x is post since on ago";
 
 void nlu_when_add_words(void (*add)(const char *w, size_t n))
 {
@@ -292,6 +292,14 @@ static int rec_period(struct wctx *w, int i)
     if (!days && !weeks)
         return 0;
     int end = u + 1;
+    if (!lead_in && W(w, end, "ago")) {
+        /* "2 weeks ago": in the past, about then */
+        int32_t back = t - n * (days ? 1 : 7);
+        struct piece *p = days ? add_day(w, i, end + 1, back) : add_range(w, i, end + 1, back - 3, back + 3, 0);
+        if (p)
+            p->flags |= NLU_W_PAST | (days ? 0 : NLU_W_APPROX);
+        return end + 1 - i;
+    }
     int extra = seq(w, end, "from now|today");
     if (!lead_in && !extra)
         return 0;
@@ -706,7 +714,8 @@ int nlu_when_parse(const struct nlu_catalog *cat, struct nlu_cal *cal, int64_t n
     w.now_min = now_min;
     for (int i = 0; i < tx->n;) {
         int used = 0;
-        if (is_free(&w, i))
+        /* only numbers and a few words can start a date or a time */
+        if (is_free(&w, i) && (tx->t[i].kind == TK_NUM || nlu_vocab_when(tx->t[i].id)))
             for (size_t k = 0; k < sizeof recs / sizeof recs[0] && !used; k++)
                 used = recs[k](&w, i);
         i += used > 0 ? used : 1;

@@ -77,23 +77,28 @@ static inline bool W(const struct wctx *w, int i, const char *s)
     return is_free(w, i) && tk(w, i)->kind == TK_WORD && tok_is(tk(w, i), s);
 }
 
+/* Whether the token's word is one of the '|'-separated alternatives in
+ * alts[0..n). */
+static inline bool alt_match(const struct nlu_token *t, const char *alts, size_t n)
+{
+    const char *a = alts, *end = alts + n;
+    while (a < end) {
+        size_t k = 0;
+        while (a + k < end && a[k] != '|' && k < t->wlen && a[k] == t->w[k])
+            k++;
+        if (k == t->wlen && (a + k == end || a[k] == '|'))
+            return true;
+        while (a < end && *a != '|')
+            a++;
+        a++;
+    }
+    return false;
+}
+
 /* Whether token i is one of the '|'-separated words of alts. */
 static inline bool Wx(const struct wctx *w, int i, const char *alts)
 {
-    if (!is_free(w, i) || tk(w, i)->kind != TK_WORD)
-        return false;
-    const struct nlu_token *t = tk(w, i);
-    const char *a = alts;
-    while (*a) {
-        const char *b = strchr(a, '|');
-        size_t len = b ? (size_t)(b - a) : strlen(a);
-        if (len == t->wlen && memcmp(a, t->w, len) == 0)
-            return true;
-        if (!b)
-            break;
-        a = b + 1;
-    }
-    return false;
+    return is_free(w, i) && tk(w, i)->kind == TK_WORD && alt_match(tk(w, i), alts, strlen(alts));
 }
 
 /* Matches a space-separated sequence of elements at token i: an element is
@@ -101,25 +106,23 @@ static inline bool Wx(const struct wctx *w, int i, const char *alts)
  * tokens matched, 0 when the sequence is not there. */
 static inline int seq(const struct wctx *w, int i, const char *pat)
 {
-    char el[64];
     int k = 0;
     const char *p = pat;
     while (*p) {
-        const char *e = strchr(p, ' ');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
+        const char *e = p;
+        while (*e && *e != ' ')
+            e++;
         bool opt = *p == '?';
-        if (len >= sizeof el)
-            return 0;
-        memcpy(el, p + opt, len - opt);
-        el[len - opt] = '\0';
-        if (Wx(w, i + k, el)) {
-            if (k > 0 && (tk(w, i + k - 1)->flags & TF_BOUNDARY))
+        const char *a = p + opt;
+        int t = i + k;
+        if (is_free(w, t) && tk(w, t)->kind == TK_WORD && alt_match(tk(w, t), a, (size_t)(e - a))) {
+            if (k > 0 && (tk(w, t - 1)->flags & TF_BOUNDARY))
                 return 0;
             k++;
         } else if (!opt) {
             return 0;
         }
-        p += len;
+        p = e;
         while (*p == ' ')
             p++;
     }

@@ -9,10 +9,12 @@ TestSuite(nlu_intent, .init = fixture_setup, .fini = fixture_teardown);
 
 #define NOW "2027-03-03T12:00:00-08:00"
 
+#define PER 16
+
 struct ic {
     enum nlu_intent intent;
-    const char *yes[12];
-    const char *no[12];
+    const char *yes[PER];
+    const char *no[PER];
 };
 
 static const struct ic cases[] = {
@@ -20,10 +22,12 @@ static const struct ic cases[] = {
       { "I'd like to book botox", "can I get botox friday?", "want to schedule a hydrafacial",
         "new client, botox saturday 11am", "can i get botox tmrw after 5", "make an appointment pls",
         "Yes, new client, want Botox", "can I come in thursday", "sign me up for a facial",
-        "book microneedling friday at 10", "lets do it", "I wanna get my lips done" },
+        "book microneedling friday at 10", "lets do it", "I wanna get my lips done",
+        "can Sarah do my botox", "actually can we make it a hydrafacial instead, same time?", NULL },
       { "how much is botox?", "I don't want botox", "cancel my appointment", "is it painful?",
         "what are your hours?", "Can I get botox while pregnant?", "thanks!", "who is this",
-        "I already booked", "wrong number", NULL } },
+        "I already booked", "wrong number", "my friend got botox there last week and loved it",
+        "I got botox 2 weeks ago and my eyelid is droopy", NULL } },
     { NLU_INTENT_PRICE,
       { "how much is botox?", "price for lip filler?", "what does a hydrafacial cost",
         "whats ur pricing", "how much for 20 units", "cost?", "is it expensive?",
@@ -34,8 +38,9 @@ static const struct ic cases[] = {
       { "do you have any openings friday?", "any availability this week", "what's your soonest botox appointment?",
         "when are you available", "anything open tomorrow?", "any chance I can get in today?",
         "what times do you have thursday", "is friday free?", "first available please",
-        "can you fit me in", NULL },
-      { "how much is botox", "hi", "my name is Emily", "stop", NULL } },
+        "can you fit me in", "do u take walk ins", NULL },
+      { "how much is botox", "hi", "my name is Emily", "stop",
+        "Can my appointment be moved from Thursday to Friday?", NULL } },
     { NLU_INTENT_HOURS,
       { "what are your hours?", "what are your hours on saturday?", "are you open right now?",
         "when do you close", "what time do you open tomorrow", "are u open sunday",
@@ -47,7 +52,8 @@ static const struct ic cases[] = {
       { "where do I pay", "book botox", NULL } },
     { NLU_INTENT_POLICY,
       { "what's your cancellation policy", "is the deposit refundable?", "why do I need a deposit",
-        "what if I'm running late", "do you have a no show fee", "do you use numbing cream", NULL },
+        "what if I'm running late", "do you have a no show fee", "do you use numbing cream",
+        "I'll be 10 minutes late", NULL },
       { "how much is botox", "book me in", NULL } },
     { NLU_INTENT_PAIN,
       { "Is it painful?", "does it hurt", "I'm nervous about needles", "im so scared lol",
@@ -61,7 +67,8 @@ static const struct ic cases[] = {
     { NLU_INTENT_RESCHEDULE,
       { "I need to reschedule", "can I move my appointment to friday",
         "Hi, I need to move my lip filler on Friday to Saturday morning if possible",
-        "can we push it to next week", "change my appointment time please", "resched pls", NULL },
+        "can we push it to next week", "change my appointment time please", "resched pls",
+        "Can my appointment be moved from Thursday to Friday?", NULL },
       { "book botox friday", "cancel my appointment", "move on", NULL } },
     { NLU_INTENT_CANCEL,
       { "I need to cancel my appointment on Friday", "yes please cancel it", "cancel",
@@ -84,7 +91,8 @@ static const struct ic cases[] = {
     { NLU_INTENT_MEDICAL,
       { "Can I get botox while pregnant? I'm 12 weeks along", "I'm breastfeeding, is that ok",
         "I take blood thinners", "is it safe?", "I'm allergic to lidocaine", "any side effects?",
-        "will I bruise?", "I have an autoimmune condition", "can I work out after botox", NULL },
+        "will I bruise?", "I have an autoimmune condition", "can I work out after botox",
+        "I got botox 2 weeks ago and my eyelid is droopy", "my forehead is bruised", NULL },
       { "how much is botox", "is it painful?", "book botox friday", NULL } },
     { NLU_INTENT_URGENT,
       { "I had filler last month and my lip is swollen and hard, is that normal??",
@@ -121,12 +129,12 @@ Test(nlu_intent, each_intent_with_and_without)
     char buf[256];
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const struct ic *ic = &cases[c];
-        for (int i = 0; i < 12 && ic->yes[i]; i++) {
+        for (int i = 0; i < PER && ic->yes[i]; i++) {
             struct nlu_result r = understand(glow, NOW, NULL, ic->yes[i]);
             cr_expect(has(&r, ic->intent), "\"%s\" should be %s (got %s)", ic->yes[i],
                       nlu_intent_name(ic->intent), intents(&r, buf, sizeof buf));
         }
-        for (int i = 0; i < 12 && ic->no[i]; i++) {
+        for (int i = 0; i < PER && ic->no[i]; i++) {
             struct nlu_result r = understand(glow, NOW, NULL, ic->no[i]);
             cr_expect_not(has(&r, ic->intent), "\"%s\" should not be %s (got %s)", ic->no[i],
                           nlu_intent_name(ic->intent), intents(&r, buf, sizeof buf));
@@ -257,6 +265,7 @@ Test(nlu_intent, person_names)
         { NULL, "Emily here", "Emily", "" },
         { &asked, "Jenna", "Jenna", "" },
         { &asked, "Frida Kahlo", "Frida", "Kahlo" },
+        { NULL, "Hey! I'm Sarah, I'd like to book a facial", "Sarah", "" },
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         struct nlu_result r = understand(glow, NOW, names[i].ctx, names[i].text);
@@ -274,7 +283,12 @@ Test(nlu_intent, person_names)
         cr_expect_eq(r.person.score, 0, "no name in \"%s\" (got '%s' '%s')", not_names[i],
                      r.person.first, r.person.last);
     }
-    struct nlu_result r = understand(glow, NOW, NULL, "Emily Chen");
+    struct nlu_result r = understand(glow, NOW, NULL, "Hey! I'm Sarah, I'd like to book a facial");
+    cr_assert_eq(r.nproviders, 0, "the patient's own name is no provider");
+    r = understand(glow, NOW, NULL, "can Sarah do my botox");
+    cr_assert_eq(r.nproviders, 1);
+    cr_assert_eq(r.person.score, 0);
+    r = understand(glow, NOW, NULL, "Emily Chen");
     struct nlu_result l = understand(glow, NOW, NULL, "emily chen");
     struct nlu_result a = understand(glow, NOW, &asked, "emily chen");
     cr_assert_gt(r.person.score, l.person.score, "capitals make it likelier");

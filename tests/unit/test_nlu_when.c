@@ -159,6 +159,8 @@ Test(nlu_when, past_dates_are_flagged_not_moved)
         { "2/14", "2027-02-14 past" },
         { "last week", "2027-02-22..2027-02-28 past" },
         { "last month", "2027-02-01..2027-02-28 past" },
+        { "2 weeks ago", "2027-02-13..2027-02-19 ~ past" },
+        { "3 days ago", "2027-02-27 past" },
         /* far enough back, a date without a year is next year's */
         { "December 20", "2027-12-20" },
         { "january 10th", "2027-01-10 past" },
@@ -362,6 +364,7 @@ Test(nlu_when, reschedule_and_cancel_roles)
         { "I need to cancel my appointment on Friday", "2027-03-05 from" },
         { "can we push it to next week?", "2027-03-08..2027-03-14 to" },
         { "can I reschedule for thursday at 2", "2027-03-04 14:00 ? to" },
+        { "Can my appointment be moved from Thursday to Friday?", "2027-03-04 from | 2027-03-05 to" },
         { "botox friday at 2", "2027-03-05 14:00 ?" },
     };
     CHECK(glow, "2027-03-02T15:00:00-08:00", NULL, cases);
