@@ -61,11 +61,50 @@ static void install(const char *fx, const char *name, mode_t mode)
     cr_assert_eq(chmod(dst, mode), 0);
 }
 
+/* The log line that names file, or NULL. */
+static const char *line_for(const char *log, const char *file, char *line, size_t cap)
+{
+    for (const char *p = log; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len < cap) {
+            memcpy(line, p, len);
+            line[len] = 0;
+            if (strstr(line, file))
+                return line;
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return NULL;
+}
+
 Test(plugin_startup, good_plugins_load_and_bad_ones_are_logged_and_skipped)
 {
+    static const struct {
+        const char *fixture, *file, *reason;
+        mode_t mode;
+    } bad[] = {
+        { "fx_no_entry", "a-no-entry.so", "no_entry", 0644 },
+        { "fx_null_entry", "a-null-entry.so", "declined", 0644 },
+        { "fx_bad_magic", "a-bad-magic.so", "bad_magic", 0644 },
+        { "fx_major", "a-major.so", "abi_major", 0644 },
+        { "fx_minor", "emr.needs_newer-1.0.0.so", "abi_minor", 0644 },
+        { "fx_short", "a-short.so", "too_short", 0644 },
+        { "fx_kind", "a-kind.so", "kind", 0644 },
+        { "fx_bad_id", "a-bad-id.so", "id", 0644 },
+        { "fx_bad_version", "a-bad-version.so", "version", 0644 },
+        { "fx_no_ops", "a-no-ops.so", "ops", 0644 },
+        { "fx_lifecycle", "a-lifecycle.so", "lifecycle", 0644 },
+        { "fx_schema", "a-schema.so", "schema", 0644 },
+        { "fx_ok", "emr.writable-1.0.0.so", "writable", 0666 },
+        /* Sorted after emr.fixture-1.0.0.so, which is loaded first. */
+        { "fx_dup", "zz-dup.so", "duplicate", 0644 },
+    };
     install("fx_ok", "emr.fixture-1.0.0.so", 0644);
-    install("fx_bad_magic", "emr.broken-1.0.0.so", 0644);
-    install("fx_ok", "emr.writable-1.0.0.so", 0666);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        install(bad[i].fixture, bad[i].file, bad[i].mode);
     char conf[256];
     snprintf(conf, sizeof conf, "plugins = { dir = \"%s\"; };\n", dir);
     struct test_daemon d;
@@ -78,13 +117,19 @@ Test(plugin_startup, good_plugins_load_and_bad_ones_are_logged_and_skipped)
     test_http_resp_free(&r);
 
     char *log = test_daemon_log(&d);
+    char line[2048], want[64];
     cr_assert_not_null(log);
-    cr_expect_not_null(strstr(log, "\"msg\":\"plugin loaded\""), "%s", log);
-    cr_expect_not_null(strstr(log, "\"plugin\":\"emr.fixture\""), "%s", log);
-    cr_expect_not_null(strstr(log, "\"abi\":\"1.0\""), "%s", log);
-    cr_expect_not_null(strstr(log, "\"reason\":\"bad_magic\""), "%s", log);
-    cr_expect_not_null(strstr(log, "\"reason\":\"writable\""), "%s", log);
-    cr_expect_not_null(strstr(log, "emr.broken-1.0.0.so"), "%s", log);
+    cr_assert_not_null(line_for(log, "emr.fixture-1.0.0.so", line, sizeof line), "%s", log);
+    cr_expect_not_null(strstr(line, "\"msg\":\"plugin loaded\""), "%s", line);
+    cr_expect_not_null(strstr(line, "\"plugin\":\"emr.fixture\""), "%s", line);
+    cr_expect_not_null(strstr(line, "\"abi\":\"1.0\""), "%s", line);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_assert_not_null(line_for(log, bad[i].file, line, sizeof line), "%s not logged: %s",
+                           bad[i].file, log);
+        snprintf(want, sizeof want, "\"reason\":\"%s\"", bad[i].reason);
+        cr_expect_not_null(strstr(line, want), "%s: expected %s in %s", bad[i].file, want, line);
+        cr_expect_not_null(strstr(line, "\"level\":\"error\""), "%s", line);
+    }
     cr_expect_not_null(strstr(log, "\"loaded\":\"1\""), "%s", log);
     free(log);
 
