@@ -87,6 +87,42 @@ static int migrate(struct daemon *d)
     return 0;
 }
 
+static void report_plugin(const char *path, const struct plugin *p,
+                          const struct plugin_reject_info *why, void *ctx)
+{
+    (void)ctx;
+    if (p) {
+        char abi[16], req[16];
+        snprintf(abi, sizeof abi, "%u.%u", p->desc->abi_major, p->desc->abi_minor);
+        snprintf(req, sizeof req, "%u.%u", p->desc->abi_major, p->desc->abi_minor_required);
+        const char *fields[] = { "plugin", p->desc->id, "version", p->desc->version,
+                                 "kind", plugin_kind_name(p->desc->kind), "abi", abi,
+                                 "abi_required", req, "file", path, NULL };
+        log_write(LOG_INFO, NULL, fields, "plugin loaded");
+    } else {
+        const char *fields[] = { "file", path, "reason", plugin_reject_name(why->code),
+                                 "detail", why->reason, NULL };
+        log_write(LOG_ERROR, NULL, fields, "plugin refused: %s", why->reason);
+    }
+}
+
+/* Loads every plugin of plugins.dir. A refused file is logged and skipped;
+ * a missing directory leaves the daemon without plugins, also logged. */
+static void load_plugins(struct daemon *d)
+{
+    char err[512];
+    int n = plugin_loader_load_dir(&d->plugins, d->cfg.plugins_dir, BW_ABI_MINOR, report_plugin,
+                                   d, err, sizeof err);
+    if (n < 0) {
+        log_warn("%s; no plugins loaded", err);
+        return;
+    }
+    char loaded[16];
+    snprintf(loaded, sizeof loaded, "%d", n);
+    const char *fields[] = { "dir", d->cfg.plugins_dir, "loaded", loaded, NULL };
+    log_write(LOG_INFO, NULL, fields, "plugins loaded");
+}
+
 static int write_ready_file(struct daemon *d)
 {
     char tmp[4096], body[256];
@@ -190,6 +226,8 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
         goto fail;
     }
 
+    load_plugins(d);
+
     if (daemon_register_routes(d) != 0)
         goto fail;
     if (start_listeners(d) != 0 || write_ready_file(d) != 0)
@@ -218,13 +256,14 @@ int daemon_stop(struct daemon *d)
     if (d->opt.ready_file)
         unlink(d->opt.ready_file);
     if (left) {
-        /* Handlers still hold the pool and the configuration: keep both
-         * for the few moments until the process exits. */
+        /* Handlers still hold the pool, the plugins and the configuration:
+         * keep them for the few moments until the process exits. */
         log_warn("requests still in flight after the shutdown grace period; not waiting for them");
         return -1;
     }
     db_pool_close(d->pool);
     d->pool = NULL;
+    plugin_set_close(&d->plugins);
     config_free(&d->cfg);
     return 0;
 }
