@@ -42,8 +42,10 @@ void plugin_config_free(struct plugin_config *cfg);
 const struct plugin_config_value *plugin_config_get(const struct plugin_config *cfg,
                                                     const char *key);
 
-/* Scratch buffers handed out during a call, freed by plugin_call_end. */
+/* Scratch buffers and other host memory handed out during a call (HTTP
+ * response headers, ...), freed by plugin_call_end. */
 #define PLUGIN_CALL_MAX_SCRATCH 16
+#define PLUGIN_CALL_MAX_OWNED 16
 
 /*
  * The ABI's struct bw_call. Stack-allocated by the caller around one call
@@ -63,13 +65,19 @@ struct bw_call {
     const char *const *allow_hosts; /* NULL-terminated host allowlist; NULL: any */
     struct bw_buf *scratch[PLUGIN_CALL_MAX_SCRATCH];
     uint32_t n_scratch;
+    void *owned[PLUGIN_CALL_MAX_OWNED]; /* malloc'd blocks freed at the end */
+    uint32_t n_owned;
 };
 
 /* Zeroes call and sets its identity; the caller fills the rest it needs. */
 void plugin_call_begin(struct bw_call *call, const char *tenant_id, const char *plugin_id,
                        const char *request_id);
-/* Frees the call's scratch buffers. */
+/* Frees the call's scratch buffers and owned memory. */
 void plugin_call_end(struct bw_call *call);
+
+/* Hands a malloc'd block to the call, to be freed at its end. Returns block,
+ * or NULL (and frees block) when the call holds too many already. */
+void *plugin_call_own(struct bw_call *call, void *block);
 
 /* A host-owned result buffer of at most max bytes (0: 16 MiB). NULL on OOM. */
 struct bw_buf *plugin_buf_new(uint64_t max);
@@ -77,6 +85,12 @@ void plugin_buf_free(struct bw_buf *buf);
 /* The content (NUL-terminated) and its length; borrowed from buf. */
 const char *plugin_buf_data(const struct bw_buf *buf, uint64_t *len);
 void plugin_buf_reset(struct bw_buf *buf);
+
+/* The buffer operations of the services table, for host code too. */
+int plugin_buf_append(struct bw_buf *buf, const void *data, uint64_t len);
+int plugin_buf_truncate(struct bw_buf *buf, uint64_t len);
+int plugin_buf_view(const struct bw_buf *buf, struct bw_bytes *out);
+struct bw_buf *plugin_buf_scratch(struct bw_call *call);
 
 /* The services table handed to every plugin (static, lives forever). */
 const struct bw_host *plugin_services(void);

@@ -197,8 +197,8 @@ struct bw_host {
 
     /*
      * Adds delta to the counter name ([a-z][a-z0-9_]{0,62}) of the call's
-     * instance; exported as bookwell_plugin_<name>_total with plugin and
-     * tenant labels.
+     * instance; exported as bookwell_plugin_<name>_total with a plugin label
+     * (summed over tenants, so the number of series stays bounded).
      */
     int (*counter_add)(struct bw_call *call, const char *name, int64_t delta);
 };
