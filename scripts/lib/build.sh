@@ -53,7 +53,7 @@ bw_configure() {
 bw_make() {
     local dir=$1
     shift
-    make -C "$top/$dir" --no-print-directory -j"$BW_JOBS" "$@" >>"$top/$dir/make.log" 2>&1
+    make -C "$top/$dir" --no-print-directory -j"$BW_JOBS" "$@" >>"$top/$dir/make.log" 2>&1 9>&-
 }
 
 # bw_make_var DIR NAME...: the values of Makefile variables, space separated.

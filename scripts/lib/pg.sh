@@ -84,11 +84,13 @@ pg_running() {
         pg_as_owner "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
 }
 
+# The server is started without file descriptor 9, which scripts/test holds
+# as its lock: a server that outlives a killed run must not keep it locked.
 pg_launch() {
     local dir=$1 bin=$2
     pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
         -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >/dev/null 2>&1
+        start >/dev/null 2>&1 9>&-
 }
 
 # pg_start DIR: initialises on first use, starts if not running (repairing a
