@@ -6,7 +6,7 @@
 
 BW_JOBS=${BW_JOBS:-2}
 
-bw_step() { printf '==> %s\n' "$*"; }
+bw_step() { printf "==> %d:%02d %s\n" $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 
 # bw_autogen: generates configure and Makefile.in when missing or older than
 # configure.ac (later Makefile.am changes are picked up by make itself).
