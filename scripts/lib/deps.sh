@@ -5,6 +5,7 @@
 # group it belongs to (a later group, e.g. browser tests, can be a new array
 # listed in BW_DEPS_GROUPS).
 
+# shellcheck disable=SC2034 # the groups are read through BW_DEPS_GROUPS
 # Compilers and the autotools that ./autogen.sh and ./configure use.
 BW_DEPS_BUILD=(build-essential autoconf automake libtool pkg-config)
 # Libraries the daemon, the SDK and the tests link (configure.ac names each).
@@ -22,7 +23,7 @@ BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN)
 deps_all() {
     local g ref
     for g in "${BW_DEPS_GROUPS[@]}"; do
-        ref="$g[@]"
+        ref="${g}[@]"
         printf '%s\n' "${!ref}"
     done
 }

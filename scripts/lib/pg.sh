@@ -203,7 +203,7 @@ pg_dropdb() {
 # Only when nobody else uses the cluster (their suites may be running).
 pg_drop_test_dbs() {
     local dir=$1 db
-    [ "$(pg_users "$dir" | grep -vx "$$" | wc -l)" -eq 0 ] || return 0
+    [ "$(pg_users "$dir" | grep -cvx "$$")" -eq 0 ] || return 0
     for db in $(pg_psql "$dir" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'bw\_t\_%'"); do
         pg_dropdb "$dir" "$db" || return 1
     done
