@@ -199,12 +199,15 @@ pg_dropdb() {
     pg_psql "$dir" -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
 }
 
-# pg_drop_test_dbs DIR: drops the per-suite databases a killed run left behind.
-# Only when nobody else uses the cluster (their suites may be running).
+# pg_drop_test_dbs DIR: drops the per-suite databases (bw_t_PID_...) whose
+# test process is gone: what a killed run left behind. Suites still running,
+# of this run or of anyone sharing the cluster, keep theirs.
 pg_drop_test_dbs() {
-    local dir=$1 db
-    [ "$(pg_users "$dir" | grep -cvx "$$")" -eq 0 ] || return 0
-    for db in $(pg_psql "$dir" -Atc "SELECT datname FROM pg_database WHERE datname LIKE 'bw\_t\_%'"); do
+    local dir=$1 db pid
+    for db in $(pg_psql "$dir" -Atc "SELECT datname FROM pg_database WHERE datname ~ '^bw_t_[0-9]+_'"); do
+        pid=${db#bw_t_}
+        pid=${pid%%_*}
+        [ -d "/proc/$pid" ] && continue
         pg_dropdb "$dir" "$db" || return 1
     done
 }
