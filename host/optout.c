@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <unicode/uchar.h>
+
+#include "textfold.h"
 
 #define WORD_MAX 24   /* bytes kept of a word; longer words never match a rule */
 #define SEG_MAX 48    /* words per examined window */
@@ -128,76 +129,6 @@ static const char *const FR_OUT[] = {
     "desabonner", "desabonnez", "desabonne", "desinscrire", "desinscrivez", "desinscris", NULL,
 };
 static const char *const FR_VERB[] = { "mecrire", "mecrivez", "menvoyer", "menvoyez", "mtexter", "mtextez", NULL };
-
-/* ---- folding ------------------------------------------------------------ */
-
-/* Base letters of U+00C0..U+00FF ('.' separates words, '*' is two letters). */
-static const char LATIN1[65] = "AAAAAA*CEEEEIIIIDNOOOOO.OUUUUY**aaaaaa*ceeeeiiiidnooooo.ouuuuy*y";
-
-static const char *fold_latin1(uint32_t cp, char two[3])
-{
-    char c = LATIN1[cp - 0xC0];
-    if (c == '.')
-        return NULL;
-    if (c == '*') {
-        const char *pair = cp == 0xC6 || cp == 0xE6 ? "ae" : cp == 0xDF ? "ss" : "th";
-        memcpy(two, pair, 3);
-        return two;
-    }
-    two[0] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    two[1] = '\0';
-    return two;
-}
-
-/* Decodes one UTF-8 sequence at s; returns its length (1 for a bad byte,
- * with *cp = 0xFFFD). */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        len = 2;
-        *cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3;
-        *cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4;
-        *cp = c & 0x07;
-    } else {
-        *cp = 0xFFFD;
-        return 1;
-    }
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80) {
-            *cp = 0xFFFD;
-            return 1;
-        }
-        *cp = (*cp << 6) | (s[i] & 0x3F);
-    }
-    return len;
-}
-
-enum kind { K_LETTERS, K_JOIN, K_SPACE, K_BREAK };
-
-static enum kind classify_cp(uint32_t cp)
-{
-    if (cp == '\'' || cp == 0x2019 || cp == 0x2018 || cp == '`' || cp == 0xB4)
-        return K_JOIN;
-    if (cp == '.' || cp == ',' || cp == '!' || cp == '?' || cp == ';' || cp == ':' ||
-        cp == '\n' || cp == '\r' || cp == 0xA1 || cp == 0xBF || cp == 0x2026)
-        return K_BREAK;
-    if (cp < 0x80)
-        return ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9'))
-                   ? K_LETTERS
-                   : K_SPACE;
-    if (cp == 0xFFFD)
-        return K_SPACE;
-    return u_isalnum((UChar32)cp) ? K_LETTERS : K_SPACE;
-}
 
 /* ---- rules over one segment --------------------------------------------- */
 
@@ -519,35 +450,26 @@ static bool whole_is(const struct scan *sc, const char *a, const char *b)
 enum optout_class optout_classify(const char *text, bool opted_out, bool *keyword)
 {
     struct scan sc;
-    const unsigned char *p = (const unsigned char *)(text ? text : "");
+    const char *p = text ? text : "";
 
     memset(&sc, 0, sizeof sc);
     if (keyword)
         *keyword = false;
     while (*p) {
         uint32_t cp;
-        size_t len = utf8_next(p, &cp);
-        char buf[3];
-        switch (classify_cp(cp)) {
-        case K_JOIN:
+        size_t len = textfold_next(p, &cp);
+        char buf[5];
+        switch (textfold_kind(cp)) {
+        case TEXTFOLD_JOIN:
             break;
-        case K_BREAK:
+        case TEXTFOLD_BREAK:
             end_segment(&sc);
             break;
-        case K_SPACE:
+        case TEXTFOLD_SPACE:
             end_word(&sc);
             break;
-        case K_LETTERS:
-            if (cp < 0x80) {
-                buf[0] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
-                add_letters(&sc, buf, 1);
-            } else if (cp >= 0xC0 && cp <= 0xFF && fold_latin1(cp, buf)) {
-                add_letters(&sc, buf, strlen(buf));
-            } else if (cp == 0x152 || cp == 0x153) {
-                add_letters(&sc, "oe", 2);
-            } else {
-                add_letters(&sc, (const char *)p, len);
-            }
+        case TEXTFOLD_LETTER:
+            add_letters(&sc, buf, textfold_letter(cp, p, len, buf));
             break;
         }
         p += len;
