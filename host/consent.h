@@ -1,5 +1,5 @@
 /*
- * The consent ledger and opt-out state (tables in sql/0002_consent.sql).
+ * The consent ledger and opt-out state (tables in sql/0003_consent.sql).
  * Every consent a contact gives a tenant (an inbound call or text, a web
  * form with the wording shown, staff entry) and every opt-out and opt-in is
  * appended, never changed; the current opt-out per (tenant, contact) is kept
