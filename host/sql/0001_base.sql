@@ -39,6 +39,11 @@ CREATE TABLE inbox (
 
 -- Jobs and outbox. run_at is business time (the host clock); lease_until is
 -- real time (the database's now()), so a dead worker's job comes back.
+-- Jobs sharing an ordering_key run one at a time in id order; a parked job
+-- (attempts exhausted, or refused by its handler) no longer holds its key.
+-- A claim increments attempts, which with lease_owner fences completion: a
+-- worker whose lease was taken over cannot finish the job. max_attempts NULL
+-- means the daemon's jobs.max_attempts.
 CREATE TABLE jobs (
     tenant_id     text NOT NULL,
     id            bigserial,
@@ -50,7 +55,7 @@ CREATE TABLE jobs (
     state         text NOT NULL DEFAULT 'queued'
                   CHECK (state IN ('queued', 'running', 'done', 'parked')),
     attempts      integer NOT NULL DEFAULT 0,
-    max_attempts  integer NOT NULL,
+    max_attempts  integer CHECK (max_attempts > 0),
     lease_until   timestamptz,
     lease_owner   text,
     last_error    text,
@@ -60,6 +65,7 @@ CREATE TABLE jobs (
 );
 CREATE UNIQUE INDEX jobs_by_dedupe ON jobs (tenant_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
 CREATE INDEX jobs_due ON jobs (run_at, id) WHERE state = 'queued';
-CREATE INDEX jobs_open_by_key ON jobs (tenant_id, ordering_key, id) WHERE state IN ('queued', 'running');
+CREATE INDEX jobs_open_by_key ON jobs (tenant_id, ordering_key, id)
+    WHERE state IN ('queued', 'running') AND ordering_key IS NOT NULL;
 CREATE INDEX jobs_leases ON jobs (lease_until) WHERE state = 'running';
 CREATE INDEX jobs_parked ON jobs (tenant_id, id) WHERE state = 'parked';
