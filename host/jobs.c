@@ -21,8 +21,8 @@
 /* Advisory lock class for "enqueue into this ordering key" ('jobs'). */
 #define ORDERING_LOCK_CLASS "1785686643"
 
-/* Jobs due and at the head of their ordering key: no earlier job of the same
- * key is still queued or running. Shared by the claim and the idle check. */
+/* Jobs at the head of their ordering key: no earlier job of the same key is
+ * still queued or running (the claim, in SQL, tests the same). */
 #define HEAD_OF_KEY                                                                   \
     "(j.ordering_key IS NULL OR NOT EXISTS ("                                         \
     "   SELECT 1 FROM jobs e WHERE e.tenant_id = j.tenant_id"                         \
@@ -264,19 +264,11 @@ int jobs_enqueue(struct db_conn *c, const struct job_spec *spec, int64_t *id_out
 
 /* ---------------------------------------------------------------- claim */
 
-DB_STMT(st_claim,
-        "WITH next AS ("
-        " SELECT j.tenant_id, j.id FROM jobs j"
-        "  WHERE j.state = 'queued' AND j.run_at <= $1::timestamptz"
-        "    AND j.kind = ANY ($2::text[]) AND " HEAD_OF_KEY
-        "  ORDER BY j.run_at, j.id LIMIT 1"
-        "  FOR UPDATE SKIP LOCKED)"
-        " UPDATE jobs SET state = 'running', attempts = jobs.attempts + 1,"
-        "   lease_until = now() + $3::bigint * interval '1 millisecond', lease_owner = $4"
-        "  FROM next WHERE jobs.tenant_id = next.tenant_id AND jobs.id = next.id"
-        " RETURNING jobs.tenant_id, jobs.id, jobs.kind, jobs.payload::text, jobs.ordering_key,"
-        "   jobs.attempts, COALESCE(jobs.max_attempts, $5::integer),"
-        "   (extract(epoch FROM jobs.run_at) * 1000000)::bigint");
+/* The statement lives in the schema (jobs_claim_next in host/sql/0001_base.sql),
+ * which pins its plan: one UPDATE of the first due head of its key, selected
+ * FOR UPDATE SKIP LOCKED so concurrent claimers never wait for each other. */
+DB_STMT(st_claim, "SELECT * FROM jobs_claim_next($1::timestamptz, $2::text[], $3::bigint,"
+                  " $4, $5::integer)");
 
 void jobs_claim_free(struct jobs_claim *cl)
 {
@@ -332,16 +324,15 @@ out:
 
 /* ---------------------------------------------------------------- execute */
 
-/* Locks the job for the handler's transaction if this claim still holds it,
- * and makes the database end the transaction if it idles past the lease. */
-DB_STMT(st_fence,
-        "SELECT set_config('idle_in_transaction_session_timeout', $5, true) FROM jobs"
-        " WHERE tenant_id = $1 AND id = $2::bigint AND state = 'running'"
-        "   AND attempts = $3::integer AND lease_owner = $4 FOR UPDATE");
+/* Opens the handler's transaction by marking the job done, fenced by the
+ * claim (this attempt, this owner): the row stays locked until the handler's
+ * writes commit with it, or roll back with it. The database ends the
+ * transaction if it idles past the lease. */
 DB_STMT(st_done,
         "UPDATE jobs SET state = 'done', finished_at = now(), lease_until = NULL"
         " WHERE tenant_id = $1 AND id = $2::bigint AND state = 'running'"
-        "   AND attempts = $3::integer AND lease_owner = $4");
+        "   AND attempts = $3::integer AND lease_owner = $4"
+        " RETURNING set_config('idle_in_transaction_session_timeout', $5, true)");
 DB_STMT(st_failed,
         "UPDATE jobs SET state = $5,"
         "   run_at = CASE WHEN $5 = 'queued' THEN $6::timestamptz ELSE run_at END,"
@@ -397,7 +388,7 @@ int jobs_execute(struct jobs *j, struct db_conn *c, struct jobs_claim *cl,
 
     if (db_begin(c) != 0)
         return JOBS_E_DB;
-    int rows = fenced(c, &st_fence, 5, p);
+    int rows = fenced(c, &st_done, 5, p);
     if (rows <= 0) {
         db_rollback(c);
         if (rows < 0)
@@ -416,15 +407,13 @@ int jobs_execute(struct jobs *j, struct db_conn *c, struct jobs_claim *cl,
 
     if (rc == 0) {
         if (PQtransactionStatus(c->pg) == PQTRANS_INTRANS) {
-            rows = fenced(c, &st_done, 4, p);
-            if (rows == 1 && db_commit(c) == 0) {
+            if (db_commit(c) == 0) {
                 *outcome = JOBS_DONE;
                 return 0;
             }
             /* A failed COMMIT (a deferred constraint, say) rolled everything
              * back; the connection tells whether we can still record it. */
-            snprintf(res.error, sizeof res.error,
-                     rows == 1 ? "commit failed" : "completion failed");
+            snprintf(res.error, sizeof res.error, "commit failed");
         } else {
             snprintf(res.error, sizeof res.error, "handler left its transaction failed or closed");
         }
