@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <libconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,21 +119,39 @@ static int read_file(config_t *cf, const char *path, struct confmap_errors *errs
     if (config_read_file(cf, path) == CONFIG_TRUE)
         return 0;
     if (config_error_type(cf) == CONFIG_ERR_FILE_IO)
-        confmap_error(errs, path, 0, "cannot read file");
+        confmap_error(errs, path, 0, "cannot read file: %s", strerror(errno));
     else
         confmap_error(errs, config_error_file(cf) ? config_error_file(cf) : path,
                       config_error_line(cf), "%s", config_error_text(cf));
     return -1;
 }
 
+/* Orders "glow.conf" before "glow-2.conf": by the name without ".conf". */
 static int cmp_names(const void *a, const void *b)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    const char *x = *(char *const *)a, *y = *(char *const *)b;
+    size_t nx = strlen(x) - 5, ny = strlen(y) - 5;
+    int c = strncmp(x, y, nx < ny ? nx : ny);
+    return c ? c : (nx > ny) - (nx < ny);
 }
 
-static int load_tenant(const char *path, const char *base_name, struct tenant_config *t,
-                       struct confmap_errors *errs)
+/* The line of tenant.<key>, or of the tenant group when the key is absent. */
+static int key_line(const config_t *cf, const char *key)
 {
+    char path[64];
+    snprintf(path, sizeof path, "tenant.%s", key);
+    const config_setting_t *s = config_lookup(cf, path);
+    if (!s)
+        s = config_lookup(cf, "tenant");
+    return s ? config_setting_source_line(s) : 0;
+}
+
+/* Loads one tenant file into cfg->tenants[idx]; the tenants before it are
+ * loaded already, so a second file naming the same tenant is reported here. */
+static int load_tenant(const char *path, const char *base_name, struct host_config *cfg,
+                       size_t idx, struct confmap_errors *errs)
+{
+    struct tenant_config *t = &cfg->tenants[idx];
     config_t cf;
     int rc = -1;
     config_init(&cf);
@@ -140,25 +159,33 @@ static int load_tenant(const char *path, const char *base_name, struct tenant_co
         goto out;
     if (confmap_apply(tenant_map, config_root_setting(&cf), path, t, errs) != 0)
         goto out;
-    const config_setting_t *g = config_lookup(&cf, "tenant");
-    int line = g ? config_setting_source_line(g) : 0;
     rc = 0;
     if (!config_tenant_id_valid(t->id)) {
-        confmap_error(errs, path, line, "tenant id '%s' must be 1-63 of [a-z0-9-]", t->id);
+        confmap_error(errs, path, key_line(&cf, "id"), "tenant id '%s' must be 1-63 of [a-z0-9-]",
+                      t->id);
         rc = -1;
     } else if (strcmp(t->id, base_name) != 0) {
-        confmap_error(errs, path, line, "tenant id '%s' must match the file name '%s.conf'",
-                      t->id, base_name);
+        confmap_error(errs, path, key_line(&cf, "id"),
+                      "tenant id '%s' must match the file name '%s.conf'", t->id, base_name);
         rc = -1;
     }
+    for (size_t i = 0; i < idx; i++) {
+        if (cfg->tenants[i].id && strcmp(cfg->tenants[i].id, t->id) == 0) {
+            confmap_error(errs, path, key_line(&cf, "id"), "tenant id '%s' is already defined in %s",
+                          t->id, cfg->tenants[i].file);
+            rc = -1;
+            break;
+        }
+    }
     if (!timezone_valid(t->timezone)) {
-        confmap_error(errs, path, line, "unknown time zone '%s' (use an IANA name such as America/New_York)",
+        confmap_error(errs, path, key_line(&cf, "timezone"),
+                      "unknown time zone '%s' (use an IANA name such as America/New_York)",
                       t->timezone);
         rc = -1;
     }
     if (!country_valid(t->country)) {
-        confmap_error(errs, path, line, "country '%s' must be an ISO 3166 code such as US or CA",
-                      t->country);
+        confmap_error(errs, path, key_line(&cf, "country"),
+                      "country '%s' must be an ISO 3166 code such as US or CA", t->country);
         rc = -1;
     }
 out:
@@ -171,8 +198,12 @@ static int load_tenants(const char *dir, struct host_config *cfg, struct confmap
     char tdir[4096];
     snprintf(tdir, sizeof tdir, "%s/tenants", dir);
     DIR *d = opendir(tdir);
-    if (!d)
+    if (!d && errno == ENOENT)
         return 0; /* no tenants yet is a valid configuration */
+    if (!d) {
+        confmap_error(errs, tdir, 0, "cannot read directory: %s", strerror(errno));
+        return -1;
+    }
 
     char **names = NULL;
     size_t n = 0, cap = 0;
@@ -202,7 +233,8 @@ static int load_tenants(const char *dir, struct host_config *cfg, struct confmap
         confmap_error(errs, tdir, 0, "out of memory");
         goto out;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1) /* names is NULL when the directory holds no .conf file */
+        qsort(names, n, sizeof *names, cmp_names);
 
     cfg->tenants = calloc(n ? n : 1, sizeof *cfg->tenants);
     if (!cfg->tenants) {
@@ -215,8 +247,12 @@ static int load_tenants(const char *dir, struct host_config *cfg, struct confmap
         snprintf(path, sizeof path, "%s/%s", tdir, names[i]);
         snprintf(base_name, sizeof base_name, "%.*s", (int)(strlen(names[i]) - 5), names[i]);
         struct tenant_config *t = &cfg->tenants[cfg->n_tenants++];
-        t->file = strdup(path);
-        if (load_tenant(path, base_name, t, errs) != 0)
+        if (!(t->file = strdup(path))) {
+            confmap_error(errs, path, 0, "out of memory");
+            rc = -1;
+            break;
+        }
+        if (load_tenant(path, base_name, cfg, cfg->n_tenants - 1, errs) != 0)
             rc = -1;
     }
 out:

@@ -26,8 +26,13 @@ void confmap_error(struct confmap_errors *errs, const char *file, int line,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    snprintf(errs->lines[errs->count], sizeof errs->lines[0], "%s:%d: %s",
-             file ? file : "(config)", line, msg);
+    /* Line 0 means "the file as a whole" (a missing top-level group). */
+    if (line > 0)
+        snprintf(errs->lines[errs->count], sizeof errs->lines[0], "%s:%d: %s",
+                 file ? file : "(config)", line, msg);
+    else
+        snprintf(errs->lines[errs->count], sizeof errs->lines[0], "%s: %s",
+                 file ? file : "(config)", msg);
     errs->count++;
 }
 

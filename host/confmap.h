@@ -33,7 +33,8 @@ struct confmap_entry {
     const struct confmap_entry *children; /* for GROUP; terminated by key NULL */
 };
 
-/* Collects error lines ("file:line: message"). Owned by the caller. */
+/* Collects error lines ("file:line: message", or "file: message" when the
+ * problem has no line, such as a missing top-level group). Owned by the caller. */
 struct confmap_errors {
     char lines[32][256];
     int count;

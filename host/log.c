@@ -65,24 +65,39 @@ size_t log_json_escape(char *out, size_t cap, const char *s)
     return n;
 }
 
-/* Appends a literal; returns the new length, bounded by cap - 1. */
+/* Room always kept at the end of a line for the closing brace and newline. */
+#define LINE_TAIL 2
+
+/* Appends a literal if it fits whole (before the tail); returns the new length. */
 static size_t put(char *buf, size_t cap, size_t n, const char *s)
 {
     size_t len = strlen(s);
-    if (n + len >= cap)
-        len = cap - 1 - n;
+    if (n + len + LINE_TAIL >= cap)
+        return n;
     memcpy(buf + n, s, len);
     buf[n + len] = '\0';
     return n + len;
 }
 
+/* Appends ,"key":"value", truncating the value (never an escape sequence)
+ * so that the line stays valid JSON; skips the field when nothing fits. */
 static size_t put_string(char *buf, size_t cap, size_t n, const char *key, const char *value)
 {
-    n = put(buf, cap, n, ",\"");
-    n += log_json_escape(buf + n, cap - n, key);
-    n = put(buf, cap, n, "\":\"");
-    n += log_json_escape(buf + n, cap - n, value);
-    return put(buf, cap, n, "\"");
+    char k[64];
+    size_t klen = log_json_escape(k, sizeof k, key);
+    if (n + klen + 7 + LINE_TAIL >= cap)
+        return n;
+    buf[n++] = ',';
+    buf[n++] = '"';
+    memcpy(buf + n, k, klen);
+    n += klen;
+    memcpy(buf + n, "\":\"", 3);
+    n += 3;
+    /* The value may use all but the closing quote and the tail. */
+    n += log_json_escape(buf + n, cap - n - 1 - LINE_TAIL, value);
+    buf[n++] = '"';
+    buf[n] = '\0';
+    return n;
 }
 
 void log_writev(enum log_level level, const struct log_ctx *ctx,
@@ -106,19 +121,19 @@ void log_writev(enum log_level level, const struct log_ctx *ctx,
              tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
     vsnprintf(msg, sizeof msg, fmt, ap);
 
-    n = put(buf, sizeof buf - 2, n, "{\"time\":\"");
-    n = put(buf, sizeof buf - 2, n, stamp);
-    n = put(buf, sizeof buf - 2, n, "\",\"level\":\"");
-    n = put(buf, sizeof buf - 2, n, level_names[level]);
-    n = put(buf, sizeof buf - 2, n, "\"");
+    n = put(buf, sizeof buf, n, "{\"time\":\"");
+    n = put(buf, sizeof buf, n, stamp);
+    n = put(buf, sizeof buf, n, "\",\"level\":\"");
+    n = put(buf, sizeof buf, n, level_names[level]);
+    n = put(buf, sizeof buf, n, "\"");
     if (ctx && ctx->tenant)
-        n = put_string(buf, sizeof buf - 2, n, "tenant", ctx->tenant);
+        n = put_string(buf, sizeof buf, n, "tenant", ctx->tenant);
     if (ctx && ctx->request_id)
-        n = put_string(buf, sizeof buf - 2, n, "request_id", ctx->request_id);
-    n = put_string(buf, sizeof buf - 2, n, "msg", msg);
+        n = put_string(buf, sizeof buf, n, "request_id", ctx->request_id);
+    n = put_string(buf, sizeof buf, n, "msg", msg);
     for (const char *const *f = fields; f && f[0]; f += 2)
-        n = put_string(buf, sizeof buf - 2, n, f[0], f[1] ? f[1] : "");
-    n = put(buf, sizeof buf - 1, n, "}");
+        n = put_string(buf, sizeof buf, n, f[0], f[1] ? f[1] : "");
+    buf[n++] = '}';
     buf[n++] = '\n';
 
     ssize_t w = write(atomic_load(&out_fd), buf, n);
