@@ -173,7 +173,7 @@ Test(jobs_admin, the_walk_times_out_while_a_job_is_still_running)
 {
     struct test_http_resp r;
     start_daemon(true);
-    enqueue_at("20:15:00", NULL, "{\"seq\": 1, \"sleep_ms\": 1500}");
+    enqueue_at("20:15:00", NULL, "{\"seq\": 1, \"sleep_ms\": 3000}");
     post_clock("{\"advance\": \"PT1M\", \"timeout_ms\": 300}", 504, &r);
     cr_assert(strstr(r.body, "\"not_idle\""), "%s", r.body);
     test_http_resp_free(&r);

@@ -394,14 +394,14 @@ Test(jobs, handler_effects_commit_only_with_completion)
 
 Test(jobs, an_expired_lease_is_claimed_again_and_the_stale_worker_is_refused)
 {
-    struct jobs *a = new_jobs("worker-a", 100, 8), *b = new_jobs("worker-b", 30000, 8);
+    struct jobs *a = new_jobs("worker-a", 1000, 8), *b = new_jobs("worker-b", 30000, 8);
     struct jobs_claim ca, cb;
     int64_t id = enqueue("k", 1);
     claim_expect(a, &ca, id);
     cr_assert_eq(claim(b, &cb), 0, "a live lease is not claimable");
     struct db_conn *c = db_acquire(pool, 5000);
     cr_assert_eq(jobs_reap(b, c, NULL), 0, "the lease has not expired yet");
-    usleep(250 * 1000); /* a's 100 ms lease passes, in real time */
+    usleep(1200 * 1000); /* a's one-second lease passes, in real time */
     int parked = -1;
     cr_assert_eq(jobs_reap(b, c, &parked), 1);
     cr_assert_eq(parked, 0);
@@ -435,12 +435,14 @@ static void try_to_steal(const struct job *job)
 
 Test(jobs, a_live_worker_keeps_its_job_past_the_lease)
 {
-    struct jobs *a = new_jobs("worker-a", 150, 8);
+    /* The lease also bounds how long the transaction may idle, so the thief
+     * must be done well within it, even on a loaded machine. */
+    struct jobs *a = new_jobs("worker-a", 1000, 8);
     struct jobs_claim cl;
     thief = new_jobs("worker-b", 30000, 8);
     int64_t id = enqueue("k", 1);
     claim_expect(a, &cl, id);
-    beh.busy_ms = 300;
+    beh.busy_ms = 1200;
     beh.hook = try_to_steal;
     cr_assert_eq(run(a, &cl), JOBS_DONE);
     cr_assert_eq(q("SELECT count(*) FROM effects"), 1);
@@ -586,9 +588,9 @@ Test(jobs, workers_wake_on_notify_and_finish_running_jobs_at_stop)
     wait_for("SELECT count(*) FROM effects", 1, 3000);
     cr_assert_lt(clock_mono_ms() - t, 3000, "woken by NOTIFY, not by polling");
 
-    beh.busy_ms = 400;
+    beh.busy_ms = 1500;
     int64_t slow = enqueue("k", 2);
-    wait_for("SELECT count(*) FROM jobs WHERE state = 'running'", 1, 3000);
+    wait_for("SELECT count(*) FROM jobs WHERE state = 'running'", 1, 5000);
     jobs_stop(j);
     cr_assert_eq(q("SELECT count(*) FROM jobs WHERE id = %lld AND state = 'done'", (long long)slow),
                  1, "the running job finished before the workers stopped");
