@@ -36,6 +36,7 @@ static const struct confmap_entry http_map[] = {
     { "max_headers", CONFMAP_INT, false, "64", F(http_max_headers), 8, 1024, NULL },
     { "request_timeout", CONFMAP_DURATION, false, "30s", F(http_request_timeout_ms), 1000, 3600000, NULL },
     { "shutdown_grace", CONFMAP_DURATION, false, "10s", F(shutdown_grace_ms), 0, 3600000, NULL },
+    { "threads", CONFMAP_INT, false, "0", F(http_threads), 0, 256, NULL },
     { NULL, 0, 0, NULL, 0, 0, 0, NULL },
 };
 static const struct confmap_entry jobs_map[] = {

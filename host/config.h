@@ -33,6 +33,7 @@ struct host_config {
     int64_t http_max_headers;
     int64_t http_request_timeout_ms;
     int64_t shutdown_grace_ms;
+    int64_t http_threads;      /* public listener's threads; 0: one per online CPU (at least 2) */
     int64_t jobs_workers;
     int64_t jobs_lease_ms;
     int64_t jobs_max_attempts;

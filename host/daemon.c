@@ -47,6 +47,14 @@ int daemon_add_route(struct daemon *d, bool admin, const char *method, const cha
     return 0;
 }
 
+int daemon_register_routes(struct daemon *d)
+{
+    if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
+        routes_jobs_register(d) || (d->opt.test_clock && routes_test_register(d)))
+        return -1;
+    return 0;
+}
+
 static int tenant_auth(const char *token, char *tenant_id, void *ctx)
 {
     struct daemon *d = ctx;
@@ -81,6 +89,42 @@ static int migrate(struct daemon *d)
     return 0;
 }
 
+static void report_plugin(const char *path, const struct plugin *p,
+                          const struct plugin_reject_info *why, void *ctx)
+{
+    (void)ctx;
+    if (p) {
+        char abi[16], req[16];
+        snprintf(abi, sizeof abi, "%u.%u", p->desc->abi_major, p->desc->abi_minor);
+        snprintf(req, sizeof req, "%u.%u", p->desc->abi_major, p->desc->abi_minor_required);
+        const char *fields[] = { "plugin", p->desc->id, "version", p->desc->version,
+                                 "kind", plugin_kind_name(p->desc->kind), "abi", abi,
+                                 "abi_required", req, "file", path, NULL };
+        log_write(LOG_INFO, NULL, fields, "plugin loaded");
+    } else {
+        const char *fields[] = { "file", path, "reason", plugin_reject_name(why->code),
+                                 "detail", why->reason, NULL };
+        log_write(LOG_ERROR, NULL, fields, "plugin refused: %s", why->reason);
+    }
+}
+
+/* Loads every plugin of plugins.dir. A refused file is logged and skipped;
+ * a missing directory leaves the daemon without plugins, also logged. */
+static void load_plugins(struct daemon *d)
+{
+    char err[512];
+    int n = plugin_loader_load_dir(&d->plugins, d->cfg.plugins_dir, BW_ABI_MINOR, report_plugin,
+                                   d, err, sizeof err);
+    if (n < 0) {
+        log_warn("%s; no plugins loaded", err);
+        return;
+    }
+    char loaded[16];
+    snprintf(loaded, sizeof loaded, "%d", n);
+    const char *fields[] = { "dir", d->cfg.plugins_dir, "loaded", loaded, NULL };
+    log_write(LOG_INFO, NULL, fields, "plugins loaded");
+}
+
 static int write_ready_file(struct daemon *d)
 {
     char tmp[4096], body[256];
@@ -99,6 +143,17 @@ static int write_ready_file(struct daemon *d)
         return -1;
     }
     return 0;
+}
+
+/* The public listener's thread pool. Handlers are short (slow work goes to
+ * jobs), so one thread per CPU serves best; more threads only add context
+ * switches (see BENCHMARKS.md). */
+static unsigned public_threads(const struct daemon *d)
+{
+    if (d->cfg.http_threads > 0)
+        return (unsigned)d->cfg.http_threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 2 ? 2 : n > 64 ? 64 : (unsigned)n;
 }
 
 /* Creates the jobs queue and registers the kinds this process handles;
@@ -147,7 +202,7 @@ static int start_listeners(struct daemon *d)
         .address = d->cfg.listen_public,
         .max_body = (size_t)d->cfg.http_max_body,
         .max_headers = (unsigned)d->cfg.http_max_headers,
-        .threads = 4,
+        .threads = public_threads(d),
         .timeout_s = (unsigned)(d->cfg.http_request_timeout_ms / 1000),
         .admin_token = NULL,
         .tenant_auth = tenant_auth,
@@ -211,10 +266,9 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
         goto fail;
     }
 
-    if (create_jobs(d) != 0)
-        goto fail;
-    if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
-        routes_jobs_register(d) || (opt->test_clock && routes_test_register(d)))
+    load_plugins(d);
+
+    if (create_jobs(d) != 0 || daemon_register_routes(d) != 0)
         goto fail;
     if (start_jobs(d) != 0 || start_listeners(d) != 0 || write_ready_file(d) != 0)
         goto fail;
@@ -228,20 +282,32 @@ fail:
     return -1;
 }
 
-void daemon_stop(struct daemon *d)
+int daemon_stop(struct daemon *d)
 {
-    /* Stop accepting on both, then wait for what is in flight. */
+    /* Stop accepting on both, then wait for what is in flight, within one
+     * grace period for the two. */
     http_server_quiesce(d->public_http);
     http_server_quiesce(d->admin_http);
-    http_server_stop(d->public_http, d->cfg.shutdown_grace_ms);
-    http_server_stop(d->admin_http, d->cfg.shutdown_grace_ms);
+    int64_t deadline = clock_mono_ms() + d->cfg.shutdown_grace_ms;
+    int left = http_server_stop(d->public_http, d->cfg.shutdown_grace_ms);
+    int64_t rest = deadline - clock_mono_ms();
+    left |= http_server_stop(d->admin_http, rest > 0 ? rest : 0);
     d->public_http = d->admin_http = NULL;
     /* Jobs in flight finish; nothing new is claimed. */
+    jobs_stop(d->jobs);
+    if (d->opt.ready_file)
+        unlink(d->opt.ready_file);
+    if (left) {
+        /* Handlers still hold the pool, the plugins and the configuration:
+         * keep them for the few moments until the process exits. */
+        log_warn("requests still in flight after the shutdown grace period; not waiting for them");
+        return -1;
+    }
     jobs_destroy(d->jobs);
     d->jobs = NULL;
     db_pool_close(d->pool);
     d->pool = NULL;
-    if (d->opt.ready_file)
-        unlink(d->opt.ready_file);
+    plugin_set_close(&d->plugins);
     config_free(&d->cfg);
+    return 0;
 }

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "http_server.h"
+#include "plugin_loader.h"
 
 #define DAEMON_MAX_ROUTES 128
 
@@ -29,6 +30,7 @@ struct daemon {
     struct host_config cfg;
     struct db_pool *pool;
     struct jobs *jobs;
+    struct plugin_set plugins; /* loaded from plugins.dir at start */
     struct http_server *public_http;
     struct http_server *admin_http;
     struct http_route public_routes[DAEMON_MAX_ROUTES];
@@ -41,12 +43,20 @@ struct daemon {
  * Returns 0, or -1 after logging why (everything started is stopped again). */
 int daemon_start(struct daemon *d, const struct daemon_options *opt);
 
-/* Graceful stop: stop accepting, finish in-flight requests and jobs, close. */
-void daemon_stop(struct daemon *d);
+/* Graceful stop: stop accepting, finish in-flight requests and jobs, close.
+ * Returns 0, or -1 when requests were still running after the shutdown
+ * grace period: what they use is left in place, and the caller should end
+ * the process at once (_exit) rather than run exit-time teardown. */
+int daemon_stop(struct daemon *d);
 
 /* Appends a route; used by each routes_*.c at start. Returns 0 or -1 (full). */
 int daemon_add_route(struct daemon *d, bool admin, const char *method, const char *pattern,
                      http_handler_fn handler, enum http_auth auth);
+
+/* Fills both route tables from every routes_*.c family (the test-only ones
+ * when d->opt.test_clock). daemon_start calls it; the OpenAPI test calls it
+ * on a zeroed daemon to see exactly the routes the server would serve. */
+int daemon_register_routes(struct daemon *d);
 
 /* Acquires a pooled connection with the standard wait; NULL when none. */
 struct db_conn *daemon_db(struct daemon *d);

@@ -1,8 +1,10 @@
 /*
  * One HTTP listener on libmicrohttpd: a route table matched by method and
- * path pattern ("/conversations/{id}/state"), bounded bodies and header
- * counts, request ids, JSON errors, authentication hooks, per-route metrics,
- * and graceful shutdown (stop accepting, finish what is in flight).
+ * path pattern ("/conversations/{id}/state"), bounded bodies, header counts
+ * and header sizes, request ids, JSON errors, authentication hooks, per-route
+ * metrics, and graceful shutdown (stop accepting, finish what is in flight).
+ * The route and the credentials are checked as soon as the headers are in,
+ * so an unknown route or a bad token never costs reading the body.
  * Handlers run on libmicrohttpd's pool threads and must not block for long:
  * plugin calls and other slow work go to jobs.
  */
@@ -14,6 +16,9 @@
 #include <stdint.h>
 
 #define HTTP_MAX_PATH_PARAMS 4
+#define HTTP_DEFAULT_MAX_HEADER_BYTES (8 * 1024) /* names + values, all headers */
+#define HTTP_CONNECTION_MEMORY (32 * 1024)       /* libmicrohttpd's per-connection pool */
+#define HTTP_MAX_PATH_BYTES 2048
 
 enum http_auth {
     HTTP_AUTH_NONE,   /* open: health, webhooks (which verify their own signatures) */
@@ -41,6 +46,7 @@ struct http_response {
     const char *content_type;     /* static string; default application/json */
     char extra_header_name[32];   /* one optional extra header (e.g. Retry-After) */
     char extra_header_value[128];
+    char error_code[32];          /* set by http_reply_error; logged with the request */
 };
 
 typedef void (*http_handler_fn)(struct http_request *req, struct http_response *resp, void *ctx);
@@ -60,8 +66,9 @@ typedef int (*http_tenant_auth_fn)(const char *token, char *tenant_id, void *ctx
 struct http_server_options {
     const char *name;             /* "public" or "admin": metrics and logs */
     const char *address;          /* "127.0.0.1:8080", "[::1]:0", "0.0.0.0:80" */
-    size_t max_body;
-    unsigned max_headers;
+    size_t max_body;              /* larger bodies get 413 */
+    unsigned max_headers;         /* more header lines get 431 */
+    size_t max_header_bytes;      /* larger headers get 431; 0: the default above */
     unsigned threads;
     unsigned timeout_s;           /* idle connection timeout */
     const char *admin_token;      /* for HTTP_AUTH_ADMIN; borrowed, outlives the server */
@@ -83,15 +90,19 @@ unsigned http_server_port(const struct http_server *s);
 /* Stops accepting new connections; requests in flight go on. */
 void http_server_quiesce(struct http_server *s);
 
-/* Waits up to grace_ms for in-flight requests, then stops and frees. */
-void http_server_stop(struct http_server *s, int64_t grace_ms);
+/* Waits up to grace_ms for in-flight requests, then stops and frees, and
+ * returns 0. Responses sent meanwhile carry Connection: close. Returns -1
+ * when requests are still in flight after the grace period: the server is
+ * then left running (closed to new connections) for the process to exit. */
+int http_server_stop(struct http_server *s, int64_t grace_ms);
 
 /* Requests being handled right now. */
 unsigned http_server_in_flight(const struct http_server *s);
 
 /* Response helpers. json is copied. */
 void http_reply_json(struct http_response *resp, int status, const char *json);
-/* Replies {"error":{"code":code,"message":message},"request_id":...}. */
+/* Replies {"error":{"code":code,"message":message},"request_id":...}.
+ * code is a short snake_case identifier; message never carries request data. */
 void http_reply_error(struct http_request *req, struct http_response *resp, int status,
                       const char *code, const char *message);
 void http_reply_text(struct http_response *resp, int status, const char *content_type,

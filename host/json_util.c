@@ -37,11 +37,17 @@ cJSON *json_parse_body(struct http_request *req, struct http_response *resp)
         http_reply_error(req, resp, 400, "invalid_json", "a JSON object body is required");
         return NULL;
     }
+    if (memchr(req->body, '\0', req->body_len)) {
+        http_reply_error(req, resp, 400, "invalid_json", "the body contains a NUL byte");
+        return NULL;
+    }
     if (json_depth(req->body, req->body_len) > JSON_MAX_DEPTH) {
         http_reply_error(req, resp, 400, "invalid_json", "the JSON body is nested too deeply");
         return NULL;
     }
-    cJSON *obj = cJSON_ParseWithLength(req->body, req->body_len);
+    /* The body is NUL-terminated: passing the terminator makes cJSON refuse
+     * anything but whitespace after the value. */
+    cJSON *obj = cJSON_ParseWithLengthOpts(req->body, req->body_len + 1, NULL, 1);
     if (!obj || !cJSON_IsObject(obj)) {
         cJSON_Delete(obj);
         http_reply_error(req, resp, 400, "invalid_json", "the body is not a JSON object");

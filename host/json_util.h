@@ -11,8 +11,10 @@
 
 #define JSON_MAX_DEPTH 32
 
-/* Parses req's body as a JSON object. On failure replies 400 with a JSON
- * error and returns NULL. The result is the caller's (cJSON_Delete). */
+/* Parses req's body (NUL-terminated, as the server delivers it) as one JSON
+ * object: no trailing data, no NUL bytes, at most JSON_MAX_DEPTH levels. On
+ * failure replies 400 invalid_json and returns NULL. The result is the
+ * caller's (cJSON_Delete). */
 cJSON *json_parse_body(struct http_request *req, struct http_response *resp);
 
 /* Serialises obj into the response with status and deletes obj. */

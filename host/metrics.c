@@ -6,6 +6,7 @@
 #include "metrics.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,26 @@ static void __attribute__((format(printf, 3, 4))) appendf(char *out, size_t *n, 
 }
 #define APPEND(...) appendf(out, &n, __VA_ARGS__)
 
+/* A label value as the text format wants it: backslash, quote and newline
+ * escaped. Truncates to cap. */
+static const char *label_escape(char *out, size_t cap, const char *s)
+{
+    size_t w = 0;
+    for (; *s && w + 2 < cap; s++) {
+        if (*s == '\\' || *s == '"') {
+            out[w++] = '\\';
+            out[w++] = *s;
+        } else if (*s == '\n') {
+            out[w++] = '\\';
+            out[w++] = 'n';
+        } else {
+            out[w++] = *s;
+        }
+    }
+    out[w] = '\0';
+    return out;
+}
+
 char *metrics_render(size_t *len)
 {
     char *out = malloc(RENDER_CAP);
@@ -140,37 +161,47 @@ char *metrics_render(size_t *len)
         return NULL;
     out[0] = '\0';
     pthread_mutex_lock(&lock);
+    char lis[40], route[200], value[140];
     APPEND("# HELP bookwell_http_requests_total HTTP requests by listener, route and status.\n"
            "# TYPE bookwell_http_requests_total counter\n");
     for (size_t i = 0; i < n_series; i++)
         APPEND("bookwell_http_requests_total{listener=\"%s\",route=\"%s\",status=\"%d\"} %llu\n",
-               series[i].listener, series[i].route, series[i].status,
+               label_escape(lis, sizeof lis, series[i].listener),
+               label_escape(route, sizeof route, series[i].route), series[i].status,
                (unsigned long long)series[i].count);
-    APPEND("# HELP bookwell_http_request_duration_seconds HTTP request latency.\n"
+    APPEND("# HELP bookwell_http_request_duration_seconds HTTP request latency by listener and route.\n"
            "# TYPE bookwell_http_request_duration_seconds histogram\n");
     for (size_t i = 0; i < n_hists; i++) {
+        label_escape(lis, sizeof lis, hists[i].listener);
+        label_escape(route, sizeof route, hists[i].route);
         for (size_t b = 0; b < N_BUCKETS; b++)
             APPEND("bookwell_http_request_duration_seconds_bucket{listener=\"%s\",route=\"%s\",le=\"%g\"} %llu\n",
-                   hists[i].listener, hists[i].route, bucket_bounds[b],
-                   (unsigned long long)hists[i].buckets[b]);
+                   lis, route, bucket_bounds[b], (unsigned long long)hists[i].buckets[b]);
         APPEND("bookwell_http_request_duration_seconds_bucket{listener=\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n",
-               hists[i].listener, hists[i].route, (unsigned long long)hists[i].count);
+               lis, route, (unsigned long long)hists[i].count);
         APPEND("bookwell_http_request_duration_seconds_sum{listener=\"%s\",route=\"%s\"} %.6f\n",
-               hists[i].listener, hists[i].route, hists[i].sum);
+               lis, route, hists[i].sum);
         APPEND("bookwell_http_request_duration_seconds_count{listener=\"%s\",route=\"%s\"} %llu\n",
-               hists[i].listener, hists[i].route, (unsigned long long)hists[i].count);
+               lis, route, (unsigned long long)hists[i].count);
     }
-    const char *last = "";
+    /* One family per counter name, whatever order its series were made in. */
     for (size_t i = 0; i < n_counters; i++) {
-        if (strcmp(last, counters[i].name) != 0) {
-            APPEND("# TYPE %s counter\n", counters[i].name);
-            last = counters[i].name;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp(counters[j].name, counters[i].name);
+        if (seen)
+            continue;
+        APPEND("# TYPE %s counter\n", counters[i].name);
+        for (size_t j = i; j < n_counters; j++) {
+            if (strcmp(counters[j].name, counters[i].name) != 0)
+                continue;
+            if (counters[j].label[0])
+                APPEND("%s{%s=\"%s\"} %llu\n", counters[j].name, counters[j].label,
+                       label_escape(value, sizeof value, counters[j].value),
+                       (unsigned long long)counters[j].count);
+            else
+                APPEND("%s %llu\n", counters[j].name, (unsigned long long)counters[j].count);
         }
-        if (counters[i].label[0])
-            APPEND("%s{%s=\"%s\"} %llu\n", counters[i].name, counters[i].label,
-                   counters[i].value, (unsigned long long)counters[i].count);
-        else
-            APPEND("%s %llu\n", counters[i].name, (unsigned long long)counters[i].count);
     }
     size_t ncol = n_collectors;
     metrics_collector_fn fns[MAX_COLLECTORS];

@@ -30,11 +30,14 @@ static size_t collect_pool(char *out, size_t cap, void *arg)
         return 0;
     db_pool_get_stats(d->pool, &s);
     int n = snprintf(out, cap,
+                     "# HELP bookwell_db_pool_connections Database pool connections by state.\n"
                      "# TYPE bookwell_db_pool_connections gauge\n"
                      "bookwell_db_pool_connections{state=\"total\"} %d\n"
                      "bookwell_db_pool_connections{state=\"in_use\"} %d\n"
+                     "# HELP bookwell_db_pool_waiting Requests waiting for a pooled connection.\n"
                      "# TYPE bookwell_db_pool_waiting gauge\n"
                      "bookwell_db_pool_waiting %d\n"
+                     "# HELP bookwell_db_pool_acquire_timeouts_total Pool acquisitions that timed out.\n"
                      "# TYPE bookwell_db_pool_acquire_timeouts_total counter\n"
                      "bookwell_db_pool_acquire_timeouts_total %llu\n",
                      s.size, s.in_use, s.waiting, (unsigned long long)s.acquire_timeouts);

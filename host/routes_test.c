@@ -1,204 +1,72 @@
 /*
  * Test-only admin routes, registered only when the daemon runs with
- * --test-clock: read and move the simulated business clock, walking it
- * through every due job in order, and ask whether the queue is idle.
- * Without the flag these paths do not exist (404), so production cannot be
- * steered.
- *
- * POST /admin/test/clock takes one of
- *   {"set": T}              jump to T (RFC 3339); jobs then due run at T
- *   {"advance": "PT2H"}     walk forward by an ISO 8601 duration
- *   {"advance_seconds": N}  the same in seconds
- *   {"until": T}            walk forward to T
- * and optionally "timeout_ms" (default 25000) for the whole walk. A walk
- * stops the clock at each queued job's run_at in turn (so a job due at 20:45
- * runs with the clock at 20:45), waits there until no job is running and
- * none this daemon handles is due, and finally rests at the target.
+ * --test-clock: the simulated business clock and the jobs it drives
+ * (routes_test_clock.c), hold a request in flight for a while
+ * (graceful-shutdown tests), and echo a parsed form body (the form decoder
+ * over real HTTP). Without the flag these paths do not exist (404), so
+ * production cannot be steered.
  */
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "clock.h"
 #include "daemon.h"
-#include "jobs.h"
+#include "http_form.h"
 #include "json_util.h"
 #include "log.h"
 #include "routes.h"
 
-#define WALK_TIMEOUT_DEFAULT_MS 25000
-#define WALK_TIMEOUT_MAX_MS 600000
-#define IDLE_POLL_US 3000
+#define TEST_SLEEP_MAX_MS 10000
 
-struct walk {
-    int stops;                 /* clock positions visited */
-    int64_t running, due;      /* at the last idle check */
-};
-
-static void clock_reply(struct http_response *resp, const struct walk *w)
+/* Occupies a server thread for {"ms": N} of real time, then answers 200. */
+static void post_sleep(struct http_request *req, struct http_response *resp, void *ctx)
 {
-    char now[32];
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "now", clock_format_utc(clock_now_us(), now));
-    if (w) {
-        cJSON_AddNumberToObject(o, "stops", w->stops);
-        cJSON_AddBoolToObject(o, "idle", true);
-    }
-    json_reply(resp, 200, o);
-}
-
-static void get_clock(struct http_request *req, struct http_response *resp, void *ctx)
-{
-    clock_reply(resp, NULL);
-}
-
-/* Waits until the queue is idle at the current clock. 0 idle, 1 timed out,
- * -1 database error. */
-static int wait_idle(struct daemon *d, struct db_conn *c, int64_t deadline_ms, struct walk *w)
-{
-    for (;;) {
-        bool idle = false;
-        if (jobs_idle(d->jobs, c, clock_now_us(), &idle, &w->running, &w->due) != 0)
-            return -1;
-        if (idle)
-            return 0;
-        if (clock_mono_ms() >= deadline_ms)
-            return 1;
-        usleep(IDLE_POLL_US);
-    }
-}
-
-/* Walks the clock to target through every queued job's run_at. */
-static int walk_to(struct daemon *d, int64_t target, int64_t deadline_ms, struct walk *w)
-{
-    struct db_conn *c = daemon_db(d);
-    int rc = -1;
-    if (!c)
-        return -1;
-    jobs_wake(d->jobs);
-    for (;;) {
-        if ((rc = wait_idle(d, c, deadline_ms, w)) != 0)
-            goto out;
-        int64_t next;
-        int found = jobs_next_run_at(d->jobs, c, clock_now_us(), target, &next);
-        if (found < 0) {
-            rc = -1;
-            goto out;
-        }
-        if (found == 0)
-            break;
-        clock_set_us(next);
-        w->stops++;
-        jobs_wake(d->jobs);
-    }
-    if (clock_now_us() < target) {
-        clock_set_us(target);
-        w->stops++;
-        jobs_wake(d->jobs);
-        rc = wait_idle(d, c, deadline_ms, w);
-    }
-out:
-    daemon_db_release(d, c);
-    return rc;
-}
-
-static void post_clock(struct http_request *req, struct http_response *resp, void *ctx)
-{
-    struct daemon *d = ctx;
     cJSON *body = json_parse_body(req, resp);
     if (!body)
         return;
-    const cJSON *set = cJSON_GetObjectItemCaseSensitive(body, "set");
-    const cJSON *adv = cJSON_GetObjectItemCaseSensitive(body, "advance");
-    const cJSON *adv_s = cJSON_GetObjectItemCaseSensitive(body, "advance_seconds");
-    const cJSON *until = cJSON_GetObjectItemCaseSensitive(body, "until");
-    const cJSON *tmo = cJSON_GetObjectItemCaseSensitive(body, "timeout_ms");
-    int64_t now = clock_now_us(), target = 0, us;
-    int64_t timeout_ms = WALK_TIMEOUT_DEFAULT_MS;
-    const char *bad = NULL;
-
-    if (!!set + !!adv + !!adv_s + !!until != 1)
-        bad = "give exactly one of 'set', 'advance', 'advance_seconds' or 'until'";
-    else if (set && (!cJSON_IsString(set) || clock_parse_rfc3339(set->valuestring, &target) != 0))
-        bad = "'set' must be an RFC 3339 time";
-    else if (until && (!cJSON_IsString(until) || clock_parse_rfc3339(until->valuestring, &target) != 0))
-        bad = "'until' must be an RFC 3339 time";
-    else if (adv && (!cJSON_IsString(adv) || clock_parse_duration(adv->valuestring, &us) != 0))
-        bad = "'advance' must be an ISO 8601 duration such as PT2H";
-    else if (adv_s && (!cJSON_IsNumber(adv_s) || adv_s->valuedouble < 0 ||
-                       adv_s->valuedouble > 10 * 365 * 86400.0))
-        bad = "'advance_seconds' must be a number of seconds, at most ten years";
-    else if (tmo && (!cJSON_IsNumber(tmo) || tmo->valuedouble < 1 ||
-                     tmo->valuedouble > WALK_TIMEOUT_MAX_MS))
-        bad = "'timeout_ms' must be 1 to 600000";
-    if (bad) {
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(body, "ms");
+    if (!cJSON_IsNumber(ms) || ms->valuedouble < 0 || ms->valuedouble > TEST_SLEEP_MAX_MS) {
         cJSON_Delete(body);
-        http_reply_error(req, resp, 400, "invalid_time", bad);
+        http_reply_error(req, resp, 400, "invalid_ms", "'ms' must be a number from 0 to 10000");
         return;
     }
-    if (adv)
-        target = now + us;
-    else if (adv_s)
-        target = now + (int64_t)(adv_s->valuedouble * 1e6);
-    if (tmo)
-        timeout_ms = (int64_t)tmo->valuedouble;
-    bool jump = set != NULL;
+    int64_t wait_ms = (int64_t)ms->valuedouble;
     cJSON_Delete(body);
-
-    if (target < now) {
-        http_reply_error(req, resp, 409, "clock_backwards", "the simulated clock cannot move backwards");
-        return;
-    }
-    if (jump) {
-        if (clock_set_us(target) != 0) {
-            http_reply_error(req, resp, 409, "clock_backwards", "the simulated clock cannot move backwards");
-            return;
-        }
-        jobs_wake(d->jobs);
-        clock_reply(resp, NULL);
-        return;
-    }
-    struct walk w = { 0 };
-    int rc = walk_to(d, target, clock_mono_ms() + timeout_ms, &w);
-    if (rc < 0) {
-        http_reply_error(req, resp, 503, "unavailable", "the database did not answer");
-        return;
-    }
-    if (rc > 0) {
-        char msg[160], now_s[32];
-        snprintf(msg, sizeof msg, "jobs still running or due at %s (running %lld, due %lld)",
-                 clock_format_utc(clock_now_us(), now_s), (long long)w.running, (long long)w.due);
-        http_reply_error(req, resp, 504, "not_idle", msg);
-        return;
-    }
-    clock_reply(resp, &w);
+    struct log_ctx lc = { NULL, req->request_id };
+    log_write(LOG_INFO, &lc, NULL, "test sleep started");
+    struct timespec ts = { (time_t)(wait_ms / 1000), (long)(wait_ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "slept_ms", (double)wait_ms);
+    json_reply(resp, 200, o);
 }
 
-static void get_idle(struct http_request *req, struct http_response *resp, void *ctx)
+/* Answers {"fields":[{"key":...,"value":...},...]} in body order. */
+static void post_form(struct http_request *req, struct http_response *resp, void *ctx)
 {
-    struct daemon *d = ctx;
-    bool idle = false;
-    int64_t running = 0, due = 0, now = clock_now_us();
-    char now_s[32];
-    struct db_conn *c = daemon_db(d);
-    int rc = c ? jobs_idle(d->jobs, c, now, &idle, &running, &due) : -1;
-    if (c)
-        daemon_db_release(d, c);
-    if (rc != 0) {
-        http_reply_error(req, resp, 503, "unavailable", "the database did not answer");
+    struct http_form form;
+    if (http_form_body(req, resp, &form) != 0) {
+        http_form_free(&form);
         return;
     }
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddBoolToObject(o, "idle", idle);
-    cJSON_AddNumberToObject(o, "running", (double)running);
-    cJSON_AddNumberToObject(o, "due", (double)due);
-    cJSON_AddStringToObject(o, "now", clock_format_utc(now, now_s));
+    cJSON *arr = cJSON_AddArrayToObject(o, "fields");
+    for (size_t i = 0; i < form.n; i++) {
+        cJSON *item = cJSON_CreateObject();
+        cJSON_AddStringToObject(item, "key", form.pairs[i].key);
+        cJSON_AddStringToObject(item, "value", form.pairs[i].value);
+        cJSON_AddItemToArray(arr, item);
+    }
+    http_form_free(&form);
     json_reply(resp, 200, o);
 }
 
 int routes_test_register(struct daemon *d)
 {
-    return daemon_add_route(d, true, "GET", "/admin/test/clock", get_clock, HTTP_AUTH_ADMIN) ||
-           daemon_add_route(d, true, "POST", "/admin/test/clock", post_clock, HTTP_AUTH_ADMIN) ||
-           daemon_add_route(d, true, "GET", "/admin/test/idle", get_idle, HTTP_AUTH_ADMIN);
+    if (daemon_add_route(d, true, "POST", "/admin/test/sleep", post_sleep, HTTP_AUTH_ADMIN) ||
+        daemon_add_route(d, true, "POST", "/admin/test/form", post_form, HTTP_AUTH_ADMIN))
+        return -1;
+    return routes_test_clock_register(d);
 }

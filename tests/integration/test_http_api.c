@@ -1,7 +1,8 @@
 /*
  * The daemon over real HTTP: health and readiness on both listeners, JSON
  * errors for unknown routes and wrong methods, operator-token and tenant-key
- * authentication, and API keys scoped to their tenant.
+ * authentication, API keys scoped to their tenant, and /metrics counting
+ * what was served in valid Prometheus text.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 
 #include "support/daemon_proc.h"
+#include "support/promtext.h"
 #include "support/testdb.h"
 
 static char *conninfo;
@@ -116,6 +118,54 @@ Test(http_api, tenant_keys_authenticate_and_can_be_revoked)
     test_http_resp_free(&r);
     cr_assert_eq(test_admin(&daemon_, "POST", "/admin/tenants/nobody/api-keys", NULL, &r), 0);
     cr_assert_eq(r.status, 404);
+    test_http_resp_free(&r);
+}
+
+static double metric(const char *text, const char *series)
+{
+    double v = -1;
+    cr_assert(promtext_value(text, series, &v), "no series %s in\n%s", series, text);
+    return v;
+}
+
+Test(http_api, metrics_count_requests_in_valid_prometheus_text)
+{
+    struct test_http_resp r;
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(test_http("GET", daemon_.public_port, "/healthz", NULL, NULL, 0, &r), 0);
+        test_http_resp_free(&r);
+    }
+    cr_assert_eq(test_http("GET", daemon_.public_port, "/nope", NULL, NULL, 0, &r), 0);
+    test_http_resp_free(&r);
+    cr_assert_eq(test_http("GET", daemon_.public_port, "/nope/either", NULL, NULL, 0, &r), 0);
+    test_http_resp_free(&r);
+    cr_assert_eq(test_admin(&daemon_, "GET", "/admin/status", NULL, &r), 0);
+    test_http_resp_free(&r);
+    cr_assert_eq(test_http("GET", daemon_.admin_port, "/admin/status", NULL, NULL, 0, &r), 0);
+    test_http_resp_free(&r);
+
+    cr_assert_eq(test_http("GET", daemon_.admin_port, "/metrics", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    cr_assert_not_null(strstr(r.headers, "Content-Type: text/plain; version=0.0.4"), "%s", r.headers);
+    char err[256];
+    cr_assert_eq(promtext_check(r.body, err, sizeof err), 0, "%s\n----\n%s", err, r.body);
+
+    const char *t = r.body;
+    cr_assert_eq(metric(t, "bookwell_http_requests_total{listener=\"public\",route=\"/healthz\",status=\"200\"}"), 3);
+    cr_assert_eq(metric(t, "bookwell_http_requests_total{listener=\"public\",route=\"unmatched\",status=\"404\"}"), 2,
+                 "unknown paths share one series");
+    cr_assert_eq(metric(t, "bookwell_http_requests_total{listener=\"admin\",route=\"/admin/status\",status=\"200\"}"), 1);
+    cr_assert_eq(metric(t, "bookwell_http_requests_total{listener=\"admin\",route=\"/admin/status\",status=\"401\"}"), 1);
+    cr_assert_eq(metric(t, "bookwell_http_request_duration_seconds_count{listener=\"public\",route=\"/healthz\"}"), 3);
+    cr_assert_eq(metric(t, "bookwell_http_request_duration_seconds_bucket{listener=\"public\",route=\"/healthz\",le=\"+Inf\"}"), 3);
+    cr_assert_eq(metric(t, "bookwell_db_pool_connections{state=\"total\"}"), 4, "pool_size in the test config");
+    cr_assert_geq(metric(t, "bookwell_db_pool_connections{state=\"in_use\"}"), 0);
+    cr_assert_null(strstr(t, "/nope"), "raw paths never become labels");
+    test_http_resp_free(&r);
+
+    /* The scrape itself is counted by the next one. */
+    cr_assert_eq(test_http("GET", daemon_.admin_port, "/metrics", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(metric(r.body, "bookwell_http_requests_total{listener=\"admin\",route=\"/metrics\",status=\"200\"}"), 1);
     test_http_resp_free(&r);
 }
 

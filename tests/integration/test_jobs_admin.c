@@ -152,7 +152,7 @@ Test(jobs_admin, clock_requests_are_checked)
 {
     struct test_http_resp r;
     start_daemon(true);
-    const char *bad[] = { "{}", "{\"advance\": \"P1M\"}", "{\"advance\": \"2h\"}",
+    const char *bad[] = { "{}", "{\"advance\": \"P1M\"}", "{\"advance\": \"2 hours\"}",
                           "{\"advance_seconds\": -5}", "{\"set\": \"tomorrow\"}",
                           "{\"advance\": \"PT1H\", \"advance_seconds\": 5}",
                           "{\"advance\": \"PT1H\", \"timeout_ms\": 0}", NULL };
@@ -166,6 +166,9 @@ Test(jobs_admin, clock_requests_are_checked)
     test_http_resp_free(&r);
     post_clock("{\"set\": \"2027-03-02T21:00:00-08:00\"}", 200, &r);
     cr_assert(strstr(r.body, "2027-03-03T05:00:00"), "%s", r.body);
+    test_http_resp_free(&r);
+    post_clock("{\"advance\": \"90s\"}", 200, &r);
+    cr_assert(strstr(r.body, "2027-03-03T05:01:30"), "%s", r.body);
     test_http_resp_free(&r);
 }
 

@@ -198,16 +198,24 @@ static size_t collect(char *ptr, size_t size, size_t nmemb, void *userdata)
 int test_http(const char *method, unsigned port, const char *path, const char *const *headers,
               const char *body, size_t body_len, struct test_http_resp *out)
 {
-    char url[1024];
+    size_t urlcap = strlen(path) + 32;
+    char *url = malloc(urlcap);
     struct buf b = { 0 }, h = { 0 };
     struct curl_slist *list = NULL;
     CURL *curl = curl_easy_init();
     memset(out, 0, sizeof *out);
-    if (!curl)
+    if (!curl || !url) {
+        if (curl)
+            curl_easy_cleanup(curl);
+        free(url);
         return -1;
-    snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
+    }
+    snprintf(url, urlcap, "http://127.0.0.1:%u%s", port, path);
     curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0)
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L); /* no body follows the headers */
+    else
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, collect);
@@ -227,6 +235,7 @@ int test_http(const char *method, unsigned port, const char *path, const char *c
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
     curl_slist_free_all(list);
     curl_easy_cleanup(curl);
+    free(url);
     out->body = b.data ? b.data : strdup("");
     out->len = b.len;
     out->headers = h.data ? h.data : strdup("");
