@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "jobs.h"
+#include "jobs_test_kind.h"
 #include "log.h"
 #include "migrations.h"
 #include "routes.h"
@@ -48,7 +50,7 @@ int daemon_add_route(struct daemon *d, bool admin, const char *method, const cha
 int daemon_register_routes(struct daemon *d)
 {
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
-        (d->opt.test_clock && routes_test_register(d)))
+        routes_jobs_register(d) || (d->opt.test_clock && routes_test_register(d)))
         return -1;
     return 0;
 }
@@ -87,6 +89,42 @@ static int migrate(struct daemon *d)
     return 0;
 }
 
+static void report_plugin(const char *path, const struct plugin *p,
+                          const struct plugin_reject_info *why, void *ctx)
+{
+    (void)ctx;
+    if (p) {
+        char abi[16], req[16];
+        snprintf(abi, sizeof abi, "%u.%u", p->desc->abi_major, p->desc->abi_minor);
+        snprintf(req, sizeof req, "%u.%u", p->desc->abi_major, p->desc->abi_minor_required);
+        const char *fields[] = { "plugin", p->desc->id, "version", p->desc->version,
+                                 "kind", plugin_kind_name(p->desc->kind), "abi", abi,
+                                 "abi_required", req, "file", path, NULL };
+        log_write(LOG_INFO, NULL, fields, "plugin loaded");
+    } else {
+        const char *fields[] = { "file", path, "reason", plugin_reject_name(why->code),
+                                 "detail", why->reason, NULL };
+        log_write(LOG_ERROR, NULL, fields, "plugin refused: %s", why->reason);
+    }
+}
+
+/* Loads every plugin of plugins.dir. A refused file is logged and skipped;
+ * a missing directory leaves the daemon without plugins, also logged. */
+static void load_plugins(struct daemon *d)
+{
+    char err[512];
+    int n = plugin_loader_load_dir(&d->plugins, d->cfg.plugins_dir, BW_ABI_MINOR, report_plugin,
+                                   d, err, sizeof err);
+    if (n < 0) {
+        log_warn("%s; no plugins loaded", err);
+        return;
+    }
+    char loaded[16];
+    snprintf(loaded, sizeof loaded, "%d", n);
+    const char *fields[] = { "dir", d->cfg.plugins_dir, "loaded", loaded, NULL };
+    log_write(LOG_INFO, NULL, fields, "plugins loaded");
+}
+
 static int write_ready_file(struct daemon *d)
 {
     char tmp[4096], body[256];
@@ -116,6 +154,44 @@ static unsigned public_threads(const struct daemon *d)
         return (unsigned)d->cfg.http_threads;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n < 2 ? 2 : n > 64 ? 64 : (unsigned)n;
+}
+
+/* Creates the jobs queue and registers the kinds this process handles;
+ * the workers start later, in start_jobs(). */
+static int create_jobs(struct daemon *d)
+{
+    struct jobs_options jo = {
+        .conninfo = d->cfg.db_url,
+        .connect_timeout_ms = d->cfg.db_connect_timeout_ms,
+        .workers = (int)d->cfg.jobs_workers,
+        .lease_ms = d->cfg.jobs_lease_ms,
+        .poll_ms = d->cfg.jobs_poll_ms,
+        .max_attempts = (int)d->cfg.jobs_max_attempts,
+        .backoff_base_ms = d->cfg.jobs_backoff_base_ms,
+        .backoff_max_ms = d->cfg.jobs_backoff_max_ms,
+    };
+    if (jobs_create(&d->jobs, &jo) != 0) {
+        log_error("cannot create the jobs queue (check jobs.backoff_base <= jobs.backoff_max)");
+        return -1;
+    }
+    if (d->opt.test_clock && jobs_test_kind_register(d->jobs) != 0) {
+        log_error("cannot register the test job kind");
+        return -1;
+    }
+    return 0;
+}
+
+static int start_jobs(struct daemon *d)
+{
+    char err[256], nw[16];
+    if (jobs_start(d->jobs, err, sizeof err) != 0) {
+        log_error("cannot start the job workers: %s", err);
+        return -1;
+    }
+    snprintf(nw, sizeof nw, "%d", jobs_options(d->jobs)->workers);
+    const char *fields[] = { "workers", nw, "owner", jobs_owner(d->jobs), NULL };
+    log_write(LOG_INFO, NULL, fields, "job workers started");
+    return 0;
 }
 
 static int start_listeners(struct daemon *d)
@@ -190,9 +266,11 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
         goto fail;
     }
 
-    if (daemon_register_routes(d) != 0)
+    load_plugins(d);
+
+    if (create_jobs(d) != 0 || daemon_register_routes(d) != 0)
         goto fail;
-    if (start_listeners(d) != 0 || write_ready_file(d) != 0)
+    if (start_jobs(d) != 0 || start_listeners(d) != 0 || write_ready_file(d) != 0)
         goto fail;
     char nt[16];
     snprintf(nt, sizeof nt, "%zu", d->cfg.n_tenants);
@@ -215,16 +293,21 @@ int daemon_stop(struct daemon *d)
     int64_t rest = deadline - clock_mono_ms();
     left |= http_server_stop(d->admin_http, rest > 0 ? rest : 0);
     d->public_http = d->admin_http = NULL;
+    /* Jobs in flight finish; nothing new is claimed. */
+    jobs_stop(d->jobs);
     if (d->opt.ready_file)
         unlink(d->opt.ready_file);
     if (left) {
-        /* Handlers still hold the pool and the configuration: keep both
-         * for the few moments until the process exits. */
+        /* Handlers still hold the pool, the plugins and the configuration:
+         * keep them for the few moments until the process exits. */
         log_warn("requests still in flight after the shutdown grace period; not waiting for them");
         return -1;
     }
+    jobs_destroy(d->jobs);
+    d->jobs = NULL;
     db_pool_close(d->pool);
     d->pool = NULL;
+    plugin_set_close(&d->plugins);
     config_free(&d->cfg);
     return 0;
 }

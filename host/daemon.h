@@ -12,6 +12,7 @@
 #include "config.h"
 #include "db.h"
 #include "http_server.h"
+#include "plugin_loader.h"
 
 #define DAEMON_MAX_ROUTES 128
 
@@ -29,6 +30,7 @@ struct daemon {
     struct host_config cfg;
     struct db_pool *pool;
     struct jobs *jobs;
+    struct plugin_set plugins; /* loaded from plugins.dir at start */
     struct http_server *public_http;
     struct http_server *admin_http;
     struct http_route public_routes[DAEMON_MAX_ROUTES];

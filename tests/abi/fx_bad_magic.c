@@ -1,0 +1,3 @@
+/* A descriptor with the wrong magic number. */
+#define FX_MAGIC 0xdeadbeefu
+#include "fixture.h"

@@ -1,0 +1,3 @@
+/* A kind the ABI does not define. */
+#define FX_KIND 9
+#include "fixture.h"

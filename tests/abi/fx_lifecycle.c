@@ -1,0 +1,3 @@
+/* Opens instances but never closes them. */
+#define FX_INSTANCE_CLOSE NULL
+#include "fixture.h"
