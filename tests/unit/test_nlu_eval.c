@@ -7,6 +7,8 @@
  * what a receptionist would read from it: intents, services, providers,
  * dates and times, a name, a choice among offers, flags.
  */
+#include <dirent.h>
+
 #include "test_nlu_fixture.h"
 
 TestSuite(nlu_eval, .init = fixture_setup, .fini = fixture_teardown);
@@ -293,4 +295,60 @@ Test(nlu_eval, the_first_of_three_after_five)
     struct nlu_result r = understand(glow, "2027-03-02T20:15:00-08:00", &ctx, "the first one works");
     cr_assert_eq(r.pick.kind, NLU_PICK_ORDINAL);
     cr_assert_eq(r.pick.ordinal, 1);
+}
+
+/* The table above is the corpus: every message of every case file is in it,
+ * under its case, at its case's time, in order. */
+Test(nlu_eval, the_table_is_the_corpus)
+{
+    char dir[1024];
+    fixture_path("eval/cases", dir, sizeof dir);
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot list %s", dir);
+    struct dirent *e;
+    int files = 0, said = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        char rel[512];
+        snprintf(rel, sizeof rel, "eval/cases/%s", e->d_name);
+        char *text = fixture_read(rel);
+        cJSON *c = cJSON_Parse(text);
+        cr_assert_not_null(c, "%s", rel);
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "id"));
+        const char *now = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "now"));
+        cr_assert(id && now, "%s", rel);
+        const cJSON *st;
+        /* messages matched so far in each table entry (a race has one entry per patient) */
+        int seen[sizeof corpus / sizeof corpus[0]] = { 0 };
+        cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(c, "script"))
+        {
+            const char *say = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(st, "say"));
+            if (!say)
+                continue;
+            said++;
+            bool found = false;
+            for (size_t k = 0; k < sizeof corpus / sizeof corpus[0] && !found; k++) {
+                size_t idl = strlen(id);
+                if (strncmp(corpus[k].id, id, idl) != 0 || (corpus[k].id[idl] && corpus[k].id[idl] != ' '))
+                    continue;
+                if (seen[k] >= 6)
+                    continue;
+                const struct step *s = &corpus[k].steps[seen[k]];
+                if (s->say && strcmp(s->say, say) == 0) {
+                    cr_expect_eq(strncmp(corpus[k].now, now, strlen(now)), 0, "[%s] now %s", id, now);
+                    seen[k]++;
+                    found = true;
+                }
+            }
+            cr_expect(found, "[%s] \"%s\" is not in the table (in order)", id, say);
+        }
+        cJSON_Delete(c);
+        free(text);
+        files++;
+    }
+    closedir(d);
+    cr_assert_geq(files, 40);
+    cr_assert_eq(said, 91);
 }

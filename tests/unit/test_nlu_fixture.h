@@ -1,9 +1,10 @@
 /*
- * Shared by the understanding suites: the evaluation clinic (a copy of
- * ../shared/eval/clinics/glow.json in tests/data, Los Angeles), a small New
- * York clinic built with the builder calls, and helpers that run one message
- * and describe what came out as short text ("2027-03-05 15:30 ?",
- * "botox,hydrafacial") so that tables of expectations stay readable.
+ * Shared by the understanding suites: the evaluation clinic (Glow, Los
+ * Angeles, read from the shared corpus beside the checkout, or from
+ * BW_SHARED_DIR), a small New York clinic built with the builder calls, and
+ * helpers that run one message and describe what came out as short text
+ * ("2027-03-05 15:30 ?", "botox,hydrafacial") so that tables of expectations
+ * stay readable.
  */
 #ifndef BW_TEST_NLU_FIXTURE_H
 #define BW_TEST_NLU_FIXTURE_H
@@ -20,13 +21,26 @@
 
 static struct nlu_catalog *glow, *nyc;
 
+/* The path of a file of the shared corpus: BW_SHARED_DIR, else ../shared
+ * beside the checkout. */
+static inline const char *fixture_path(const char *rel, char *path, size_t cap)
+{
+    const char *shared = getenv("BW_SHARED_DIR");
+    const char *src = getenv("BW_SRCDIR");
+    if (shared && *shared)
+        snprintf(path, cap, "%s/%s", shared, rel);
+    else
+        snprintf(path, cap, "%s/../shared/%s", src ? src : ".", rel);
+    return path;
+}
+
+/* Reads a file of the shared corpus; the caller frees the text. */
 static inline char *fixture_read(const char *rel)
 {
-    const char *src = getenv("BW_SRCDIR");
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", src ? src : ".", rel);
+    fixture_path(rel, path, sizeof path);
     FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s (BW_SRCDIR=%s)", path, src ? src : "unset");
+    cr_assert_not_null(f, "cannot open %s (set BW_SHARED_DIR to the shared corpus)", path);
     fseek(f, 0, SEEK_END);
     long len = ftell(f);
     fseek(f, 0, SEEK_SET);
@@ -40,7 +54,7 @@ static inline char *fixture_read(const char *rel)
 
 static inline struct nlu_catalog *fixture_glow(void)
 {
-    char *text = fixture_read("tests/data/glow.json");
+    char *text = fixture_read("eval/clinics/glow.json");
     cJSON *clinic = cJSON_Parse(text);
     cr_assert_not_null(clinic);
     struct nlu_catalog *cat = NULL;
