@@ -598,7 +598,6 @@ static bool word_at(const struct nlu_text *tx, int i, const char *w)
 static int ordinal_word(const struct nlu_text *tx, int i)
 {
     static const char *const words[] = { "first", "second", "third", "fourth", "fifth", NULL };
-    static const char *const nums[] = { "1st", "2nd", "3rd", "4th", "5th", NULL };
     if (i < 0 || i >= tx->n)
         return 0;
     const struct nlu_token *t = &tx->t[i];
@@ -607,7 +606,6 @@ static int ordinal_word(const struct nlu_text *tx, int i)
             return k + 1;
     if (t->kind == TK_NUM && (t->flags & TF_ORD) && t->num >= 1 && t->num <= 5)
         return t->num;
-    (void)nums;
     return 0;
 }
 
@@ -634,7 +632,7 @@ static void read_pick(const struct nlu_context *ctx, const struct nlu_text *tx, 
                                           "do", "the", "one", "at", "how", "about", "what", "i",
                                           "can", "come", "would", "be", "sounds", "ill", "take",
                                           "book", "me", "for", "and", "thanks", "awesome", "id",
-                                          "like", "want", "is", "it", "in", NULL };
+                                          "like", "want", "it", "in", NULL };
     int offered = ctx ? ctx->offered : 0;
     struct nlu_pick pk = { NLU_PICK_NONE, 0 };
     int score = 0;

@@ -585,12 +585,12 @@ char *nlu_when_format(const struct nlu_when_item *it, char *out, size_t cap)
         break;
     }
     o = strlen(out);
-    snprintf(out + o, cap - o, "%s%s%s%s%s%s%s%s%s", t, it->flags & NLU_W_APPROX ? " ~" : "",
+    /* out is large enough for every part in practice; a short one is cut */
+    snprintf(out + o, cap - o, "%s%s%s%s%s%s%s%s", t, it->flags & NLU_W_APPROX ? " ~" : "",
              it->flags & NLU_W_INFERRED ? " ?" : "", it->flags & NLU_W_AMBIGUOUS ? " !" : "",
              it->flags & NLU_W_PAST ? " past" : "", it->flags & NLU_W_MISMATCH ? " mismatch" : "",
              it->flags & NLU_W_CONTEXT ? " ctx" : "",
-             it->role == NLU_ROLE_FROM ? " from" : it->role == NLU_ROLE_TO ? " to" : "",
-             "");
+             it->role == NLU_ROLE_FROM ? " from" : it->role == NLU_ROLE_TO ? " to" : "");
     if (it->wday_mask) {
         o = strlen(out);
         snprintf(out + o, cap - o, " wd=0x%02x", it->wday_mask);
