@@ -12,5 +12,6 @@ int routes_health_register(struct daemon *d);   /* /healthz, /readyz on both lis
 int routes_admin_register(struct daemon *d);    /* /metrics, /admin/status, tenants, keys */
 int routes_test_register(struct daemon *d);     /* /admin/test/... (only with --test-clock) */
 int routes_clinic_register(struct daemon *d);   /* the clinic API on the public listener */
+int routes_plugins_register(struct daemon *d);  /* /admin/plugins (+ a test-only plugin call) */
 
 #endif
