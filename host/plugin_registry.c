@@ -421,6 +421,7 @@ static int64_t run_op(struct registry *reg, struct reg_op *op, struct registry_r
     static const char *const names[] = { "start", "reload", "rollback" };
     memset(res, 0, sizeof *res);
     res->published_ms = -1;
+    reg->operations++;
     if (op->kind == REG_OP_ROLLBACK)
         reg_rollback(reg, requested, res);
     else

@@ -130,6 +130,7 @@ struct registry {
     struct reg_file *files;
     struct reg_instance *instances;
     uint64_t last_number;
+    uint64_t operations;       /* starts, reloads and rollbacks run */
     int64_t drain_timeout_ms, rollback_window_ms, open_timeout_ms;
     struct reg_last last;
 };

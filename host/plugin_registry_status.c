@@ -183,6 +183,7 @@ cJSON *registry_status(struct registry *reg)
         cJSON_AddNullToObject(root, "previous_generation");
     }
     cJSON_AddNumberToObject(root, "drain_timeout_ms", (double)reg->drain_timeout_ms);
+    cJSON_AddNumberToObject(root, "operations", (double)reg->operations);
     add_files(root, reg);
     add_bindings(root, reg, g);
     add_generations(root, reg, cur, now);
