@@ -132,3 +132,64 @@ int clock_parse_rfc3339(const char *s, int64_t *us)
     *us = ((int64_t)t - (int64_t)offset_min * 60) * 1000000 + frac;
     return 0;
 }
+
+int clock_parse_duration(const char *s, int64_t *us)
+{
+    /* Designators in the order they may appear, and their size. */
+    static const struct { char unit; bool time_part; int64_t us; } units[] = {
+        { 'W', false, INT64_C(604800000000) }, { 'D', false, INT64_C(86400000000) },
+        { 'H', true, INT64_C(3600000000) },    { 'M', true, INT64_C(60000000) },
+        { 'S', true, INT64_C(1000000) },
+    };
+    const int64_t limit = INT64_C(3650) * 86400000000; /* ten years */
+    int64_t total = 0;
+    size_t next = 0;
+    bool in_time = false, any = false;
+
+    if (!s || *s != 'P')
+        return -1;
+    for (const char *p = s + 1; *p;) {
+        if (*p == 'T') {
+            if (in_time || !p[1])
+                return -1;
+            in_time = true;
+            p++;
+            continue;
+        }
+        int64_t whole = 0, frac = 0, scale = 1;
+        const char *start = p;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            if (whole > limit)
+                return -1;
+            whole = whole * 10 + (*p - '0');
+        }
+        if (p == start)
+            return -1;
+        if (*p == '.' || *p == ',') {
+            p++;
+            for (; *p >= '0' && *p <= '9'; p++)
+                if (scale < 1000000) {
+                    frac = frac * 10 + (*p - '0');
+                    scale *= 10;
+                }
+            if (*p != 'S')
+                return -1; /* fractions only on the last (seconds) part */
+        }
+        size_t u = next;
+        while (u < sizeof units / sizeof units[0] &&
+               (units[u].unit != *p || units[u].time_part != in_time))
+            u++;
+        if (u == sizeof units / sizeof units[0] || whole > limit / units[u].us)
+            return -1;
+        total += whole * units[u].us + frac * (units[u].us / scale);
+        if (total > limit)
+            return -1;
+        next = u + 1;
+        any = true;
+        p++;
+    }
+    if (!any)
+        return -1;
+    *us = total;
+    return 0;
+}

@@ -36,4 +36,9 @@ char *clock_format_utc(int64_t us, char out[32]);
  * Returns 0 and sets *us, or -1 when s is not such a time. */
 int clock_parse_rfc3339(const char *s, int64_t *us);
 
+/* Parses an ISO 8601 duration of weeks, days, hours, minutes and seconds
+ * ("PT2H", "P1DT30M", "PT0.5S", "P2W"); years and months are refused, their
+ * length depends on the date. Returns 0 and sets *us, or -1. */
+int clock_parse_duration(const char *s, int64_t *us);
+
 #endif

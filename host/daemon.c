@@ -14,6 +14,8 @@
 
 #include "clock.h"
 #include "daemon_plugins.h"
+#include "jobs.h"
+#include "jobs_test_kind.h"
 #include "log.h"
 #include "migrations.h"
 #include "routes.h"
@@ -49,7 +51,8 @@ int daemon_add_route(struct daemon *d, bool admin, const char *method, const cha
 int daemon_register_routes(struct daemon *d)
 {
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
-        routes_plugins_register(d) || (d->opt.test_clock && routes_test_register(d)))
+        routes_jobs_register(d) || routes_plugins_register(d) ||
+        (d->opt.test_clock && routes_test_register(d)))
         return -1;
     return 0;
 }
@@ -155,6 +158,44 @@ static unsigned public_threads(const struct daemon *d)
     return n < 2 ? 2 : n > 64 ? 64 : (unsigned)n;
 }
 
+/* Creates the jobs queue and registers the kinds this process handles;
+ * the workers start later, in start_jobs(). */
+static int create_jobs(struct daemon *d)
+{
+    struct jobs_options jo = {
+        .conninfo = d->cfg.db_url,
+        .connect_timeout_ms = d->cfg.db_connect_timeout_ms,
+        .workers = (int)d->cfg.jobs_workers,
+        .lease_ms = d->cfg.jobs_lease_ms,
+        .poll_ms = d->cfg.jobs_poll_ms,
+        .max_attempts = (int)d->cfg.jobs_max_attempts,
+        .backoff_base_ms = d->cfg.jobs_backoff_base_ms,
+        .backoff_max_ms = d->cfg.jobs_backoff_max_ms,
+    };
+    if (jobs_create(&d->jobs, &jo) != 0) {
+        log_error("cannot create the jobs queue (check jobs.backoff_base <= jobs.backoff_max)");
+        return -1;
+    }
+    if (d->opt.test_clock && jobs_test_kind_register(d->jobs) != 0) {
+        log_error("cannot register the test job kind");
+        return -1;
+    }
+    return 0;
+}
+
+static int start_jobs(struct daemon *d)
+{
+    char err[256], nw[16];
+    if (jobs_start(d->jobs, err, sizeof err) != 0) {
+        log_error("cannot start the job workers: %s", err);
+        return -1;
+    }
+    snprintf(nw, sizeof nw, "%d", jobs_options(d->jobs)->workers);
+    const char *fields[] = { "workers", nw, "owner", jobs_owner(d->jobs), NULL };
+    log_write(LOG_INFO, NULL, fields, "job workers started");
+    return 0;
+}
+
 static int start_listeners(struct daemon *d)
 {
     char err[256];
@@ -231,9 +272,9 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
     if (daemon_plugins_start(d) != 0)
         goto fail;
 
-    if (daemon_register_routes(d) != 0)
+    if (create_jobs(d) != 0 || daemon_register_routes(d) != 0)
         goto fail;
-    if (start_listeners(d) != 0 || write_ready_file(d) != 0)
+    if (start_jobs(d) != 0 || start_listeners(d) != 0 || write_ready_file(d) != 0)
         goto fail;
     char nt[16];
     snprintf(nt, sizeof nt, "%zu", d->cfg.n_tenants);
@@ -256,6 +297,8 @@ int daemon_stop(struct daemon *d)
     int64_t rest = deadline - clock_mono_ms();
     left |= http_server_stop(d->admin_http, rest > 0 ? rest : 0);
     d->public_http = d->admin_http = NULL;
+    /* Jobs in flight finish; nothing new is claimed. */
+    jobs_stop(d->jobs);
     if (d->opt.ready_file)
         unlink(d->opt.ready_file);
     if (left) {
@@ -264,6 +307,8 @@ int daemon_stop(struct daemon *d)
         log_warn("requests still in flight after the shutdown grace period; not waiting for them");
         return -1;
     }
+    jobs_destroy(d->jobs);
+    d->jobs = NULL;
     /* Nothing calls a plugin any more: close the instances, then the files
      * (unless a call still holds one), then the pool their storage used. */
     bool plugins_clean = daemon_plugins_stop(d) == 0;

@@ -25,7 +25,9 @@ void inbox_set_redactor(inbox_redactor_fn fn)
 int inbox_redact_default(cJSON *event)
 {
     redact_json_card_numbers(event);
-    return 0;
+    /* Out of memory leaves some strings unredacted: refuse the event rather
+     * than store them; the provider retries. */
+    return redact_json_health(event) < 0 ? -1 : 0;
 }
 
 static bool text_ok(const char *s, size_t max)

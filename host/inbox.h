@@ -3,8 +3,8 @@
  * recorded here before the provider gets its 2xx. A redelivery of the same
  * event (same tenant, provider and provider event id) is recognised and not
  * stored again. The raw body is never passed in; the normalized event goes
- * through the redaction hook first, so card numbers (and, once the
- * compliance work lands, health details) never reach the table.
+ * through the redaction hook first, so card numbers and health details never
+ * reach the table.
  */
 #ifndef BW_HOST_INBOX_H
 #define BW_HOST_INBOX_H
@@ -43,7 +43,9 @@ typedef int (*inbox_redactor_fn)(cJSON *event);
  * before requests arrive. */
 void inbox_set_redactor(inbox_redactor_fn fn);
 
-/* The default redactor: masks card numbers in every string value. */
+/* The default redactor: masks card numbers and replaces health details with
+ * markers in every string value (redact.h); refuses the event only when out
+ * of memory. */
 int inbox_redact_default(cJSON *event);
 
 /*

@@ -73,15 +73,22 @@ static size_t scan_run(char *s, size_t start, int *masked)
 
 int redact_card_numbers(char *s)
 {
-    int masked = 0;
+    int masked = 0, pass;
     if (!s)
         return 0;
-    for (size_t i = 0; s[i];) {
-        if (is_digit(s[i]))
-            i = scan_run(s, i, &masked);
-        else
-            i++;
-    }
+    /* Again until nothing changes: the four digits a mask keeps can start a
+     * card with the digits after them ("4111...1111" glued to "1111 1111
+     * 1111"). Each pass masks at least nine digits or ends the loop. */
+    do {
+        pass = 0;
+        for (size_t i = 0; s[i];) {
+            if (is_digit(s[i]))
+                i = scan_run(s, i, &pass);
+            else
+                i++;
+        }
+        masked += pass;
+    } while (pass > 0);
     return masked;
 }
 

@@ -1,9 +1,10 @@
 /*
  * Test-only admin routes, registered only when the daemon runs with
- * --test-clock: read and move the simulated business clock, hold a request
- * in flight for a while (graceful-shutdown tests), and echo a parsed form
- * body (the form decoder over real HTTP). Without the flag these paths do
- * not exist (404), so production cannot be steered.
+ * --test-clock: the simulated business clock and the jobs it drives
+ * (routes_test_clock.c), hold a request in flight for a while
+ * (graceful-shutdown tests), and echo a parsed form body (the form decoder
+ * over real HTTP). Without the flag these paths do not exist (404), so
+ * production cannot be steered.
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,44 +63,10 @@ static void post_form(struct http_request *req, struct http_response *resp, void
     json_reply(resp, 200, o);
 }
 
-static void clock_reply(struct http_response *resp)
-{
-    char now[32];
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "now", clock_format_utc(clock_now_us(), now));
-    json_reply(resp, 200, o);
-}
-
-static void get_clock(struct http_request *req, struct http_response *resp, void *ctx)
-{
-    clock_reply(resp);
-}
-
-static void post_clock(struct http_request *req, struct http_response *resp, void *ctx)
-{
-    cJSON *body = json_parse_body(req, resp);
-    if (!body)
-        return;
-    const cJSON *set = cJSON_GetObjectItemCaseSensitive(body, "set");
-    int64_t us;
-    if (!cJSON_IsString(set) || clock_parse_rfc3339(set->valuestring, &us) != 0) {
-        cJSON_Delete(body);
-        http_reply_error(req, resp, 400, "invalid_time", "'set' must be an RFC 3339 time");
-        return;
-    }
-    cJSON_Delete(body);
-    if (clock_set_us(us) != 0) {
-        http_reply_error(req, resp, 409, "clock_backwards", "the simulated clock cannot move backwards");
-        return;
-    }
-    clock_reply(resp);
-}
-
 int routes_test_register(struct daemon *d)
 {
     if (daemon_add_route(d, true, "POST", "/admin/test/sleep", post_sleep, HTTP_AUTH_ADMIN) ||
         daemon_add_route(d, true, "POST", "/admin/test/form", post_form, HTTP_AUTH_ADMIN))
         return -1;
-    return daemon_add_route(d, true, "GET", "/admin/test/clock", get_clock, HTTP_AUTH_ADMIN) ||
-           daemon_add_route(d, true, "POST", "/admin/test/clock", post_clock, HTTP_AUTH_ADMIN);
+    return routes_test_clock_register(d);
 }

@@ -58,3 +58,25 @@ Test(clock, monotonic_clock_is_monotonic)
     int64_t a = clock_mono_ms(), b = clock_mono_ms();
     cr_assert_geq(b, a);
 }
+
+Test(clock, iso8601_durations)
+{
+    int64_t us;
+    const int64_t s = 1000000;
+    cr_assert_eq(clock_parse_duration("PT2H", &us), 0);
+    cr_assert_eq(us, 2 * 3600 * s);
+    cr_assert_eq(clock_parse_duration("P1DT30M", &us), 0);
+    cr_assert_eq(us, 86400 * s + 30 * 60 * s);
+    cr_assert_eq(clock_parse_duration("PT1M", &us), 0, "M after T is minutes");
+    cr_assert_eq(us, 60 * s);
+    cr_assert_eq(clock_parse_duration("PT0.5S", &us), 0);
+    cr_assert_eq(us, s / 2);
+    cr_assert_eq(clock_parse_duration("P2W", &us), 0);
+    cr_assert_eq(us, 14 * 86400 * s);
+    cr_assert_eq(clock_parse_duration("PT1H2M3S", &us), 0);
+    cr_assert_eq(us, 3723 * s);
+    const char *bad[] = { "", "P", "PT", "2H", "PT2", "P1M", "P1Y", "PT1H1H", "PT1M1H",
+                          "P1DT", "PT1.5H", "PT-1H", "P99999999999999D", "pt1h", NULL };
+    for (int i = 0; bad[i]; i++)
+        cr_assert_eq(clock_parse_duration(bad[i], &us), -1, "'%s' must be refused", bad[i]);
+}

@@ -3,8 +3,9 @@
  * redelivery is recognised and not stored again (also when two connections
  * deliver at once, and inside an open transaction), the same provider id
  * under two tenants is two events, card numbers are masked before the row is
- * written while other digits are kept, the redaction hook can be replaced or
- * refuse an event, and bad events are refused before any SQL runs.
+ * written while other digits are kept, health details are replaced by
+ * markers, the redaction hook can be replaced or refuse an event, and bad
+ * events are refused before any SQL runs.
  */
 #include <criterion/criterion.h>
 #include <pthread.h>
@@ -313,6 +314,29 @@ Test(inbox, card_numbers_are_masked_before_storage)
     cr_assert_eq(testdb_scalar(c->pg, "SELECT count(*) FROM inbox WHERE event->>'from' = '+14155550134' "
                                       "AND event->>'order' = 'ORD-1234567890123'"),
                  1, "stored: %s", text);
+    free(text);
+    close_conn(c);
+}
+
+Test(inbox, health_details_are_redacted_before_storage)
+{
+    struct db_conn *c = open_conn();
+    struct inbox_event ev = event("glow", "SM-health",
+                                  "{\"from\":\"+14155550134\","
+                                  "\"body\":\"I'm pregnant and allergic to lidocaine, can I get Botox on Friday at 3pm?\","
+                                  "\"media\":[{\"caption\":\"my lip is swollen, card 4111111111111111\"}]}");
+    bool dup;
+    int64_t id;
+    cr_assert_eq(inbox_record(c, &ev, &dup, &id), 0);
+    char *text = stored_event(c->pg, id);
+    cr_assert_eq(testdb_scalar(c->pg, "SELECT count(*) FROM inbox WHERE event->>'body' = "
+                                      "'I''m [health info] and [health info], can I get Botox on Friday at 3pm?'"),
+                 1, "stored: %s", text);
+    cr_assert_eq(testdb_scalar(c->pg, "SELECT count(*) FROM inbox WHERE "
+                                      "event->'media'->0->>'caption' = 'my lip is [health info], card ************1111'"),
+                 1, "stored: %s", text);
+    cr_assert_eq(testdb_scalar(c->pg, "SELECT count(*) FROM inbox WHERE event::text ~* '(pregnan|lidocaine|swollen)'"),
+                 0, "stored: %s", text);
     free(text);
     close_conn(c);
 }

@@ -3,6 +3,10 @@
  * to its last four digits; phone numbers, dates, order ids that fail Luhn,
  * too-short and too-long runs are left exactly as they were; JSON trees are
  * walked into every nested string.
+ * Health details: the labelled set tests/data/redact_labelled.tsv must come
+ * out exactly as written (what goes, what stays); properties over thousands
+ * of generated messages and random bytes: the output stays within
+ * redact_health_bound(), and redacting twice gives what redacting once gave.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -10,6 +14,7 @@
 #include <string.h>
 
 #include "redact.h"
+#include "textfold.h"
 
 static void expect(const char *in, const char *want, int n)
 {
@@ -49,6 +54,15 @@ Test(redact, two_cards_and_a_card_after_an_order_number)
     expect("4111111111111111 and 5555555555554444", "************1111 and ************4444", 2);
     expect("order 12345 4111 1111 1111 1111", "order 12345 **** **** **** 1111", 1);
     expect("4111 1111 1111 1111 5555 5555 5555 4444", "**** **** **** 1111 **** **** **** 4444", 2);
+}
+
+Test(redact, a_kept_last_four_never_completes_another_card)
+{
+    /* Two cards glued together: the first mask keeps four digits that start
+     * a second valid card with the rest, which must be masked too. */
+    expect("4111 1111 1111 11114111 1111 1111 1111", "4111 **** **** ******** **** **** 1111", 2);
+    char again[] = "4111 **** **** ******** **** **** 1111";
+    cr_assert_eq(redact_card_numbers(again), 0);
 }
 
 Test(redact, other_digit_runs_are_untouched)
@@ -103,4 +117,206 @@ Test(redact, json_strings_at_every_depth)
     free(text);
     cJSON_Delete(o);
     cr_assert_eq(redact_json_card_numbers(NULL), 0);
+}
+
+/* ---- health details ----------------------------------------------------- */
+
+static char *health(const char *in, int *markers, bool *urgent)
+{
+    char *out = redact_health(in, markers, urgent);
+    cr_assert_not_null(out);
+    return out;
+}
+
+Test(redact, labelled_health_set)
+{
+    const char *src = getenv("BW_SRCDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/data/redact_labelled.tsv", src && *src ? src : ".");
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char line[2048];
+    int lineno = 0, cases = 0, wrong = 0, removed = 0, kept = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (len == 0 || line[0] == '#')
+            continue;
+        char *tab = strchr(line, '\t');
+        cr_assert_not_null(tab, "line %d: no tab", lineno);
+        *tab = '\0';
+        const char *in = line, *want = tab + 1;
+        cr_assert_null(strchr(want, '\t'), "line %d: more than two fields", lineno);
+        char *got = redact_message(in);
+        cr_assert_not_null(got);
+        cases++;
+        if (strcmp(got, want) != 0) {
+            fprintf(stderr, "redact_labelled.tsv:%d\n  input: %s\n  want:  %s\n  got:   %s\n", lineno, in, want, got);
+            wrong++;
+        }
+        if (strcmp(in, want) == 0)
+            kept++;
+        else
+            removed++;
+        char *again = redact_message(got);
+        cr_assert_str_eq(again, got, "line %d: not idempotent", lineno);
+        free(again);
+        free(got);
+    }
+    fclose(f);
+    cr_assert_geq(cases, 100, "the labelled set holds %d lines", cases);
+    cr_assert_geq(kept, 20, "lines that must come out unchanged: %d", kept);
+    cr_assert_geq(removed, 60, "lines with something to remove: %d", removed);
+    cr_assert_eq(wrong, 0, "%d of %d lines differ (listed above)", wrong, cases);
+}
+
+Test(redact, health_counts_urgency_and_empty_input)
+{
+    int m = -1;
+    bool urgent = true;
+    char *out = health("I'm pregnant and have diabetes", &m, &urgent);
+    cr_assert_str_eq(out, "I'm [health info] and have [health info]");
+    cr_assert_eq(m, 2);
+    cr_assert_not(urgent);
+    free(out);
+    out = health("my vision is blurry and I have a rash", &m, &urgent);
+    cr_assert_str_eq(out, "my [urgent health info] and I have a [health info]");
+    cr_assert_eq(m, 2);
+    cr_assert(urgent);
+    free(out);
+    out = health("chest pain swelling", &m, &urgent);
+    cr_assert_str_eq(out, REDACT_MARKER_URGENT, "merged markers keep the urgency");
+    cr_assert_eq(m, 1);
+    free(out);
+    out = health(NULL, &m, &urgent);
+    cr_assert_str_eq(out, "");
+    cr_assert_eq(m, 0);
+    cr_assert_not(urgent);
+    free(out);
+    out = health("no health words here, Botox Friday 3pm $400", NULL, NULL);
+    cr_assert_str_eq(out, "no health words here, Botox Friday 3pm $400");
+    free(out);
+    char *msg = redact_message(NULL);
+    cr_assert_str_eq(msg, "");
+    free(msg);
+}
+
+Test(redact, health_bound_values)
+{
+    cr_assert_eq(redact_health_bound(0), 0);
+    cr_assert_eq(redact_health_bound(3), 3 + 1 * (sizeof REDACT_MARKER_URGENT - 1 - REDACT_MIN_SPAN));
+    cr_assert_eq(redact_health_bound(7), 7 + 2 * (sizeof REDACT_MARKER_URGENT - 1 - REDACT_MIN_SPAN));
+    /* The worst case the bound allows is reached: three-letter terms one apart. */
+    char *out = health("flu,flu,flu", NULL, NULL);
+    cr_assert_str_eq(out, "[health info],[health info],[health info]");
+    cr_assert_leq(strlen(out), redact_health_bound(11));
+    free(out);
+}
+
+Test(redact, json_health_in_every_string)
+{
+    cJSON *o = cJSON_Parse("{\"body\":\"I'm pregnant, Botox ok?\",\"from\":\"+14155550134\","
+                           "\"n\":12,\"diabetes\":\"key stays\","
+                           "\"list\":[\"fine\",{\"deep\":\"on accutane\"}]}");
+    cr_assert_not_null(o);
+    cr_assert_eq(redact_json_health(o), 2);
+    char *text = cJSON_PrintUnformatted(o);
+    cr_assert_str_eq(text, "{\"body\":\"I'm [health info], Botox ok?\",\"from\":\"+14155550134\","
+                           "\"n\":12,\"diabetes\":\"key stays\","
+                           "\"list\":[\"fine\",{\"deep\":\"on [health info]\"}]}");
+    free(text);
+    cr_assert_eq(redact_json_health(o), 0, "nothing left the second time");
+    cJSON_Delete(o);
+    cr_assert_eq(redact_json_health(NULL), 0);
+}
+
+static uint64_t rng_state = 42;
+static uint64_t rng(void)
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Words and glue that exercise phrases, context, open-ended phrases,
+ * markers, plurals, accents and clause breaks in every order. */
+static const char *const PIECES[] = {
+    "I'm", "I", "have", "a", "cold", "sore", "the", "flu", "allergic", "to", "allergy",
+    "allergies", "latex", "and", "penicillin", "high", "blood", "pressure", "still", "nursing",
+    "pregnant", "diabetes", "chest", "pain", "blurry", "vision", "is", "my", "Botox", "filler",
+    "Friday", "3pm", "$650", "+14155550134", "4111 1111 1111 1111", "history", "of", "keloids",
+    "diagnosed", "with", "lupus", "just", "had", "baby", "swelling", "bruising", "alérgica",
+    "embarazada", "dolor", "de", "cabeza", "[health info]", "[urgent health info]", "[health",
+    "info]", "flu,", "sore.", "x", "🤰", "’", "-", "/", "\n", "  ", "Retin-A", "covid-19",
+    "throat", "closing", "can't", "breathe", "hives", "migraines", "a1c", "Dr.", "Burns",
+};
+
+static void check_properties(const char *in)
+{
+    int m1 = 0, m2 = -1;
+    char *once = health(in, &m1, NULL);
+    size_t n = strlen(in), len = strlen(once);
+    cr_assert_leq(len, redact_health_bound(n), "grew past the bound: %zu -> %zu: [%s] -> [%s]", n, len, in, once);
+    char *twice = health(once, &m2, NULL);
+    cr_assert_str_eq(twice, once, "not idempotent: [%s] -> [%s] -> [%s]", in, once, twice);
+    cr_assert_eq(m2, 0);
+    /* Every marker inserted is in the output. */
+    int found = 0;
+    for (const char *p = once; (p = strchr(p, '[')) != NULL; p++)
+        found += strncmp(p, REDACT_MARKER, strlen(REDACT_MARKER)) == 0 ||
+                 strncmp(p, REDACT_MARKER_URGENT, strlen(REDACT_MARKER_URGENT)) == 0;
+    cr_assert_geq(found, m1);
+    char *msg1 = redact_message(in);
+    char *msg2 = redact_message(msg1);
+    cr_assert_str_eq(msg2, msg1, "redact_message not idempotent on [%s]", in);
+    free(msg1);
+    free(msg2);
+    free(twice);
+    free(once);
+}
+
+Test(redact, health_properties_on_generated_messages)
+{
+    char buf[1024];
+    int with_markers = 0;
+    for (int k = 0; k < 5000; k++) {
+        size_t len = 0;
+        int words = 1 + (int)(rng() % 14);
+        buf[0] = '\0';
+        for (int i = 0; i < words; i++) {
+            const char *p = PIECES[rng() % (sizeof PIECES / sizeof PIECES[0])];
+            const char *sep = (rng() % 5 == 0) ? "" : (rng() % 4 == 0 ? ", " : " ");
+            int w = snprintf(buf + len, sizeof buf - len, "%s%s", p, sep);
+            cr_assert(w > 0 && (size_t)w < sizeof buf - len);
+            len += (size_t)w;
+        }
+        check_properties(buf);
+        char *once = health(buf, NULL, NULL);
+        with_markers += strcmp(once, buf) != 0;
+        free(once);
+    }
+    cr_assert_gt(with_markers, 2500, "the generator exercises redaction: %d of 5000", with_markers);
+}
+
+Test(redact, health_properties_on_random_bytes)
+{
+    char buf[256];
+    for (int k = 0; k < 3000; k++) {
+        size_t n = rng() % (sizeof buf - 1);
+        for (size_t i = 0; i < n; i++) {
+            unsigned r = (unsigned)(rng() % 100);
+            /* Mostly letters and spaces, some UTF-8 lead and tail bytes, and
+             * the bytes of the markers. */
+            buf[i] = (char)(r < 50 ? "flusorepainrashhivbumpitchy"[rng() % 27]
+                            : r < 70 ? ' '
+                            : r < 80 ? "[]-,.'"[rng() % 6]
+                            : r < 90 ? (char)(0x80 + rng() % 0x80)
+                                     : (char)(1 + rng() % 255));
+        }
+        buf[n] = '\0';
+        check_properties(buf);
+    }
 }
