@@ -5,6 +5,7 @@
  * and nothing starts on a half-valid configuration.
  */
 #include "config.h"
+#include "config_bindings.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -54,6 +55,10 @@ static const struct confmap_entry log_map[] = {
 };
 static const struct confmap_entry plugins_map[] = {
     { "dir", CONFMAP_STRING, false, PLUGINDIR, F(plugins_dir), 0, 0, NULL },
+    { "drain_timeout", CONFMAP_DURATION, false, "30s", F(plugins_drain_timeout_ms), 0, 3600000, NULL },
+    { "rollback_window", CONFMAP_DURATION, false, "5m", F(plugins_rollback_window_ms), 0, 86400000, NULL },
+    { "open_timeout", CONFMAP_DURATION, false, "30s", F(plugins_open_timeout_ms), 100, 600000, NULL },
+    { "call_threads", CONFMAP_INT, false, "8", F(plugins_call_threads), 1, 1024, NULL },
     { NULL, 0, 0, NULL, 0, 0, 0, NULL },
 };
 static const struct confmap_entry global_map[] = {
@@ -78,6 +83,7 @@ static const struct confmap_entry tenant_fields[] = {
 };
 static const struct confmap_entry tenant_map[] = {
     { "tenant", CONFMAP_GROUP, true, NULL, 0, 0, 0, tenant_fields },
+    { "plugins", CONFMAP_SKIP, false, NULL, 0, 0, 0, NULL }, /* config_bindings.c */
     { NULL, 0, 0, NULL, 0, 0, 0, NULL },
 };
 #undef T
@@ -189,6 +195,8 @@ static int load_tenant(const char *path, const char *base_name, struct host_conf
                       "country '%s' must be an ISO 3166 code such as US or CA", t->country);
         rc = -1;
     }
+    if (config_bindings_read(config_lookup(&cf, "plugins"), t, errs) != 0)
+        rc = -1;
 out:
     config_destroy(&cf);
     return rc;
@@ -302,6 +310,7 @@ void config_free(struct host_config *cfg)
     confmap_free(global_map, cfg);
     for (size_t i = 0; i < cfg->n_tenants; i++) {
         confmap_free(tenant_map, &cfg->tenants[i]);
+        config_bindings_free(&cfg->tenants[i]);
         free(cfg->tenants[i].file);
     }
     free(cfg->tenants);

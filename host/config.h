@@ -13,12 +13,51 @@
 
 #include "confmap.h"
 
+/* Kinds of a binding value as libconfig read it (binding_value.kind). */
+enum binding_value_kind {
+    BINDING_VALUE_STRING,
+    BINDING_VALUE_INT,
+    BINDING_VALUE_BOOL,
+    BINDING_VALUE_FLOAT,
+    BINDING_VALUE_LIST,        /* an array or list of strings */
+    BINDING_VALUE_OTHER,       /* a group, or a list holding something else */
+};
+
+/* One key of a binding's config group as written, before the plugin's
+ * schema gives it a type (plugin_config_parse). Owned by its binding. */
+struct binding_value {
+    char *key;
+    int line;
+    enum binding_value_kind kind;
+    char *text;                /* STRING */
+    int64_t num;               /* INT; BOOL as 0/1 */
+    char **items;              /* LIST */
+    size_t n_items;
+};
+
+/* One plugin binding of a tenant: plugins = ( { plugin = "emr.local";
+ * version = "1.0.0"; config = { ... }; }, ... ). Owned by its tenant. */
+struct plugin_binding {
+    char *plugin;              /* the plugin id */
+    char *version;             /* NULL: the newest loaded */
+    char *base_url;            /* replaces scheme://host[:port] of outbound URLs; NULL: none */
+    char **allow_hosts;        /* NULL-terminated outbound host allowlist; NULL: any */
+    size_t n_allow_hosts;
+    const char *file;          /* the tenant file (borrowed from its tenant_config) */
+    int line;                  /* of the binding's group */
+    int config_line;           /* of its config group, or the binding's line */
+    struct binding_value *values;
+    size_t n_values;
+};
+
 struct tenant_config {
     char *id;        /* [a-z0-9-], also the file's base name */
     char *name;
     char *timezone;  /* IANA zone, checked with ICU */
     char *country;   /* ISO 3166-1 alpha-2 */
     char *file;      /* the file it came from */
+    struct plugin_binding *bindings; /* in file order */
+    size_t n_bindings;
 };
 
 struct host_config {
@@ -42,6 +81,10 @@ struct host_config {
     int64_t jobs_backoff_max_ms;
     char *log_level;
     char *plugins_dir;
+    int64_t plugins_drain_timeout_ms;   /* in-flight calls of a retired instance are cancelled after it */
+    int64_t plugins_rollback_window_ms; /* the previous generation stays open this long */
+    int64_t plugins_open_timeout_ms;    /* deadline of init and instance_open */
+    int64_t plugins_call_threads;       /* the plugin call pool's threads */
     struct tenant_config *tenants;
     size_t n_tenants;
 };

@@ -133,6 +133,7 @@ static const char *type_name(enum confmap_type t)
     case CONFMAP_SECRET: return "a secret reference (\"env:NAME\" or \"file:PATH\")";
     case CONFMAP_SIZE: return "a size (\"64k\", \"1m\" or bytes)";
     case CONFMAP_GROUP: return "a group";
+    case CONFMAP_SKIP: return "a value";
     }
     return "?";
 }
@@ -247,6 +248,7 @@ static int set_from_setting(const struct confmap_entry *e, const config_setting_
             return set_from_text(e, config_setting_get_string(s), base, why, whycap);
         break;
     case CONFMAP_GROUP:
+    case CONFMAP_SKIP:
         break;
     }
     snprintf(why, whycap, "'%s' must be %s", e->key, type_name(e->type));
@@ -285,6 +287,8 @@ int confmap_apply(const struct confmap_entry *map, const config_setting_t *group
         int line = group ? config_setting_source_line(group) : 0;
         const char *where = group ? source_file(group, file) : file;
 
+        if (e->type == CONFMAP_SKIP)
+            continue;
         if (e->type == CONFMAP_GROUP) {
             if (s && !config_setting_is_group(s)) {
                 confmap_error(errs, source_file(s, file), config_setting_source_line(s),

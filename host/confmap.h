@@ -21,6 +21,7 @@ enum confmap_type {
     CONFMAP_SECRET,   /* char *: the resolved secret value (owned) */
     CONFMAP_SIZE,     /* int64_t bytes; "64k", "1m", or an int */
     CONFMAP_GROUP,    /* nested group described by .children, filled at the same base */
+    CONFMAP_SKIP,     /* accepted here and read by the caller (lists of groups) */
 };
 
 struct confmap_entry {

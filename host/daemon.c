@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "daemon_plugins.h"
 #include "jobs.h"
 #include "jobs_test_kind.h"
 #include "log.h"
@@ -50,7 +51,8 @@ int daemon_add_route(struct daemon *d, bool admin, const char *method, const cha
 int daemon_register_routes(struct daemon *d)
 {
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
-        routes_jobs_register(d) || (d->opt.test_clock && routes_test_register(d)))
+        routes_jobs_register(d) || routes_plugins_register(d) ||
+        (d->opt.test_clock && routes_test_register(d)))
         return -1;
     return 0;
 }
@@ -267,6 +269,8 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
     }
 
     load_plugins(d);
+    if (daemon_plugins_start(d) != 0)
+        goto fail;
 
     if (create_jobs(d) != 0 || daemon_register_routes(d) != 0)
         goto fail;
@@ -305,9 +309,13 @@ int daemon_stop(struct daemon *d)
     }
     jobs_destroy(d->jobs);
     d->jobs = NULL;
+    /* Nothing calls a plugin any more: close the instances, then the files
+     * (unless a call still holds one), then the pool their storage used. */
+    bool plugins_clean = daemon_plugins_stop(d) == 0;
     db_pool_close(d->pool);
     d->pool = NULL;
-    plugin_set_close(&d->plugins);
+    if (plugins_clean)
+        plugin_set_close(&d->plugins);
     config_free(&d->cfg);
     return 0;
 }

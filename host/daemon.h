@@ -17,6 +17,8 @@
 #define DAEMON_MAX_ROUTES 128
 
 struct jobs;
+struct plugin_pool;
+struct registry;
 
 struct daemon_options {
     const char *config_dir;
@@ -30,7 +32,9 @@ struct daemon {
     struct host_config cfg;
     struct db_pool *pool;
     struct jobs *jobs;
-    struct plugin_set plugins; /* loaded from plugins.dir at start */
+    struct plugin_set plugins; /* loaded from plugins.dir at start; the registry's afterwards */
+    struct registry *registry; /* tenant bindings -> plugin instances, reloads */
+    struct plugin_pool *plugin_pool; /* threads that run plugin ops for requests */
     struct http_server *public_http;
     struct http_server *admin_http;
     struct http_route public_routes[DAEMON_MAX_ROUTES];

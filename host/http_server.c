@@ -54,6 +54,14 @@ struct req_state {
     bool too_large;
     bool answered;                     /* a response has been queued */
     int64_t start_us;
+    /* Deferred responses (http_defer): the handler's thread and the
+     * completing thread meet under mu, so the connection is resumed only
+     * after it was suspended. */
+    bool deferred;
+    bool suspended;                    /* under mu */
+    bool completed;                    /* under mu */
+    pthread_mutex_t mu;                /* initialised by http_defer */
+    struct http_response later;        /* the deferred response, under mu */
 };
 
 /* How much of an oversized (chunked) body is drained so that the client can
@@ -439,6 +447,58 @@ static bool check_headers(struct http_server *srv, struct req_state *st,
     return st->early.status && announces_body(conn);
 }
 
+struct http_deferred *http_defer(struct http_request *req)
+{
+    /* req is the first member of its req_state. */
+    struct req_state *st = (struct req_state *)req;
+    if (st->deferred || pthread_mutex_init(&st->mu, NULL) != 0)
+        return NULL;
+    st->deferred = true;
+    return (struct http_deferred *)st;
+}
+
+struct http_request *http_deferred_request(struct http_deferred *d)
+{
+    return &((struct req_state *)d)->req;
+}
+
+void http_deferred_complete(struct http_deferred *d, struct http_response *resp)
+{
+    struct req_state *st = (struct req_state *)d;
+    pthread_mutex_lock(&st->mu);
+    st->later = *resp;
+    memset(resp, 0, sizeof *resp);
+    st->completed = true;
+    /* Not yet suspended: the handler's thread sends it when it looks. */
+    if (st->suspended)
+        MHD_resume_connection((struct MHD_Connection *)st->req.conn);
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* After the handler deferred, or when a resumed connection comes back:
+ * sends the response if it is there, else suspends the connection. */
+static enum MHD_Result deferred_step(struct http_server *srv, struct MHD_Connection *conn,
+                                     struct req_state *st)
+{
+    struct http_response resp;
+    pthread_mutex_lock(&st->mu);
+    if (!st->completed) {
+        if (!st->suspended) {
+            st->suspended = true;
+            MHD_suspend_connection(conn);
+        }
+        pthread_mutex_unlock(&st->mu);
+        return MHD_YES;
+    }
+    resp = st->later;
+    memset(&st->later, 0, sizeof st->later);
+    st->suspended = false;
+    pthread_mutex_unlock(&st->mu);
+    if (!resp.status || !resp.body)
+        http_reply_error(&st->req, &resp, 500, "internal", "the handler gave no response");
+    return send_response(srv, conn, st, &resp);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -514,6 +574,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
+    if (st->deferred)
+        return deferred_step(srv, conn, st);
     if (st->too_large) {
         struct http_response resp = { 0 };
         http_reply_error(&st->req, &resp, 413, "body_too_large", "the request body is too large");
@@ -525,6 +587,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     st->req.body_len = st->len;
     struct http_response resp = { 0 };
     st->matched->handler(&st->req, &resp, st->matched->ctx);
+    if (st->deferred) {
+        free(resp.body);
+        return deferred_step(srv, conn, st);
+    }
     if (!resp.status || !resp.body)
         http_reply_error(&st->req, &resp, 500, "internal", "the handler gave no response");
     return send_response(srv, conn, st, &resp);
@@ -537,6 +603,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req_state *st = *con_cls;
     if (!st)
         return;
+    if (st->deferred) {
+        /* Lock once so a completing thread has fully left the mutex. */
+        pthread_mutex_lock(&st->mu);
+        pthread_mutex_unlock(&st->mu);
+        pthread_mutex_destroy(&st->mu);
+        free(st->later.body);
+    }
     free(st->early.body);
     free(st->param_buf);
     free(st->buf);
@@ -603,7 +676,8 @@ struct http_server *http_server_start(const struct http_server_options *opt,
     srv->n_routes = n_routes;
 
     /* ITC lets quiesce wake the pool threads; no error log: we log ourselves. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     srv->daemon = MHD_start_daemon(

@@ -6,7 +6,8 @@
  * The route and the credentials are checked as soon as the headers are in,
  * so an unknown route or a bad token never costs reading the body.
  * Handlers run on libmicrohttpd's pool threads and must not block for long:
- * plugin calls and other slow work go to jobs.
+ * plugin calls and other slow work go to jobs, or to another thread behind a
+ * deferred response (http_defer).
  */
 #ifndef BW_HOST_HTTP_SERVER_H
 #define BW_HOST_HTTP_SERVER_H
@@ -98,6 +99,28 @@ int http_server_stop(struct http_server *s, int64_t grace_ms);
 
 /* Requests being handled right now. */
 unsigned http_server_in_flight(const struct http_server *s);
+
+/*
+ * Deferred responses, for handlers whose work runs on another thread (plugin
+ * calls go to a call pool, never run on libmicrohttpd's threads). The
+ * handler calls http_defer() and returns without filling resp; the
+ * connection is suspended (its thread serves other connections) until
+ * http_deferred_complete() hands over the response, from any thread,
+ * exactly once. req, its body and its params stay valid until then. Every
+ * deferred request must be completed: graceful shutdown waits for it.
+ */
+struct http_deferred;
+
+/* Returns the handle, or NULL when out of memory (the handler then answers
+ * as usual). */
+struct http_deferred *http_defer(struct http_request *req);
+
+/* Sends resp (its body is taken over, resp is zeroed) and resumes the
+ * connection. d is invalid afterwards. */
+void http_deferred_complete(struct http_deferred *d, struct http_response *resp);
+
+/* The request a deferred handle belongs to (valid until completion). */
+struct http_request *http_deferred_request(struct http_deferred *d);
 
 /* Response helpers. json is copied. */
 void http_reply_json(struct http_response *resp, int status, const char *json);

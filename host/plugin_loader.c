@@ -608,6 +608,21 @@ done:
     return loaded;
 }
 
+void plugin_set_unload(struct plugin_set *set, const struct plugin *p)
+{
+    for (size_t i = 0; i < set->n; i++) {
+        if (set->items[i] != p)
+            continue;
+        struct plugin *q = set->items[i];
+        memmove(&set->items[i], &set->items[i + 1], (set->n - i - 1) * sizeof *set->items);
+        set->n--;
+        dlclose(q->handle);
+        free(q->path);
+        free(q);
+        return;
+    }
+}
+
 void plugin_set_close(struct plugin_set *set)
 {
     /* Unload in reverse order of loading. */

@@ -108,6 +108,10 @@ int plugin_loader_load_dir(struct plugin_set *set, const char *dir, uint32_t hos
 const struct plugin *plugin_set_find(const struct plugin_set *set, const char *id,
                                      const char *version);
 
+/* Unloads one plugin of the set (dlclose) and removes it, keeping the
+ * others in order; p is invalid afterwards. */
+void plugin_set_unload(struct plugin_set *set, const struct plugin *p);
+
 /* Unloads every plugin and frees the set's memory (set is zeroed). */
 void plugin_set_close(struct plugin_set *set);
 

@@ -24,5 +24,8 @@ int cli_api_key_create(const struct admin_client *ac, const struct cli_opts *o, 
 int cli_api_key_revoke(const struct admin_client *ac, const struct cli_opts *o, const char *tenant,
                        const char *key_id);
 int cli_jobs(const struct admin_client *ac, const struct cli_opts *o);
+int cli_plugins_list(const struct admin_client *ac, const struct cli_opts *o);
+int cli_plugins_reload(const struct admin_client *ac, const struct cli_opts *o);
+int cli_plugins_rollback(const struct admin_client *ac, const struct cli_opts *o);
 
 #endif

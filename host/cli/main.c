@@ -28,6 +28,10 @@ static void usage(FILE *out)
           "  api-key revoke TENANT KEY_ID       revoke a clinic API key\n"
           "  jobs [--parked]                    job counts by state and kind; --parked: the parked\n"
           "                                     jobs with their last errors\n"
+          "  plugins list                       loaded plugins, tenant bindings, generations\n"
+          "  plugins reload                     re-read the configuration and plugins.dir; on\n"
+          "                                     failure every failed binding is printed\n"
+          "  plugins rollback                   serve the previous generation's instances again\n"
           "  help                               this text\n"
           "\n"
           "Options:\n"
@@ -102,7 +106,8 @@ int main(int argc, char **argv)
         return usage_error("no command given");
 
     const char *cmd = args[0];
-    enum { STATUS, TENANTS, KEY_CREATE, KEY_REVOKE, JOBS } which;
+    enum { STATUS, TENANTS, KEY_CREATE, KEY_REVOKE, JOBS, PLUGINS_LIST, PLUGINS_RELOAD,
+           PLUGINS_ROLLBACK } which;
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return CLI_OK;
@@ -116,8 +121,15 @@ int main(int argc, char **argv)
         which = KEY_CREATE;
     } else if (strcmp(cmd, "api-key") == 0 && n == 4 && strcmp(args[1], "revoke") == 0) {
         which = KEY_REVOKE;
+    } else if (strcmp(cmd, "plugins") == 0 && n == 2 && strcmp(args[1], "list") == 0) {
+        which = PLUGINS_LIST;
+    } else if (strcmp(cmd, "plugins") == 0 && n == 2 && strcmp(args[1], "reload") == 0) {
+        which = PLUGINS_RELOAD;
+    } else if (strcmp(cmd, "plugins") == 0 && n == 2 && strcmp(args[1], "rollback") == 0) {
+        which = PLUGINS_ROLLBACK;
     } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "tenants") == 0 ||
-               strcmp(cmd, "jobs") == 0 || strcmp(cmd, "api-key") == 0) {
+               strcmp(cmd, "jobs") == 0 || strcmp(cmd, "api-key") == 0 ||
+               strcmp(cmd, "plugins") == 0) {
         return usage_error("wrong arguments for '%s'", cmd);
     } else {
         return usage_error("unknown command '%s'", cmd);
@@ -144,6 +156,9 @@ int main(int argc, char **argv)
     case JOBS: rc = cli_jobs(&ac, &o); break;
     case KEY_CREATE: rc = cli_api_key_create(&ac, &o, args[2]); break;
     case KEY_REVOKE: rc = cli_api_key_revoke(&ac, &o, args[2], args[3]); break;
+    case PLUGINS_LIST: rc = cli_plugins_list(&ac, &o); break;
+    case PLUGINS_RELOAD: rc = cli_plugins_reload(&ac, &o); break;
+    case PLUGINS_ROLLBACK: rc = cli_plugins_rollback(&ac, &o); break;
     }
     memset(&ac, 0, sizeof ac);
     curl_global_cleanup();

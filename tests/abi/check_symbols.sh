@@ -49,11 +49,12 @@ if [ "${1:-}" = "--plugin" ]; then
     exit 1
 fi
 
-# Every plugin module built here: the fixtures of tests/abi and anything
-# under plugins/. fx_no_entry exports nothing by design; fx_leaky is the
+# Every plugin module built here: the fixtures of tests/abi and
+# tests/reload, and anything under plugins/. fx_no_entry exports nothing by design; fx_leaky is the
 # negative control below.
 found=0
-for f in "$builddir"/tests/abi/.libs/fx_*.so "$builddir"/plugins/*/.libs/*.so; do
+for f in "$builddir"/tests/abi/.libs/fx_*.so "$builddir"/tests/reload/.libs/fx_*.so \
+    "$builddir"/plugins/*/.libs/*.so; do
     [ -f "$f" ] || continue
     name=$(basename "$f")
     case "$name" in

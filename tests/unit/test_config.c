@@ -326,9 +326,9 @@ Test(config, unknown_top_level_key_in_tenant_file)
 {
     put("bookwelld.conf", minimal_global);
     char text[512];
-    snprintf(text, sizeof text, "%splugins = { emr = \"boulevard\"; };\n", glow_tenant);
+    snprintf(text, sizeof text, "%splugin = { emr = \"boulevard\"; };\n", glow_tenant);
     put("tenants/glow.conf", text);
-    expect_error("tenants/glow.conf", 6, "unknown key 'plugins'");
+    expect_error("tenants/glow.conf", 6, "unknown key 'plugin'");
 }
 
 Test(config, string_key_given_a_number)
