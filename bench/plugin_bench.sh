@@ -126,12 +126,20 @@ sed -i 's/max_ms = 0; label = "clinic-0001"/max_ms = 1; label = "clinic-0001"/' 
     "$work/conf/tenants/clinic-0001.conf"
 reply=$(admin -X POST "http://127.0.0.1:$admin_port/admin/plugins/reload")
 after_rss=$(rss_kb)
+# Nine more reloads, each editing that tenant again.
+for n in $(seq 2 10); do
+    sed -i -E "s/max_ms = [0-9]+; label = \"clinic-0001\"/max_ms = $n; label = \"clinic-0001\"/" \
+        "$work/conf/tenants/clinic-0001.conf"
+    admin -X POST "http://127.0.0.1:$admin_port/admin/plugins/reload" >/dev/null
+done
+after10_rss=$(rss_kb)
 stop_daemon
 
 echo "no tenant:                          ${base_rss} kB"
 echo "$tenants tenants x 4 instances ($bindings serving): ${full_rss} kB" \
      "(start to ready $(( (t1 - t0) / 1000000 )) ms)"
 echo "after one reload of that configuration: ${after_rss} kB; reply: $reply"
+echo "after ten reloads: ${after10_rss} kB"
 per=$(awk -v a="$full_rss" -v b="$base_rss" -v n="$((tenants * 4))" \
     'BEGIN { printf "%.2f", (a - b) / n }')
 echo "per instance (binding, config, plugin instance, tenant): ${per} kB"
