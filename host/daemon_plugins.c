@@ -21,7 +21,7 @@ void daemon_plugins_log_result(const char *what, const struct registry_result *r
     char gen[24], replaced[24], ms[24], nf[16];
     snprintf(gen, sizeof gen, "%llu", (unsigned long long)r->generation);
     snprintf(replaced, sizeof replaced, "%llu", (unsigned long long)r->replaced);
-    snprintf(ms, sizeof ms, "%lld", (long long)r->published_ms);
+    snprintf(ms, sizeof ms, "%.3f", r->published_ms);
     snprintf(nf, sizeof nf, "%zu", r->n_failures);
     for (size_t i = 0; i < r->n_failures; i++) {
         const struct registry_failure *f = &r->failures[i];

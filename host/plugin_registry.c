@@ -243,9 +243,9 @@ static void gen_mark(struct reg_gen *g, bool in_current)
 
 void reg_publish(struct registry *reg, struct reg_slot *slot, struct reg_gen *g)
 {
-    int64_t now = clock_mono_ms();
+    int64_t now = clock_mono_ms(), now_us = clock_mono_us();
     struct reg_slot *old = atomic_load(&reg->current);
-    g->published_ms = now;
+    g->published_us = now_us;
     slot->gen = g;
     atomic_store(&slot->retired, false);
     for (size_t i = 0; i < g->n_tenants; i++) {
@@ -267,7 +267,7 @@ void reg_publish(struct registry *reg, struct reg_slot *slot, struct reg_gen *g)
     atomic_store(&reg->current, slot); /* the publication */
 
     if (old) {
-        old->gen->retired_ms = now;
+        old->gen->retired_us = now_us;
         atomic_store(&old->retired, true);
     }
     reg->previous = reg->rollback_window_ms > 0 ? old : NULL;
@@ -351,8 +351,11 @@ static bool maintain(struct registry *reg, bool unload_files)
         if (!s->gen || s == cur)
             continue;
         unsigned pins = atomic_load(&s->pins);
-        if (pins == 0 && !s->gen->drained_ms)
-            s->gen->drained_ms = now;
+        if (pins == 0 && !s->gen->drained_us) {
+            s->gen->drained_us = clock_mono_us();
+            if (s->gen->number == reg->last.replaced)
+                reg->last.drained_us = s->gen->drained_us;
+        }
         if (s == reg->previous) {
             busy = true; /* the window closes later */
             continue;
@@ -390,7 +393,7 @@ static bool maintain(struct registry *reg, bool unload_files)
 }
 
 static void record_last(struct registry *reg, const char *kind, const struct registry_result *r,
-                        int64_t requested_ms)
+                        int64_t requested_us)
 {
     struct reg_last *l = &reg->last;
     l->valid = true;
@@ -399,21 +402,22 @@ static void record_last(struct registry *reg, const char *kind, const struct reg
     l->changed = r->changed;
     l->generation = r->generation;
     l->replaced = r->replaced;
-    l->requested_ms = requested_ms;
-    l->published_ms = r->changed ? requested_ms + r->published_ms : 0;
+    l->requested_us = requested_us;
+    l->published_us = r->changed ? requested_us + (int64_t)(r->published_ms * 1000.0) : 0;
+    l->drained_us = 0;
     snprintf(l->error, sizeof l->error, "%s", r->error);
 }
 
 static int64_t first_request(const struct reg_op *op)
 {
-    int64_t t = clock_mono_ms();
+    int64_t t = clock_mono_us();
     for (const struct reg_waiter *w = op->waiters; w; w = w->next)
-        if (w->requested_ms < t)
-            t = w->requested_ms;
+        if (w->requested_us < t)
+            t = w->requested_us;
     return t;
 }
 
-/* Runs op into res; returns the mono time of the publication, 0 if none. */
+/* Runs op into res; returns the mono time (us) of the publication, 0 if none. */
 static int64_t run_op(struct registry *reg, struct reg_op *op, struct registry_result *res)
 {
     struct reg_failures f = { 0 };
@@ -432,7 +436,7 @@ static int64_t run_op(struct registry *reg, struct reg_op *op, struct registry_r
         snprintf(res->error, sizeof res->error, "%zu binding(s) failed; generation %llu still serving",
                  f.n, (unsigned long long)res->generation);
     record_last(reg, names[op->kind], res, requested);
-    return res->changed ? requested + res->published_ms : 0;
+    return res->changed ? reg->last.published_us : 0;
 }
 
 /* Tells every waiter of op, each with its own request-to-publication time. */
@@ -443,7 +447,7 @@ static void finish_op(struct reg_op *op, const struct registry_result *res, int6
         if (w->done) {
             struct registry_result mine = *res;
             if (res->changed)
-                mine.published_ms = published_at - w->requested_ms;
+                mine.published_ms = (double)(published_at - w->requested_us) / 1000.0;
             w->done(&mine, w->ctx);
         }
         free(w);
@@ -465,7 +469,7 @@ static void shut_down(struct registry *reg)
         for (struct reg_instance *in = reg->instances; in; in = in->next)
             if (!in->retired_ms)
                 in->retired_ms = now;
-        cur->gen->retired_ms = now;
+        cur->gen->retired_us = clock_mono_us();
         atomic_store(&cur->retired, true);
     }
     reg->previous = NULL;
@@ -547,7 +551,7 @@ static int enqueue(struct registry *reg, enum reg_op_kind kind, const struct hos
         return -1;
     w->done = done;
     w->ctx = ctx;
-    w->requested_ms = clock_mono_ms();
+    w->requested_us = clock_mono_us();
     pthread_mutex_lock(&reg->cmd_mu);
     if (reg->stopping) {
         pthread_mutex_unlock(&reg->cmd_mu);
@@ -660,7 +664,10 @@ static void registry_free(struct registry *reg)
 int registry_start(struct registry **out, const struct registry_options *o,
                    const struct host_config *cfg, struct registry_result *res)
 {
-    struct registry *reg = calloc(1, sizeof *reg);
+    /* Aligned: the slots' pin counters sit on cache lines of their own. */
+    struct registry *reg = aligned_alloc(_Alignof(struct registry), sizeof *reg);
+    if (reg)
+        memset(reg, 0, sizeof *reg);
     pthread_condattr_t ca;
     *out = NULL;
     memset(res, 0, sizeof *res);

@@ -72,7 +72,7 @@ struct registry_result {
     uint64_t generation;       /* the generation serving afterwards (0: none) */
     uint64_t replaced;         /* the one it replaced, 0 when unchanged */
     uint64_t restored;         /* rollback: the generation whose instances serve again */
-    int64_t published_ms;      /* from the request to the publication; -1 if none */
+    double published_ms;       /* from the request to the publication; -1 if none */
     char error[300];           /* a one-line summary when rc != 0 */
     struct registry_failure *failures; /* n_failures, owned */
     size_t n_failures;

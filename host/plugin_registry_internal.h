@@ -43,8 +43,11 @@ struct reg_instance {
     char *file_name;           /* the tenant file and line of the binding */
     int line;
     void *handle;              /* the plugin's instance */
-    atomic_uint calls;         /* handles held on it */
-    atomic_bool cancelled;     /* its calls are asked to stop (drain timeout) */
+    /* Apart, on cache lines of their own: every acquire and release writes
+     * calls, and every check() of a call reads cancelled. */
+    _Alignas(64) atomic_uint calls; /* handles held on it */
+    _Alignas(64) atomic_bool cancelled; /* its calls are asked to stop (drain timeout) */
+    _Alignas(64) char _pad;
     pthread_mutex_t serial;    /* for BW_PLUGIN_F_SERIAL plugins */
     bool serial_init;
     /* control */
@@ -66,15 +69,15 @@ struct reg_gen {
     uint64_t number;
     struct reg_tenant *tenants; /* sorted by id */
     size_t n_tenants;
-    int64_t published_ms;      /* mono */
-    int64_t retired_ms;        /* control: when it stopped being current, 0 while current */
-    int64_t drained_ms;        /* control: when its last pin went after retirement */
+    int64_t published_us;      /* mono */
+    int64_t retired_us;        /* control: when it stopped being current, 0 while current */
+    int64_t drained_us;        /* control: when its last pin went after retirement */
 };
 
 /* Never freed while the registry lives, so a request may touch pins of a
  * slot whose generation is being replaced (it then backs off). */
 struct reg_slot {
-    atomic_uint pins;
+    _Alignas(64) atomic_uint pins;
     atomic_bool retired;       /* not current: the last release wakes the control thread */
     struct reg_gen *gen;       /* control; set before the slot is published */
 };
@@ -84,7 +87,7 @@ enum reg_op_kind { REG_OP_START, REG_OP_RELOAD, REG_OP_ROLLBACK };
 struct reg_waiter {
     registry_done_fn done;
     void *ctx;
-    int64_t requested_ms;
+    int64_t requested_us;      /* mono */
     struct reg_waiter *next;
 };
 
@@ -104,7 +107,7 @@ struct reg_last {
     bool changed;
     uint64_t generation;
     uint64_t replaced;
-    int64_t requested_ms, published_ms;
+    int64_t requested_us, published_us, drained_us; /* mono; 0: not (yet) */
     char error[300];
 };
 
@@ -147,9 +150,9 @@ void reg_fail(struct reg_failures *f, const char *tenant, const char *plugin,
 /* plugin_reload.c: builds and publishes a generation from cfg (START) or
  * from the configuration directory (RELOAD). Sets res. control, state_mu held. */
 void reg_reload(struct registry *reg, const struct host_config *start_cfg,
-                int64_t requested_ms, struct registry_result *res, struct reg_failures *f);
+                int64_t requested_us, struct registry_result *res, struct reg_failures *f);
 /* Publishes the previous generation's instances as a new generation. */
-void reg_rollback(struct registry *reg, int64_t requested_ms, struct registry_result *res);
+void reg_rollback(struct registry *reg, int64_t requested_us, struct registry_result *res);
 
 /* plugin_registry.c, for plugin_reload.c. control, state_mu held. */
 struct reg_slot *reg_free_slot(struct registry *reg);

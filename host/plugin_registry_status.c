@@ -129,10 +129,10 @@ static void add_generations(cJSON *root, struct registry *reg, const struct reg_
         cJSON_AddStringToObject(o, "state", state);
         cJSON_AddNumberToObject(o, "instances", (double)n);
         cJSON_AddNumberToObject(o, "pins", atomic_load(&s->pins));
-        cJSON_AddNumberToObject(o, "age_ms", (double)(now - s->gen->published_ms));
-        if (s != cur && s->gen->drained_ms)
+        cJSON_AddNumberToObject(o, "age_ms", (double)(now - s->gen->published_us / 1000));
+        if (s != cur && s->gen->drained_us)
             cJSON_AddNumberToObject(o, "drained_after_ms",
-                                    (double)(s->gen->drained_ms - s->gen->retired_ms));
+                                    (double)(s->gen->drained_us - s->gen->retired_us) / 1000.0);
     }
 }
 
@@ -150,16 +150,15 @@ static void add_last(cJSON *root, struct registry *reg, int64_t now)
     cJSON_AddBoolToObject(o, "ok", l->rc == 0);
     cJSON_AddBoolToObject(o, "changed", l->changed);
     cJSON_AddNumberToObject(o, "generation", (double)l->generation);
-    cJSON_AddNumberToObject(o, "age_ms", (double)(now - l->requested_ms));
+    cJSON_AddNumberToObject(o, "age_ms", (double)(now - l->requested_us / 1000));
     if (l->changed) {
         cJSON_AddNumberToObject(o, "replaced", (double)l->replaced);
-        cJSON_AddNumberToObject(o, "published_ms", (double)(l->published_ms - l->requested_ms));
-        /* When the replaced generation lost its last pin, if it did. */
-        for (size_t i = 0; i < REGISTRY_SLOTS; i++) {
-            const struct reg_gen *g = reg->slots[i].gen;
-            if (g && g->number == l->replaced && g->drained_ms)
-                cJSON_AddNumberToObject(o, "drained_ms", (double)(g->drained_ms - l->requested_ms));
-        }
+        cJSON_AddNumberToObject(o, "published_ms",
+                                (double)(l->published_us - l->requested_us) / 1000.0);
+        /* When the replaced generation lost its last pin, if it did yet. */
+        if (l->drained_us)
+            cJSON_AddNumberToObject(o, "drained_ms",
+                                    (double)(l->drained_us - l->requested_us) / 1000.0);
     }
     if (l->error[0])
         cJSON_AddStringToObject(o, "error", l->error);
@@ -202,7 +201,7 @@ cJSON *registry_result_json(const struct registry_result *r)
     cJSON_AddNumberToObject(o, "generation", (double)r->generation);
     if (r->changed) {
         cJSON_AddNumberToObject(o, "replaced", (double)r->replaced);
-        cJSON_AddNumberToObject(o, "published_ms", (double)r->published_ms);
+        cJSON_AddNumberToObject(o, "published_ms", r->published_ms);
     }
     if (r->restored)
         cJSON_AddNumberToObject(o, "restored", (double)r->restored);

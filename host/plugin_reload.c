@@ -298,7 +298,10 @@ static int open_instance(struct attempt *a, struct pending *p, uint64_t number)
     if (!was_inited)
         a->inited[a->n_inited++] = p->rf;
 
-    struct reg_instance *in = calloc(1, sizeof *in);
+    /* Aligned: its counters sit on cache lines of their own. */
+    struct reg_instance *in = aligned_alloc(_Alignof(struct reg_instance), sizeof *in);
+    if (in)
+        memset(in, 0, sizeof *in);
     if (!in || !(in->tenant_id = strdup(p->t->id)) || !(in->file_name = strdup(b->file)) ||
         (b->base_url && !(in->base_url = strdup(b->base_url))) ||
         (b->allow_hosts && !(in->allow_hosts = copy_strings(b->allow_hosts, b->n_allow_hosts)))) {
@@ -439,7 +442,7 @@ static int on_config(struct registry *reg, const struct host_config *cfg,
 }
 
 void reg_reload(struct registry *reg, const struct host_config *start_cfg,
-                int64_t requested_ms, struct registry_result *res, struct reg_failures *f)
+                int64_t requested_us, struct registry_result *res, struct reg_failures *f)
 {
     struct host_config loaded = { 0 };
     const struct host_config *cfg = start_cfg;
@@ -506,7 +509,7 @@ void reg_reload(struct registry *reg, const struct host_config *start_cfg,
     res->changed = true;
     res->replaced = res->generation;
     res->generation = number;
-    res->published_ms = clock_mono_ms() - requested_ms;
+    res->published_ms = (double)(clock_mono_us() - requested_us) / 1000.0;
 out:
     for (size_t i = 0; i < a.n; i++)
         plugin_config_free(&a.p[i].cfg);
@@ -516,7 +519,7 @@ out:
         config_free(&loaded);
 }
 
-void reg_rollback(struct registry *reg, int64_t requested_ms, struct registry_result *res)
+void reg_rollback(struct registry *reg, int64_t requested_us, struct registry_result *res)
 {
     struct reg_gen *cur = reg_current_gen(reg);
     res->rc = -1;
@@ -548,7 +551,7 @@ void reg_rollback(struct registry *reg, int64_t requested_ms, struct registry_re
     res->changed = true;
     res->replaced = res->generation;
     res->generation = g->number;
-    res->published_ms = clock_mono_ms() - requested_ms;
+    res->published_ms = (double)(clock_mono_us() - requested_us) / 1000.0;
     return;
 fail:
     reg_gen_free(g);
