@@ -7,6 +7,7 @@
  */
 #include "plugin_call.h"
 
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -497,6 +498,99 @@ static int svc_kv_delete(struct bw_call *call, const char *key)
     return rc;
 }
 
+/* Compare-and-set (1.1). Each statement is one atomic row operation, so
+ * two processes holding the same expected value cannot both store: the
+ * second waits on the row lock and then sees the first one's value. */
+DB_STMT(st_kv_put_if_absent,
+        "INSERT INTO plugin_kv (tenant_id, plugin_id, key, value, expires_at) "
+        "VALUES ($1, $2, $3, decode($4, 'base64'), $5::timestamptz) "
+        "ON CONFLICT (tenant_id, plugin_id, key) DO UPDATE SET value = EXCLUDED.value, "
+        "expires_at = EXCLUDED.expires_at, updated_at = now() "
+        "WHERE plugin_kv.expires_at IS NOT NULL AND plugin_kv.expires_at <= $6::timestamptz "
+        "RETURNING 1");
+DB_STMT(st_kv_put_if_equal,
+        "UPDATE plugin_kv SET value = decode($4, 'base64'), expires_at = $5::timestamptz, "
+        "updated_at = now() WHERE tenant_id = $1 AND plugin_id = $2 AND key = $3 "
+        "AND value = decode($7, 'base64') "
+        "AND (expires_at IS NULL OR expires_at > $6::timestamptz) RETURNING 1");
+DB_STMT(st_kv_keys,
+        "SELECT key FROM plugin_kv WHERE tenant_id = $1 AND plugin_id = $2 "
+        "AND starts_with(key, $3) AND ($4::text IS NULL OR key COLLATE \"C\" > $4::text) "
+        "AND (expires_at IS NULL OR expires_at > $5::timestamptz) "
+        "ORDER BY key COLLATE \"C\" LIMIT $6::int");
+
+/* A base64 copy of len bytes of data (malloc'd), or NULL. */
+static char *kv_b64(const void *data, uint64_t len)
+{
+    uint64_t cap = (len + 2) / 3 * 4 + 1, n;
+    char *out = malloc((size_t)cap);
+    if (out && svc_b64_encode(0, data, len, out, cap, &n) != 0) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+static int svc_kv_put_if(struct bw_call *call, const char *key, const void *expected,
+                         uint64_t expected_len, int32_t expect_absent, const void *value,
+                         uint64_t len, int64_t ttl_ms, int32_t *stored)
+{
+    char expires[32], now[32];
+    PGresult *r = NULL;
+    int rc = BW_E_NOMEM;
+    if (!call || !kv_key_ok(key) || (!value && len) || len > KV_VALUE_MAX || ttl_ms < 0 ||
+        !stored || (!expect_absent && !expected && expected_len) || expected_len > KV_VALUE_MAX)
+        return BW_E_INVAL;
+    *stored = 0;
+    int64_t now_us = clock_now_us();
+    char *enc = kv_b64(value, len);
+    char *enc_expected = expect_absent ? NULL : kv_b64(expected, expected_len);
+    if (!enc || (!expect_absent && !enc_expected))
+        goto out;
+    const char *p[] = { call->tenant_id, call->plugin_id, key, enc,
+                        ttl_ms > 0 ? clock_format_utc(now_us + ttl_ms * 1000, expires) : NULL,
+                        clock_format_utc(now_us, now), enc_expected };
+    rc = kv_exec(call, expect_absent ? &st_kv_put_if_absent : &st_kv_put_if_equal,
+                 expect_absent ? 6 : 7, p, &r);
+    if (rc == 0)
+        *stored = PQntuples(r) == 1;
+out:
+    PQclear(r);
+    free(enc);
+    free(enc_expected);
+    return rc;
+}
+
+static int svc_kv_keys(struct bw_call *call, const char *prefix, const char *after,
+                       uint32_t limit, struct bw_buf *out)
+{
+    char now[32], lim[16];
+    PGresult *r = NULL;
+    if (!call || !prefix || strlen(prefix) > KV_KEY_MAX || (after && !kv_key_ok(after)) ||
+        limit < 1 || limit > 1000 || !out)
+        return BW_E_INVAL;
+    snprintf(lim, sizeof lim, "%u", limit);
+    const char *p[] = { call->tenant_id, call->plugin_id, prefix, after,
+                        clock_format_utc(clock_now_us(), now), lim };
+    int rc = kv_exec(call, &st_kv_keys, 6, p, &r);
+    if (rc != 0)
+        goto out;
+    cJSON *doc = cJSON_CreateObject();
+    cJSON *keys = doc ? cJSON_AddArrayToObject(doc, "keys") : NULL;
+    rc = keys ? 0 : BW_E_NOMEM;
+    for (int i = 0; rc == 0 && i < PQntuples(r); i++)
+        if (!cJSON_AddItemToArray(keys, cJSON_CreateString(PQgetvalue(r, i, 0))))
+            rc = BW_E_NOMEM;
+    char *text = rc == 0 ? cJSON_PrintUnformatted(doc) : NULL;
+    if (rc == 0)
+        rc = text ? plugin_buf_append(out, text, strlen(text)) : BW_E_NOMEM;
+    cJSON_free(text);
+    cJSON_Delete(doc);
+out:
+    PQclear(r);
+    return rc;
+}
+
 /* ---- counters --------------------------------------------------------- */
 
 static int svc_counter_add(struct bw_call *call, const char *name, int64_t delta)
@@ -546,6 +640,8 @@ static const struct bw_host services = {
     .kv_put = svc_kv_put,
     .kv_delete = svc_kv_delete,
     .counter_add = svc_counter_add,
+    .kv_put_if = svc_kv_put_if,
+    .kv_keys = svc_kv_keys,
 };
 
 const struct bw_host *plugin_services(void) { return &services; }

@@ -24,7 +24,7 @@ extern "C" {
  * Minor versions only append (fields, ops, host services, flags, constants).
  */
 #define BW_ABI_MAJOR 1
-#define BW_ABI_MINOR 0
+#define BW_ABI_MINOR 1
 
 /*
  * Result codes. Every function of the ABI that can fail returns int: 0 on

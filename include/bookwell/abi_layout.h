@@ -101,6 +101,8 @@
     F(bw_host, kv_put, 0, 200, 8)                         \
     F(bw_host, kv_delete, 0, 208, 8)                      \
     F(bw_host, counter_add, 0, 216, 8)                    \
+    F(bw_host, kv_put_if, 1, 224, 8)                      \
+    F(bw_host, kv_keys, 1, 232, 8)                        \
                                                           \
     F(bw_config_field, struct_size, 0, 0, 4)              \
     F(bw_config_field, type, 0, 4, 4)                     \
@@ -151,6 +153,7 @@
     F(bw_channel_ops, route_keys, 0, 16, 8)               \
     F(bw_channel_ops, webhook, 0, 24, 8)                  \
     F(bw_channel_ops, send, 0, 32, 8)                     \
+    F(bw_channel_ops, webhook_route, 1, 40, 8)            \
                                                           \
     F(bw_emr_ops, struct_size, 0, 0, 4)                   \
     F(bw_emr_ops, _reserved, 0, 4, 4)                     \
@@ -171,6 +174,8 @@
     F(bw_payment_ops, webhook, 0, 16, 8)                  \
     F(bw_payment_ops, refund, 0, 24, 8)                   \
     F(bw_payment_ops, link_cancel, 0, 32, 8)              \
+    F(bw_payment_ops, route_keys, 1, 40, 8)               \
+    F(bw_payment_ops, webhook_route, 1, 48, 8)            \
                                                           \
     F(bw_ai_ops, struct_size, 0, 0, 4)                    \
     F(bw_ai_ops, _reserved, 0, 4, 4)                      \
@@ -195,9 +200,30 @@
     S(bw_payment_ops, 40)                                 \
     S(bw_ai_ops, 16)
 
+/* S(struct tag, sizeof) as released in ABI 1.1. */
+#define BW_LAYOUT_SIZES_1_1(S)                                \
+    S(bw_str, 16)                                         \
+    S(bw_bytes, 16)                                       \
+    S(bw_json, 24)                                        \
+    S(bw_error, 344)                                      \
+    S(bw_http_header, 32)                                 \
+    S(bw_http_request, 64)                                \
+    S(bw_http_response, 40)                               \
+    S(bw_host, 240)                                       \
+    S(bw_config_field, 56)                                \
+    S(bw_webhook_request, 64)                             \
+    S(bw_webhook_reply, 80)                               \
+    S(bw_plugin_descriptor, 112)                          \
+    S(bw_channel_ops, 48)                                 \
+    S(bw_emr_ops, 88)                                     \
+    S(bw_payment_ops, 56)                                 \
+    S(bw_ai_ops, 16)
+
 /* The size block of the minor this header describes. */
 #if BW_ABI_MAJOR == 1 && BW_ABI_MINOR == 0
 #define BW_LAYOUT_SIZES BW_LAYOUT_SIZES_1_0
+#elif BW_ABI_MAJOR == 1 && BW_ABI_MINOR == 1
+#define BW_LAYOUT_SIZES BW_LAYOUT_SIZES_1_1
 #else
 #error "abi_layout.h has no size block for this ABI version: add BW_LAYOUT_SIZES_<major>_<minor> (docs/ABI.md)"
 #endif

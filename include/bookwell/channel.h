@@ -35,11 +35,13 @@ extern "C" {
  *                "text","media":[url],"status","message_id"}]}
  *  message/1:    {"to","from","text","media":[url],"reference":host message id}
  *  send_result/1:{"message_id":provider id,"status":"queued"|"sent"|"delivered"}
+ *  route_key/1:  {"type":"phone"|"account","value":"+14155550100"} (1.1)
  */
 #define BW_SCHEMA_CHANNEL_ROUTE_KEYS  "bookwell.channel.route_keys/1"
 #define BW_SCHEMA_CHANNEL_EVENTS      "bookwell.channel.events/1"
 #define BW_SCHEMA_CHANNEL_MESSAGE     "bookwell.channel.message/1"
 #define BW_SCHEMA_CHANNEL_SEND_RESULT "bookwell.channel.send_result/1"
+#define BW_SCHEMA_CHANNEL_ROUTE_KEY   "bookwell.channel.route_key/1"
 
 /* The ops of a channel plugin. Static const in the plugin. Mandatory in 1.0:
  * capabilities, webhook, send. */
@@ -73,6 +75,20 @@ struct bw_channel_ops {
      */
     int (*send)(void *instance, struct bw_call *call, const struct bw_json *msg,
                 struct bw_buf *out, struct bw_error *err);
+
+    /* ---- since 1.1 ---- */
+
+    /*
+     * Optional. Reads which tenant a webhook is for before any instance is
+     * chosen: appends route_key/1, {"type":"phone"|"account","value":...},
+     * one of the keys some instance reports through route_keys (for Twilio,
+     * the message's or call's To number). The call is bound to no instance
+     * (no configuration, secrets or storage) and nothing is verified yet:
+     * read the key only. BW_E_INVAL when the request carries none (the host
+     * answers 404). NULL: the host routes by the URL's tenant segment.
+     */
+    int (*webhook_route)(struct bw_call *call, const struct bw_webhook_request *req,
+                         struct bw_buf *out, struct bw_error *err);
 };
 
 #ifdef __cplusplus

@@ -201,6 +201,27 @@ struct bw_host {
      * (summed over tenants, so the number of series stays bounded).
      */
     int (*counter_add)(struct bw_call *call, const char *name, int64_t delta);
+
+    /* ---- since 1.1 (check with BW_HAS before use) ------------------------ */
+
+    /*
+     * Compare-and-set: stores value (ttl_ms as kv_put) only when the key's
+     * current value is byte for byte expected (expected_len bytes), or, with
+     * expect_absent set, only when the key is absent or expired. *stored is
+     * 1 when it stored, 0 when the current value differed (nothing changed).
+     * Atomic across every process sharing the database: two callers with
+     * the same expected value cannot both store.
+     */
+    int (*kv_put_if)(struct bw_call *call, const char *key, const void *expected,
+                     uint64_t expected_len, int32_t expect_absent, const void *value,
+                     uint64_t len, int64_t ttl_ms, int32_t *stored);
+    /*
+     * Appends kv_keys/1, {"keys":["...",...]}: the live keys that start
+     * with prefix (may be empty), in byte order, at most limit of them
+     * (1..1000), after the key `after` when it is not NULL (paging).
+     */
+    int (*kv_keys)(struct bw_call *call, const char *prefix, const char *after,
+                   uint32_t limit, struct bw_buf *out);
 };
 
 #ifdef __cplusplus

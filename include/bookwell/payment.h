@@ -62,6 +62,17 @@ struct bw_payment_ops {
      * NULL: links only expire. */
     int (*link_cancel)(void *instance, struct bw_call *call, const struct bw_json *req,
                        struct bw_error *err);
+
+    /* ---- since 1.1 ---- */
+
+    /* Optional. As the channel op: appends route_keys/1 (channel.h), the
+     * merchant or account ids whose webhooks this instance receives. */
+    int (*route_keys)(void *instance, struct bw_call *call, struct bw_buf *out,
+                      struct bw_error *err);
+    /* Optional. As the channel op: reads a webhook's route_key/1 (for
+     * Square, the event's merchant_id) before any instance is chosen. */
+    int (*webhook_route)(struct bw_call *call, const struct bw_webhook_request *req,
+                         struct bw_buf *out, struct bw_error *err);
 };
 
 #ifdef __cplusplus

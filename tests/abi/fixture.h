@@ -22,7 +22,7 @@
 #define FX_ABI_MAJOR BW_ABI_MAJOR
 #endif
 #ifndef FX_ABI_MINOR
-#define FX_ABI_MINOR BW_ABI_MINOR
+#define FX_ABI_MINOR 0 /* the fixtures are plugins built against ABI 1.0 */
 #endif
 #ifndef FX_ABI_MINOR_REQUIRED
 #define FX_ABI_MINOR_REQUIRED 0

@@ -536,3 +536,79 @@ Test(services_http, unreachable_is_remote_error)
     cr_assert(strlen(err.message) > 0);
     plugin_call_end(&call);
 }
+
+/* Reads the buffer as a NUL-terminated string into dst. */
+static const char *buf_text(struct bw_buf *b, char *dst, size_t cap)
+{
+    uint64_t len;
+    const char *data = plugin_buf_data(b, &len);
+    snprintf(dst, cap, "%.*s", (int)len, data ? data : "");
+    return dst;
+}
+
+Test(services, kv_put_if_is_compare_and_set_and_kv_keys_pages)
+{
+    char err[256], text[512];
+    char *ci = testdb_create();
+    struct db_pool *pool;
+    cr_assert_eq(db_pool_open(&pool, ci, 2, 5000, err, sizeof err), 0, "%s", err);
+    int64_t t0;
+    clock_parse_rfc3339("2027-03-02T20:15:00Z", &t0);
+    clock_use_simulated(t0);
+    cr_assert(BW_HAS(H, kv_put_if) && BW_HAS(H, kv_keys), "a 1.1 host offers both");
+
+    struct bw_call a, b;
+    plugin_call_begin(&a, "glow", "emr.local", NULL);
+    plugin_call_begin(&b, "other", "emr.local", NULL);
+    a.pool = b.pool = pool;
+    struct bw_buf *out = plugin_buf_new(0);
+    int32_t stored = -1, found;
+
+    cr_assert_eq(H->kv_put_if(&a, "slot/1", NULL, 0, 1, "v1", 2, 0, &stored), 0);
+    cr_expect_eq(stored, 1, "absent: stored");
+    cr_assert_eq(H->kv_put_if(&a, "slot/1", NULL, 0, 1, "v2", 2, 0, &stored), 0);
+    cr_expect_eq(stored, 0, "present: not stored");
+    cr_assert_eq(H->kv_put_if(&a, "slot/1", "v0", 2, 0, "v3", 2, 0, &stored), 0);
+    cr_expect_eq(stored, 0, "a stale expected value changes nothing");
+    cr_assert_eq(H->kv_put_if(&a, "slot/1", "v1", 2, 0, "v3", 2, 0, &stored), 0);
+    cr_expect_eq(stored, 1, "the current value swaps");
+    cr_assert_eq(H->kv_get(&a, "slot/1", out, &found), 0);
+    cr_expect_str_eq(buf_text(out, text, sizeof text), "v3");
+    cr_assert_eq(H->kv_put_if(&b, "slot/1", NULL, 0, 1, "b", 1, 0, &stored), 0);
+    cr_expect_eq(stored, 1, "another tenant's key is its own");
+
+    /* An expired key counts as absent, and a missing key never equals. */
+    cr_assert_eq(H->kv_put(&a, "lease", "x", 1, 1000), 0);
+    cr_assert_eq(H->kv_put_if(&a, "lease", NULL, 0, 1, "y", 1, 0, &stored), 0);
+    cr_expect_eq(stored, 0);
+    clock_set_us(t0 + 2 * 1000000LL);
+    cr_assert_eq(H->kv_put_if(&a, "lease", "x", 1, 0, "z", 1, 0, &stored), 0);
+    cr_expect_eq(stored, 0, "an expired value is not the expected one");
+    cr_assert_eq(H->kv_put_if(&a, "lease", NULL, 0, 1, "y", 1, 0, &stored), 0);
+    cr_expect_eq(stored, 1, "an expired key is taken over");
+    cr_assert_eq(H->kv_put_if(&a, "nothing", "x", 1, 0, "y", 1, 0, &stored), 0);
+    cr_expect_eq(stored, 0);
+
+    cr_assert_eq(H->kv_put(&a, "appt/2027-03-05/b", "1", 1, 0), 0);
+    cr_assert_eq(H->kv_put(&a, "appt/2027-03-05/a", "1", 1, 0), 0);
+    cr_assert_eq(H->kv_put(&a, "appt/2027-03-06/c", "1", 1, 0), 0);
+    plugin_buf_reset(out);
+    cr_assert_eq(H->kv_keys(&a, "appt/2027-03-05/", NULL, 10, out), 0);
+    cr_expect_str_eq(buf_text(out, text, sizeof text),
+                     "{\"keys\":[\"appt/2027-03-05/a\",\"appt/2027-03-05/b\"]}");
+    plugin_buf_reset(out);
+    cr_assert_eq(H->kv_keys(&a, "appt/", "appt/2027-03-05/a", 2, out), 0);
+    cr_expect_str_eq(buf_text(out, text, sizeof text),
+                     "{\"keys\":[\"appt/2027-03-05/b\",\"appt/2027-03-06/c\"]}");
+    plugin_buf_reset(out);
+    cr_assert_eq(H->kv_keys(&b, "appt/", NULL, 10, out), 0);
+    cr_expect_str_eq(buf_text(out, text, sizeof text), "{\"keys\":[]}");
+    cr_expect_eq(H->kv_keys(&a, "appt/", NULL, 0, out), BW_E_INVAL);
+
+    plugin_buf_free(out);
+    plugin_call_end(&a);
+    plugin_call_end(&b);
+    db_pool_close(pool);
+    testdb_drop(ci);
+    free(ci);
+}
