@@ -16,8 +16,10 @@ BW_DEPS_LIBS=(libmicrohttpd-dev libcurl4-openssl-dev libpq-dev libcjson-dev
 # runuser/flock (util-linux) and sha256sum/od (coreutils).
 BW_DEPS_RUN=(postgresql postgresql-client curl jq wrk ca-certificates
     util-linux coreutils)
+# The simulators of third-party APIs (tests/sim/, Python standard library only).
+BW_DEPS_SIM=(python3)
 
-BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN)
+BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN BW_DEPS_SIM)
 
 # deps_all: every package of every group, one per line.
 deps_all() {
