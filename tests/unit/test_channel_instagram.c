@@ -428,10 +428,10 @@ Test(instagram_sim, send_request_shape)
 
     /* Media go as image attachments, one request each, after the text. */
     cr_assert_eq(chan_fx_send(&fx, "{\"to\":\"" USER "\",\"from\":\"" ACCOUNT "\",\"text\":\"Our menu\","
-                                   "\"media\":[\"https://glow.example/menu.jpg\"]}", &res, &err), 0,
+                                   "\"media\":[\"https://glow.example/menu.jpg\",\"https://glow.example/map.jpg\"]}", &res, &err), 0,
                  "%s", err.message);
     sent = last_sent();
-    cr_assert_eq(cJSON_GetArraySize(sent), 3);
+    cr_assert_eq(cJSON_GetArraySize(sent), 4, "text and two images");
     m = cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(sent, 2), "body"), "message");
     cr_assert_str_eq(str(cJSON_GetObjectItem(m, "attachment"), "type"), "image");
     cr_assert_str_eq(str(cJSON_GetObjectItem(cJSON_GetObjectItem(m, "attachment"), "payload"), "url"),
