@@ -42,7 +42,8 @@ int eval_hmac256_b64(const char *key, const char *prefix, const char *body, char
 /* "sha256=" + hex(HMAC-SHA256(key, body)) (Meta). */
 int eval_hub_signature(const char *key, const char *body, char *out, size_t cap);
 
-/* Monotonic real time in milliseconds. */
+/* Real time in milliseconds since the epoch (comparable with what the
+ * simulators record). */
 double eval_now_ms(void);
 
 #endif
