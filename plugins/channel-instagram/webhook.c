@@ -150,7 +150,7 @@ static cJSON *new_event(cJSON *arr, const char *id, const char *type, const char
     cJSON_AddItemToArray(arr, e);
     if (bwsdk_time_format(at_us, 0, at, sizeof at) != 0 || add_str(e, "id", id) ||
         add_str(e, "type", type) || add_str(e, "from", from) || add_str(e, "to", to) ||
-        add_str(e, "at", at))
+        add_str(e, "at", at) || add_str(e, "channel", "instagram"))
         return NULL;
     return e;
 }

@@ -162,7 +162,7 @@ static int parse_event(struct rbm_instance *in, const cJSON *ev, cJSON *arr)
         return BW_E_NOMEM;
     cJSON_AddItemToArray(arr, e);
     if (add_str(e, "id", id) || add_str(e, "type", type) || add_str(e, "from", phone) ||
-        add_str(e, "to", agent_id) || add_str(e, "at", at))
+        add_str(e, "to", agent_id) || add_str(e, "at", at) || add_str(e, "channel", "rbm"))
         return BW_E_NOMEM;
     if (status) {
         const char *mid = bwsdk_json_string_or(ev, "messageId", NULL);

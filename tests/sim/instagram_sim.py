@@ -24,6 +24,7 @@ Control API (JSON):
   POST /_sim/clock  {"now_ms"|"advance_ms"}  the simulator's clock (GET reads it)
   POST /_sim/fault  {"status",["error"],["count"]}  answer the next sends so
   POST /_sim/token  {"token"}          accept another access token
+  POST /_sim/callback {"base"}         where webhooks go (as --callback-base)
   POST /_sim/inbound {"account","sender",["text"],["mid"],["timestamp_ms"],
        ["attachments":[url]],["quick_reply"],["echo"],["deleted"],["forge"],
        ["deliver":true],["path"]}     a user's message: signed, delivered
@@ -171,6 +172,9 @@ class Handler(BaseHTTPRequestHandler):
         req = self.json_body()
         if req is None:
             return self.reply(400, {"error": "body is not JSON"})
+        if path == "/_sim/callback":
+            args.callback_base = req.get("base")
+            return self.reply(200, {"ok": True})
         if path == "/_sim/reset":
             with st.lock:
                 st.reset()

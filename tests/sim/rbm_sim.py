@@ -24,6 +24,7 @@ Control API (JSON):
   POST /_sim/reset                       forget everything but the settings
   POST /_sim/fault {"status",["error"],["count"]}  answer the next sends so
   POST /_sim/revoke                      every issued token stops working
+  POST /_sim/callback {"base"}         where webhooks go (as --callback-base)
   POST /_sim/unreachable {"phone"}       that phone has no RCS (404)
   POST /_sim/inbound {"phone",["agent"],["text"]|["suggestion":{"text",
        "postbackData"}]|["event":"READ"|"DELIVERED"|"IS_TYPING"|...,
@@ -155,6 +156,9 @@ class Handler(BaseHTTPRequestHandler):
             req = json.loads(self.body() or b"{}")
         except ValueError:
             return self.reply(400, {"error": "body is not JSON"})
+        if path == "/_sim/callback":
+            args.callback_base = req.get("base")
+            return self.reply(200, {"ok": True})
         if path == "/_sim/reset":
             with st.lock:
                 st.reset()

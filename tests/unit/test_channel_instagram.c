@@ -291,6 +291,7 @@ Test(instagram, parses_text_attachments_quick_replies_deletions_and_skips_echoes
 
     const cJSON *e = event(events, 0);
     cr_assert_str_eq(str(e, "type"), "message");
+    cr_assert_str_eq(str(e, "channel"), "instagram");
     cr_assert_str_eq(str(e, "id"), "aWdfm1");
     cr_assert_str_eq(str(e, "text"), "Do you have Botox on Friday?");
     cr_assert_str_eq(cJSON_GetArrayItem(cJSON_GetObjectItem(e, "media"), 0)->valuestring,

@@ -127,6 +127,7 @@ Test(rbm, text_suggestion_file_and_events_parse)
     const cJSON *e = event0(ev);
     cr_assert_str_eq(str(e, "type"), "message");
     cr_assert_str_eq(str(e, "id"), "MxA1");
+    cr_assert_str_eq(str(e, "channel"), "rbm");
     cr_assert_str_eq(str(e, "from"), PHONE);
     cr_assert_str_eq(str(e, "to"), AGENT);
     cr_assert_str_eq(str(e, "text"), "Can I book lip filler?");
