@@ -8,6 +8,10 @@
  *   POST /admin/test/tenants/{tenant}/outbound
  *        {"contact": address, "kind": "proactive", "text": "..."} enqueues an
  *        outbound message through outbound_enqueue, as the engine would
+ *   POST /admin/test/engine
+ *        {"engine": "echo"} registers a stand-in conversation engine on the
+ *        hook (a missed call gets a text-back, a message gets "echo: " and
+ *        the text the engine received); {"engine": "none"} removes it
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +19,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "convo_hook.h"
 #include "daemon.h"
 #include "jobs.h"
 #include "json_util.h"
@@ -141,10 +146,51 @@ static void post_outbound(struct http_request *req, struct http_response *resp, 
     json_reply(resp, 201, o);
 }
 
+/* The stand-in engine: one answer per event, in the event's transaction. */
+static int echo_engine(struct db_conn *tx, const struct convo_event *ev, void *ctx)
+{
+    (void)ctx;
+    char text[600];
+    bool missed = ev->type == CONVO_EVENT_MISSED_CALL;
+    if (missed)
+        snprintf(text, sizeof text, "Sorry we missed your call! How can we help?");
+    else
+        snprintf(text, sizeof text, "echo: %.500s", ev->text);
+    struct outbound_msg m = {
+        .tenant_id = ev->tenant_id,
+        .conversation_id = ev->conversation_id,
+        .kind = missed ? "textback" : "reply",
+        .text = text,
+        .caused_by = missed ? ev->call_id : ev->message_id,
+    };
+    return outbound_enqueue(tx, &m, NULL) == 0 ? 0 : -1;
+}
+
+static void post_engine(struct http_request *req, struct http_response *resp, void *ctx)
+{
+    (void)ctx;
+    cJSON *body = json_parse_body(req, resp);
+    if (!body)
+        return;
+    const char *engine = cJSON_GetStringValue(cJSON_GetObjectItem(body, "engine"));
+    bool echo = engine && strcmp(engine, "echo") == 0;
+    if (!engine || (!echo && strcmp(engine, "none") != 0)) {
+        cJSON_Delete(body);
+        http_reply_error(req, resp, 400, "invalid_body", "'engine' must be \"echo\" or \"none\"");
+        return;
+    }
+    cJSON_Delete(body);
+    convo_hook_set(echo ? echo_engine : NULL, NULL);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "engine", echo ? "echo" : "none");
+    json_reply(resp, 200, o);
+}
+
 int routes_test_messaging_register(struct daemon *d)
 {
     return daemon_add_route(d, true, "GET", "/admin/test/tenants/{tenant}/conversations",
                             get_conversations, HTTP_AUTH_ADMIN) ||
            daemon_add_route(d, true, "POST", "/admin/test/tenants/{tenant}/outbound",
-                            post_outbound, HTTP_AUTH_ADMIN);
+                            post_outbound, HTTP_AUTH_ADMIN) ||
+           daemon_add_route(d, true, "POST", "/admin/test/engine", post_engine, HTTP_AUTH_ADMIN);
 }

@@ -532,3 +532,49 @@ Test(messaging, missed_call_is_recorded)
     cr_expect_str_eq(field(cJSON_GetArrayItem(out, 1), "error_code"), "textback_limit");
     cJSON_Delete(out);
 }
+
+Test(messaging, engine_hook_gets_redacted_events_and_answers)
+{
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d, "POST", "/admin/test/engine", "{\"engine\":\"echo\"}", &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    test_http_resp_free(&r);
+    /* 21:30 in Los Angeles: the text-back answers the call at once. */
+    clock_to("set", "2026-11-25T05:30:00Z");
+    cr_assert_eq(post_events("/webhooks/fx/voice", CLINIC,
+                             "[{\"id\":\"CB1\",\"type\":\"call_missed\",\"from\":\"" PATIENT "\"}]",
+                             NULL, NULL), 200);
+    wait_idle();
+    cr_assert_eq(n_sends(), 1);
+    /* A second missed call within 24 hours: no second text-back. */
+    clock_to("advance", "PT3H");
+    cr_assert_eq(post_events("/webhooks/fx/voice", CLINIC,
+                             "[{\"id\":\"CB2\",\"type\":\"call_missed\",\"from\":\"" PATIENT "\"}]",
+                             NULL, NULL), 200);
+    wait_idle();
+    cr_expect_eq(n_sends(), 1);
+    /* A message: the engine sees it redacted and replies at once. */
+    cr_assert_eq(message("E1", "I have diabetes, is botox ok?"), 200);
+    wait_idle();
+    cJSON *s = sends();
+    cr_assert_eq(cJSON_GetArraySize(s), 2);
+    const char *text = field(cJSON_GetArrayItem(s, 1), "text");
+    cr_expect_null(strstr(text, "diabetes"), "%s", text);
+    cr_expect_not_null(strstr(text, "echo: I have [health info]"), "%s", text);
+    cJSON_Delete(s);
+    cJSON *out = messages(PATIENT, "out");
+    cr_assert_eq(cJSON_GetArraySize(out), 3);
+    cr_expect_str_eq(field(cJSON_GetArrayItem(out, 0), "kind"), "textback");
+    cr_expect_str_eq(field(cJSON_GetArrayItem(out, 1), "error_code"), "textback_limit");
+    cr_expect_str_eq(field(cJSON_GetArrayItem(out, 2), "kind"), "reply");
+    cJSON_Delete(out);
+    /* STOP is compliance's, never the engine's. */
+    cr_assert_eq(message("E2", "STOP"), 200);
+    wait_idle();
+    s = sends();
+    cr_assert_eq(cJSON_GetArraySize(s), 3);
+    cr_expect_null(strstr(field(cJSON_GetArrayItem(s, 2), "text"), "echo:"));
+    cJSON_Delete(s);
+    cr_assert_eq(test_admin(&d, "POST", "/admin/test/engine", "{\"engine\":\"none\"}", &r), 0);
+    test_http_resp_free(&r);
+}
