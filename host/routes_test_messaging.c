@@ -2,9 +2,12 @@
  * Test-only admin routes of the messaging path, registered (from
  * routes_test.c) only with --test-clock, for integration tests and the
  * evaluation runner:
- *   GET  /admin/test/tenants/{tenant}/conversations
+ *   GET  /admin/test/state?tenant=ID
  *        every contact of the tenant with its conversation status (handoff),
- *        opt-out flag and messages in and out with their status
+ *        opt-out flag, missed calls, messages in and out with their status,
+ *        and its opt-outs and opt-ins, each with message_id: the last
+ *        message before it (the STOP itself for an inbound opt-out). The
+ *        evaluation runner reads it; holds and bookings join it later
  *   POST /admin/test/tenants/{tenant}/outbound
  *        {"contact": address, "kind": "proactive", "text": "..."} enqueues an
  *        outbound message through outbound_enqueue, as the engine would
@@ -27,7 +30,7 @@
 #include "outbound.h"
 #include "routes.h"
 
-static void get_conversations(struct http_request *req, struct http_response *resp, void *ctx)
+static void get_state(struct http_request *req, struct http_response *resp, void *ctx)
 {
     struct daemon *d = ctx;
     DB_STMT(sel,
@@ -40,17 +43,30 @@ static void get_conversations(struct http_request *req, struct http_response *re
             "   ORDER BY m.id) FROM messages m WHERE m.tenant_id = k.tenant_id"
             "   AND m.contact_id = k.id), '[]'::json)::text,"
             " (SELECT count(*) FROM calls c WHERE c.tenant_id = k.tenant_id AND c.contact_id = k.id"
-            "   AND c.outcome = 'missed')"
+            "   AND c.outcome = 'missed'),"
+            " COALESCE((SELECT json_agg(json_build_object('id', e.id, 'kind', e.kind,"
+            "   'source', e.source, 'at', e.at, 'message_id',"
+            "   (SELECT max(m.id) FROM messages m WHERE m.tenant_id = k.tenant_id"
+            "    AND m.contact_id = k.id AND (m.created_at < e.at"
+            "    OR (m.created_at = e.at AND m.direction = 'in')))) ORDER BY e.id)"
+            "   FROM consent_events e WHERE e.tenant_id = k.tenant_id AND e.contact = k.address"
+            "   AND e.kind IN ('opt_out', 'opt_in')), '[]'::json)::text,"
+            " k.emr_patient_id"
             " FROM contacts k LEFT JOIN conversations v ON v.tenant_id = k.tenant_id"
             " AND v.contact_id = k.id"
             " LEFT JOIN consent_state o ON o.tenant_id = k.tenant_id AND o.contact = k.address"
             " WHERE k.tenant_id = $1 ORDER BY k.id");
+    const char *tenant = http_query(req, "tenant");
+    if (!tenant || !config_tenant_id_valid(tenant)) {
+        http_reply_error(req, resp, 400, "invalid_tenant", "'tenant' must name a tenant");
+        return;
+    }
     struct db_conn *c = daemon_db(d);
     if (!c) {
         http_reply_error(req, resp, 503, "unavailable", "no database connection");
         return;
     }
-    const char *p[] = { req->params[0] };
+    const char *p[] = { tenant };
     PGresult *r = db_exec(c, &sel, 1, p);
     daemon_db_release(d, c);
     if (!db_ok(r)) {
@@ -59,6 +75,7 @@ static void get_conversations(struct http_request *req, struct http_response *re
         return;
     }
     cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "tenant", tenant);
     cJSON *arr = cJSON_AddArrayToObject(o, "contacts");
     for (int i = 0; i < PQntuples(r); i++) {
         cJSON *k = cJSON_CreateObject();
@@ -67,6 +84,8 @@ static void get_conversations(struct http_request *req, struct http_response *re
         cJSON_AddStringToObject(k, "address", PQgetvalue(r, i, 2));
         if (!PQgetisnull(r, i, 3))
             cJSON_AddStringToObject(k, "phone", PQgetvalue(r, i, 3));
+        if (!PQgetisnull(r, i, 10))
+            cJSON_AddStringToObject(k, "emr_patient_id", PQgetvalue(r, i, 10));
         if (!PQgetisnull(r, i, 4))
             cJSON_AddNumberToObject(k, "conversation_id",
                                     (double)strtoll(PQgetvalue(r, i, 4), NULL, 10));
@@ -77,6 +96,8 @@ static void get_conversations(struct http_request *req, struct http_response *re
         cJSON_AddNumberToObject(k, "missed_calls", (double)strtoll(PQgetvalue(r, i, 8), NULL, 10));
         cJSON *msgs = cJSON_Parse(PQgetvalue(r, i, 7));
         cJSON_AddItemToObject(k, "messages", msgs ? msgs : cJSON_CreateArray());
+        cJSON *consent = cJSON_Parse(PQgetvalue(r, i, 9));
+        cJSON_AddItemToObject(k, "consent", consent ? consent : cJSON_CreateArray());
         cJSON_AddItemToArray(arr, k);
     }
     PQclear(r);
@@ -188,8 +209,7 @@ static void post_engine(struct http_request *req, struct http_response *resp, vo
 
 int routes_test_messaging_register(struct daemon *d)
 {
-    return daemon_add_route(d, true, "GET", "/admin/test/tenants/{tenant}/conversations",
-                            get_conversations, HTTP_AUTH_ADMIN) ||
+    return daemon_add_route(d, true, "GET", "/admin/test/state", get_state, HTTP_AUTH_ADMIN) ||
            daemon_add_route(d, true, "POST", "/admin/test/tenants/{tenant}/outbound",
                             post_outbound, HTTP_AUTH_ADMIN) ||
            daemon_add_route(d, true, "POST", "/admin/test/engine", post_engine, HTTP_AUTH_ADMIN);

@@ -170,7 +170,7 @@ static void clock_to(const char *how, const char *when)
 static cJSON *contact(const char *address, cJSON **root)
 {
     struct test_http_resp r;
-    cr_assert_eq(test_admin(&d, "GET", "/admin/test/tenants/glow/conversations", NULL, &r), 0);
+    cr_assert_eq(test_admin(&d, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     *root = cJSON_Parse(r.body);
     test_http_resp_free(&r);
@@ -344,6 +344,17 @@ Test(messaging, stop_confirms_once_cancels_and_start_restores)
     cr_expect_str_eq(field(cJSON_GetArrayItem(out, 1), "status"), "sent");
     cJSON_Delete(out);
     cr_expect_eq(n_sends(), 1, "one confirmation, even at night");
+    /* The ledger's opt-out points at the STOP message. */
+    cJSON *root;
+    cJSON *k = contact(PATIENT, &root);
+    cJSON *ins = messages(PATIENT, "in");
+    cJSON *optout = cJSON_GetArrayItem(cJSON_GetObjectItem(k, "consent"), 0);
+    cr_assert_not_null(optout);
+    cr_expect_str_eq(field(optout, "kind"), "opt_out");
+    cr_expect_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(optout, "message_id")),
+                 cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(ins, 1), "id")));
+    cJSON_Delete(ins);
+    cJSON_Delete(root);
 
     /* Again STOP, a plain-words revocation, a proactive message: nothing more. */
     cr_assert_eq(message("S2", "stop"), 200);
