@@ -211,3 +211,17 @@ Test(channels_e2e, rbm_inbound_once_reply_reaches_rbm)
     cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "phone")), PHONE);
     cJSON_Delete(sent);
 }
+
+Test(channels_e2e, instagram_subscription_handshake_through_the_daemon)
+{
+    cJSON *r = sim(&ig, "POST", "/_sim/verify",
+                   "{\"path\":\"/webhooks/instagram/main/glow\",\"challenge\":\"1158201444\"}");
+    cr_assert_eq(cJSON_GetObjectItem(r, "status")->valueint, 200, "%s", cJSON_PrintUnformatted(r));
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(r, "body")), "1158201444");
+    cJSON_Delete(r);
+    r = sim(&ig, "POST", "/_sim/verify",
+            "{\"path\":\"/webhooks/instagram/main/glow\",\"token\":\"guess\"}");
+    cr_assert_eq(cJSON_GetObjectItem(r, "status")->valueint, 403);
+    cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(r, "body")), "1158201444") == NULL);
+    cJSON_Delete(r);
+}
