@@ -211,12 +211,14 @@ int casl_footer_apply(const char *text, const char *clinic_name, char *out, size
  * microseconds since the epoch (NULL when none), and the current state. */
 DB_STMT(st_facts,
         "WITH last_out AS (SELECT coalesce(max(id), 0) AS id FROM consent_events "
-        "  WHERE tenant_id = $1 AND contact = $2 AND kind = 'opt_out'), "
+        "  WHERE tenant_id = $1 AND contact IN ($2, consent_erased_key($1, $2)) "
+        "  AND kind = 'opt_out'), "
         "ev AS (SELECT e.* FROM consent_events e, last_out "
-        "  WHERE e.tenant_id = $1 AND e.contact = $2 AND e.kind IN ('consent', 'opt_in') "
+        "  WHERE e.tenant_id = $1 AND e.contact IN ($2, consent_erased_key($1, $2)) "
+        "  AND e.kind IN ('consent', 'opt_in') "
         "  AND e.id > last_out.id) "
         "SELECT (SELECT coalesce(bool_or(opted_out), false) FROM consent_state "
-        "         WHERE tenant_id = $1 AND contact = $2), "
+        "         WHERE tenant_id = $1 AND contact IN ($2, consent_erased_key($1, $2))), "
         " (SELECT (extract(epoch FROM max(at)) * 1000000)::bigint FROM ev "
         "   WHERE (kind = 'consent' AND basis = 'express' AND scope IN ('marketing', 'all')) "
         "      OR (kind = 'opt_in' AND source <> 'provider_report')), "

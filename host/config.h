@@ -56,6 +56,7 @@ struct tenant_config {
     char *timezone;  /* IANA zone, checked with ICU */
     char *country;   /* ISO 3166-1 alpha-2 */
     char *file;      /* the file it came from */
+    int64_t retention_ms; /* message text older than this is purged; 0: kept */
     struct plugin_binding *bindings; /* in file order */
     size_t n_bindings;
 };

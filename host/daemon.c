@@ -18,6 +18,7 @@
 #include "jobs_test_kind.h"
 #include "log.h"
 #include "migrations.h"
+#include "retention_job.h"
 #include "routes.h"
 #include "tenant.h"
 
@@ -51,7 +52,7 @@ int daemon_add_route(struct daemon *d, bool admin, const char *method, const cha
 int daemon_register_routes(struct daemon *d)
 {
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
-        routes_jobs_register(d) || routes_plugins_register(d) ||
+        routes_jobs_register(d) || routes_plugins_register(d) || routes_compliance_register(d) ||
         (d->opt.test_clock && routes_test_register(d)))
         return -1;
     return 0;
@@ -176,6 +177,10 @@ static int create_jobs(struct daemon *d)
         log_error("cannot create the jobs queue (check jobs.backoff_base <= jobs.backoff_max)");
         return -1;
     }
+    if (retention_job_register(d) != 0) {
+        log_error("cannot register the retention job kind");
+        return -1;
+    }
     if (d->opt.test_clock && jobs_test_kind_register(d->jobs) != 0) {
         log_error("cannot register the test job kind");
         return -1;
@@ -274,7 +279,8 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
 
     if (create_jobs(d) != 0 || daemon_register_routes(d) != 0)
         goto fail;
-    if (start_jobs(d) != 0 || start_listeners(d) != 0 || write_ready_file(d) != 0)
+    if (start_jobs(d) != 0 || retention_job_schedule_all(d) != 0 || start_listeners(d) != 0 ||
+        write_ready_file(d) != 0)
         goto fail;
     char nt[16];
     snprintf(nt, sizeof nt, "%zu", d->cfg.n_tenants);
