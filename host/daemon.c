@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "casl_gate.h"
 #include "clock.h"
 #include "daemon_plugins.h"
 #include "jobs.h"
@@ -183,6 +184,12 @@ static int create_jobs(struct daemon *d)
     if (messaging_events_register(d->jobs, d) != 0 || outbound_register(d->jobs, d) != 0 ||
         retention_job_register(d) != 0) {
         log_error("cannot register the messaging and retention job kinds");
+        return -1;
+    }
+    /* The send gate's further rules; the gate's table is the process's. */
+    send_gate_clear_rules();
+    if (casl_gate_install() != 0) {
+        log_error("cannot add the CASL rule to the send gate");
         return -1;
     }
     if (d->opt.test_clock && jobs_test_kind_register(d->jobs) != 0) {
