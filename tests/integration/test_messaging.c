@@ -589,3 +589,22 @@ Test(messaging, engine_hook_gets_redacted_events_and_answers)
     cr_assert_eq(test_admin(&d, "POST", "/admin/test/engine", "{\"engine\":\"none\"}", &r), 0);
     test_http_resp_free(&r);
 }
+
+Test(messaging, busy_provider_is_retried_with_backoff_then_failed)
+{
+    cr_assert_eq(message("R0", "hello"), 200);
+    wait_idle();
+    enqueue("reply", "[fx:retry] later");
+    wait_idle();
+    cJSON *out = messages(PATIENT, "out");
+    cr_expect_str_eq(field(cJSON_GetArrayItem(out, 0), "status"), "queued");
+    cJSON_Delete(out);
+    /* Every retry fails again; after the last attempt the message fails
+     * with the provider's code, and nothing was ever sent. */
+    clock_to("advance", "PT2H");
+    out = messages(PATIENT, "out");
+    cr_expect_str_eq(field(cJSON_GetArrayItem(out, 0), "status"), "failed");
+    cr_expect_str_eq(field(cJSON_GetArrayItem(out, 0), "error_code"), "503");
+    cJSON_Delete(out);
+    cr_expect_eq(n_sends(), 0);
+}
