@@ -80,6 +80,8 @@ static const struct confmap_entry tenant_fields[] = {
     { "name", CONFMAP_STRING, true, NULL, T(name), 0, 0, NULL },
     { "timezone", CONFMAP_STRING, true, NULL, T(timezone), 0, 0, NULL },
     { "country", CONFMAP_STRING, false, "US", T(country), 0, 0, NULL },
+    /* How long message text is kept ("365d"); 0: forever (retention.h). */
+    { "retention", CONFMAP_DURATION, false, "0s", T(retention_ms), 0, 20LL * 366 * 86400000, NULL },
     { NULL, 0, 0, NULL, 0, 0, 0, NULL },
 };
 static const struct confmap_entry messaging_fields[] = {
@@ -205,6 +207,11 @@ static int load_tenant(const char *path, const char *base_name, struct host_conf
     if (!country_valid(t->country)) {
         confmap_error(errs, path, key_line(&cf, "country"),
                       "country '%s' must be an ISO 3166 code such as US or CA", t->country);
+        rc = -1;
+    }
+    if (t->retention_ms != 0 && t->retention_ms < 86400000) {
+        confmap_error(errs, path, key_line(&cf, "retention"),
+                      "retention must be 0 (keep message text) or at least 1d");
         rc = -1;
     }
     if (t->quiet_start && t->quiet_end && t->state_rules) {

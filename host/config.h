@@ -56,6 +56,7 @@ struct tenant_config {
     char *timezone;  /* IANA zone, checked with ICU */
     char *country;   /* ISO 3166-1 alpha-2 */
     char *file;      /* the file it came from */
+    int64_t retention_ms; /* message text older than this is purged; 0: kept */
     /* messaging = { ... }: what the host's messaging path needs to know */
     char *phone;           /* the clinic's number, given in HELP answers; "" when unset */
     char *quiet_start;     /* "08:00": proactive messages not before, recipient's time */

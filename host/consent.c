@@ -104,8 +104,16 @@ static int tx_end(struct db_conn *c, bool own, int rc)
 DB_STMT(st_ensure_state,
         "INSERT INTO consent_state (tenant_id, contact) VALUES ($1, $2) "
         "ON CONFLICT (tenant_id, contact) DO NOTHING");
+/* The contact's own state row and, when an earlier contact with the same
+ * key was erased, the row under its hashed key (sql/0011): the opt-out of
+ * either holds, and an opt-in clears both. */
 DB_STMT(st_lock_state,
-        "SELECT opted_out FROM consent_state WHERE tenant_id = $1 AND contact = $2 FOR UPDATE");
+        "SELECT coalesce(bool_or(opted_out), false) FROM (SELECT opted_out FROM consent_state "
+        "WHERE tenant_id = $1 AND contact IN ($2, consent_erased_key($1, $2)) FOR UPDATE) s");
+DB_STMT(st_erased_state,
+        "UPDATE consent_state SET opted_out = $3::boolean, "
+        "changed_at = CASE WHEN opted_out = $3::boolean THEN changed_at ELSE $4::timestamptz END, "
+        "last_event_id = $5::bigint WHERE tenant_id = $1 AND contact = consent_erased_key($1, $2)");
 DB_STMT(st_insert_event,
         "INSERT INTO consent_events (tenant_id, contact, kind, source, scope, basis, channel, "
         "campaign, consent_text, message, at) "
@@ -180,6 +188,17 @@ static int append(struct db_conn *c, const struct consent_entry *e, const char *
     }
     if (event_id)
         *event_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    if (out_state) {
+        char id[24];
+        snprintf(id, sizeof id, "%s", PQgetvalue(r, 0, 0));
+        const char *pe[] = { e->tenant_id, e->contact, out_state, when, id };
+        PQclear(r);
+        r = db_exec(c, &st_erased_state, 5, pe);
+        if (!db_ok(r)) {
+            rc = CONSENT_E_DB;
+            goto out;
+        }
+    }
     rc = 0;
 out:
     PQclear(r);
@@ -210,7 +229,8 @@ int consent_opt_in(struct db_conn *c, const struct consent_entry *e, bool *chang
 }
 
 DB_STMT(st_is_opted_out,
-        "SELECT opted_out FROM consent_state WHERE tenant_id = $1 AND contact = $2");
+        "SELECT coalesce(bool_or(opted_out), false) FROM consent_state "
+        "WHERE tenant_id = $1 AND contact IN ($2, consent_erased_key($1, $2))");
 
 int consent_is_opted_out(struct db_conn *c, const char *tenant_id, const char *contact,
                          bool *opted_out)

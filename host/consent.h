@@ -82,7 +82,9 @@ int consent_opt_in(struct db_conn *c, const struct consent_entry *e, bool *chang
                    int64_t *event_id);
 
 /* Whether the contact is opted out of everything from tenant_id. A contact
- * never seen is not. */
+ * never seen is not. An opt-out recorded before a contact with the same key
+ * was erased still counts (the ledger keeps it under a hashed key, see
+ * contact_erase.h), and an opt-in clears it. */
 int consent_is_opted_out(struct db_conn *c, const char *tenant_id, const char *contact,
                          bool *opted_out);
 

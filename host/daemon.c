@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "casl_gate.h"
 #include "clock.h"
 #include "daemon_plugins.h"
 #include "jobs.h"
@@ -20,6 +21,7 @@
 #include "messaging_events.h"
 #include "outbound.h"
 #include "migrations.h"
+#include "retention_job.h"
 #include "routes.h"
 #include "tenant.h"
 
@@ -54,6 +56,7 @@ int daemon_register_routes(struct daemon *d)
 {
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
         routes_jobs_register(d) || routes_plugins_register(d) || routes_webhooks_register(d) ||
+        routes_compliance_register(d) ||
         (d->opt.test_clock && routes_test_register(d)))
         return -1;
     return 0;
@@ -178,8 +181,15 @@ static int create_jobs(struct daemon *d)
         log_error("cannot create the jobs queue (check jobs.backoff_base <= jobs.backoff_max)");
         return -1;
     }
-    if (messaging_events_register(d->jobs, d) != 0 || outbound_register(d->jobs, d) != 0) {
-        log_error("cannot register the messaging job kinds");
+    if (messaging_events_register(d->jobs, d) != 0 || outbound_register(d->jobs, d) != 0 ||
+        retention_job_register(d) != 0) {
+        log_error("cannot register the messaging and retention job kinds");
+        return -1;
+    }
+    /* The send gate's further rules; the gate's table is the process's. */
+    send_gate_clear_rules();
+    if (casl_gate_install() != 0) {
+        log_error("cannot add the CASL rule to the send gate");
         return -1;
     }
     if (d->opt.test_clock && jobs_test_kind_register(d->jobs) != 0) {
@@ -280,7 +290,8 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
 
     if (create_jobs(d) != 0 || daemon_register_routes(d) != 0)
         goto fail;
-    if (start_jobs(d) != 0 || start_listeners(d) != 0 || write_ready_file(d) != 0)
+    if (start_jobs(d) != 0 || retention_job_schedule_all(d) != 0 || start_listeners(d) != 0 ||
+        write_ready_file(d) != 0)
         goto fail;
     char nt[16];
     snprintf(nt, sizeof nt, "%zu", d->cfg.n_tenants);

@@ -23,6 +23,8 @@
 
 #include <bookwell/channel.h>
 
+#include "casl.h"
+#include "casl_gate.h"
 #include "clock.h"
 #include "consent.h"
 #include "daemon.h"
@@ -288,6 +290,19 @@ static enum step1 decide(struct daemon *d, const char *tenant, int64_t id, int a
         log_send(tenant, id, "held", dec.reason);
         out = STEP_DONE;
     } else {
+        /* CASL: a Canadian clinic's commercial text names it and says how
+         * to unsubscribe; one that cannot carry that is not sent. */
+        int frc = casl_gate_footer(c, tenant, t->country, t->name, id, row->kind, &row->body);
+        if (frc == CASL_E_TOOLONG) {
+            set_status(c, tenant, id, "cancelled", "casl_too_long", NULL, false, &rc);
+            log_send(tenant, id, "dropped", "casl_too_long");
+            out = STEP_DONE;
+            goto commit;
+        }
+        if (frc != 0) {
+            snprintf(err, errcap, "cannot add the CASL footer");
+            goto rollback;
+        }
         set_status(c, tenant, id, "sending", NULL, NULL, true, &rc);
         out = STEP_SEND;
     }

@@ -178,3 +178,22 @@ int cli_jobs(const struct admin_client *ac, const struct cli_opts *o)
     return run(ac, o, "GET", o->parked ? "/admin/jobs?state=parked" : "/admin/jobs", NULL,
                print_jobs, o);
 }
+
+static void print_erased(const cJSON *reply, const void *arg)
+{
+    (void)arg;
+    output_fields(stdout, reply);
+}
+
+int cli_contact_erase(const struct admin_client *ac, const struct cli_opts *o, const char *tenant,
+                      const char *contact)
+{
+    char seg_t[256], seg_c[800], path[1200];
+    if (admin_escape_segment(tenant, seg_t, sizeof seg_t) != 0 ||
+        admin_escape_segment(contact, seg_c, sizeof seg_c) != 0) {
+        fprintf(stderr, "bookwell: tenant or contact too long\n");
+        return CLI_USAGE;
+    }
+    snprintf(path, sizeof path, "/admin/tenants/%s/contacts/%s/erase", seg_t, seg_c);
+    return run(ac, o, "POST", path, NULL, print_erased, NULL);
+}

@@ -26,6 +26,8 @@ static void usage(FILE *out)
           "  tenants                            the configured tenants (clinics)\n"
           "  api-key create TENANT [--label L]  create a clinic API key (shown once)\n"
           "  api-key revoke TENANT KEY_ID       revoke a clinic API key\n"
+          "  contact erase TENANT CONTACT       erase a contact's personal data on request; CONTACT\n"
+          "                                     is the contact id, address or E.164 phone\n"
           "  jobs [--parked]                    job counts by state and kind; --parked: the parked\n"
           "                                     jobs with their last errors\n"
           "  plugins list                       loaded plugins, tenant bindings, generations\n"
@@ -107,7 +109,7 @@ int main(int argc, char **argv)
 
     const char *cmd = args[0];
     enum { STATUS, TENANTS, KEY_CREATE, KEY_REVOKE, JOBS, PLUGINS_LIST, PLUGINS_RELOAD,
-           PLUGINS_ROLLBACK } which;
+           PLUGINS_ROLLBACK, CONTACT_ERASE } which;
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return CLI_OK;
@@ -121,6 +123,8 @@ int main(int argc, char **argv)
         which = KEY_CREATE;
     } else if (strcmp(cmd, "api-key") == 0 && n == 4 && strcmp(args[1], "revoke") == 0) {
         which = KEY_REVOKE;
+    } else if (strcmp(cmd, "contact") == 0 && n == 4 && strcmp(args[1], "erase") == 0) {
+        which = CONTACT_ERASE;
     } else if (strcmp(cmd, "plugins") == 0 && n == 2 && strcmp(args[1], "list") == 0) {
         which = PLUGINS_LIST;
     } else if (strcmp(cmd, "plugins") == 0 && n == 2 && strcmp(args[1], "reload") == 0) {
@@ -129,7 +133,7 @@ int main(int argc, char **argv)
         which = PLUGINS_ROLLBACK;
     } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "tenants") == 0 ||
                strcmp(cmd, "jobs") == 0 || strcmp(cmd, "api-key") == 0 ||
-               strcmp(cmd, "plugins") == 0) {
+               strcmp(cmd, "plugins") == 0 || strcmp(cmd, "contact") == 0) {
         return usage_error("wrong arguments for '%s'", cmd);
     } else {
         return usage_error("unknown command '%s'", cmd);
@@ -159,6 +163,7 @@ int main(int argc, char **argv)
     case PLUGINS_LIST: rc = cli_plugins_list(&ac, &o); break;
     case PLUGINS_RELOAD: rc = cli_plugins_reload(&ac, &o); break;
     case PLUGINS_ROLLBACK: rc = cli_plugins_rollback(&ac, &o); break;
+    case CONTACT_ERASE: rc = cli_contact_erase(&ac, &o, args[2], args[3]); break;
     }
     memset(&ac, 0, sizeof ac);
     curl_global_cleanup();

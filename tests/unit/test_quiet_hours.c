@@ -7,7 +7,10 @@
  * against an independent oracle (a minute-by-minute walk on a UCalendar of
  * the test's own) for thousands of seeded random instants across 2027 and
  * around every change: the answer is inside every window with the cap clear,
- * no earlier instant is, and its wall time exists (never inside a gap).
+ * no earlier instant is, and its wall time exists (never inside a gap). And
+ * every area code of the table, plus clinics in zones with half-hour
+ * offsets, no DST or southern DST, over 2026-2031 with the Florida rule: a
+ * held message goes at a window opening or when the cap clears.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -528,4 +531,109 @@ Test(quiet_hours, property_berlin_and_sydney, .timeout = 120)
     struct scenario s = { "Sydney clinic", NULL, "Australia/Sydney", false, true,
                           { "2027-04-03T16:00:00Z", "2027-10-02T16:00:00Z", NULL } };
     run_scenario(&s, 600);
+}
+
+/* Every area code of the table (so every North American zone it names), and
+ * clinics in zones with odd rules (half-hour offsets, no DST, the southern
+ * hemisphere), at random instants over six years, 2026-2031, under the
+ * default 08:00-21:00 window with the Florida rule (08:00-20:00, 3 per 24
+ * hours): the answer is inside the window in every zone of the recipient,
+ * no earlier instant is (the oracle), and a held message goes at a window
+ * opening, the local start time to the second in the zone that opens last,
+ * never later than a day after now. With recent sends a Florida number
+ * waits for the cap to clear; a fourth send in 24 hours never goes early. */
+Test(quiet_hours, property_every_area_code_over_six_years, .timeout = 240)
+{
+    static const char *const clinics[] = { "America/St_Johns", "America/Phoenix", "Pacific/Honolulu",
+                                           "America/Halifax",  "America/Anchorage", "Australia/Adelaide",
+                                           "Asia/Kolkata",     "America/Santiago", NULL };
+    struct qh_policy p;
+    quiet_hours_policy_init(&p);
+    cr_assert_eq(quiet_hours_policy_add_state(&p, "FL", 8 * 60, 20 * 60, 3), 0);
+    int64_t from = utc("2026-01-01T00:00:00Z"), span = utc("2032-01-01T00:00:00Z") - from;
+    int n_codes = area_codes_count();
+    cr_assert_gt(n_codes, 300);
+    int held = 0, florida = 0, capped = 0, samples = 0;
+    int n_clinics = 0;
+    while (clinics[n_clinics])
+        n_clinics++;
+
+    for (int k = 0; k < 2 * n_codes + 400; k++) {
+        struct area_code_info ac;
+        char phone[16];
+        const char *ph = NULL, *clinic = LA;
+        struct oracle o = { 0 };
+        if (k < 2 * n_codes) {
+            cr_assert_eq(area_codes_entry(k / 2, &ac), 0);
+            snprintf(phone, sizeof phone, "+1%d5550134", ac.npa);
+            ph = phone;
+            o.n_zones = ac.n_zones;
+            for (int i = 0; i < ac.n_zones; i++)
+                o.cal[i] = open_cal(ac.zones[i]);
+        } else {
+            ac.region[0] = '\0';
+            clinic = clinics[rng() % (uint64_t)n_clinics];
+            o.n_zones = 1;
+            o.cal[0] = open_cal(clinic);
+        }
+        bool fl = ph && strcmp(ac.region, "FL") == 0;
+        o.start = 8 * 60;
+        o.end = fl ? 20 * 60 : 21 * 60;
+        o.cap = fl ? 3 : 0;
+        int64_t now = from + rng_range(0, span);
+        if (rng() % 4 == 0)
+            now = (now / HOUR_US) * HOUR_US; /* on the hour: exactly at openings and closings */
+        int64_t sends[4];
+        size_t n = fl ? (size_t)(rng() % 5) : 0;
+        for (size_t i = 0; i < n; i++)
+            sends[i] = now - rng_range(0, 26 * HOUR_US);
+        o.sends = sends;
+        o.n_sends = n;
+        o.now = now;
+
+        struct qh_recipient r = { .phone = ph, .clinic_zone = clinic, .recent_sends_us = sends,
+                                  .n_recent = n };
+        struct qh_decision d;
+        char a[32], b[32], w[32];
+        int rc = quiet_hours_decide(&p, &r, now, &d);
+        int64_t want;
+        cr_assert(oracle_earliest(&o, &want), "%s at %s: the oracle finds no instant", ph ? ph : clinic,
+                  clock_format_utc(now, a));
+        cr_assert_eq(rc, 0, "%s at %s: %d", ph ? ph : clinic, clock_format_utc(now, a), rc);
+        cr_assert_eq(d.earliest_us, want, "%s at %s: got %s, want %s", ph ? ph : clinic,
+                     clock_format_utc(now, a), clock_format_utc(d.earliest_us, b),
+                     clock_format_utc(want, w));
+        cr_assert(oracle_allowed(&o, d.earliest_us));
+        cr_assert_eq(d.send_now, d.earliest_us == now);
+        if (fl) {
+            florida++;
+            cr_assert_eq(d.end_min, 20 * 60, "%s: the Florida window", ph);
+            cr_assert_eq(d.max_per_24h, 3);
+        }
+        if (!d.send_now) {
+            held++;
+            cr_assert_lt(d.earliest_us - now, (fl && n >= 3 ? 2 : 1) * DAY_US + 2 * HOUR_US,
+                         "%s at %s: held past the next opening", ph ? ph : clinic,
+                         clock_format_utc(now, a));
+            if (d.reasons & QH_REASON_CAP) {
+                capped++;
+            } else {
+                /* A window opening: the start time to the second in some zone. */
+                bool opening = false;
+                for (int i = 0; i < d.n_zones; i++) {
+                    struct tz_local l;
+                    cr_assert_eq(tz_to_local(d.zones[i], d.earliest_us, &l), 0);
+                    opening |= l.hour * 60 + l.minute == d.start_min && l.second == 0 && l.usec == 0;
+                }
+                cr_assert(opening, "%s at %s: held until %s, not a window opening", ph ? ph : clinic,
+                          clock_format_utc(now, a), clock_format_utc(d.earliest_us, b));
+            }
+        }
+        for (int i = 0; i < o.n_zones; i++)
+            ucal_close(o.cal[i]);
+        samples++;
+    }
+    cr_assert_gt(held, samples / 4, "the samples exercise waiting (%d of %d)", held, samples);
+    cr_assert_gt(florida, 20, "Florida numbers: %d", florida);
+    cr_assert_gt(capped, 3, "capped Florida sends: %d", capped);
 }

@@ -320,3 +320,123 @@ Test(redact, health_properties_on_random_bytes)
         check_properties(buf);
     }
 }
+
+/* ---- what must stay, beside what must go ------------------------------- */
+
+static bool has_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+/* Copies into out the first span of in that belongs to a class, starting
+ * the search at *pos; returns false when none is left. Classes: 'p' price
+ * ($650, $1,200.00), 't' telephone (555-0134 with what precedes it: 415-,
+ * (415) ), 'd' date (3/14, 11/7/2027). */
+static bool next_span(const char *in, size_t *pos, char cls, char *out, size_t cap)
+{
+    for (size_t i = *pos; in[i]; i++) {
+        size_t b = i, e = i;
+        if (cls == 'p' && in[i] == '$' && is_digit(in[i + 1])) {
+            e = i + 1;
+            while (is_digit(in[e]) || ((in[e] == ',' || in[e] == '.') && is_digit(in[e + 1])))
+                e++;
+        } else if (cls == 't' && is_digit(in[i]) && is_digit(in[i + 1]) && is_digit(in[i + 2]) &&
+                   in[i + 3] == '-' && is_digit(in[i + 4]) && is_digit(in[i + 5]) &&
+                   is_digit(in[i + 6]) && is_digit(in[i + 7]) && (i == 0 || !is_digit(in[i - 1]) || in[i - 1] == ' ')) {
+            e = i + 8;
+            while (b > 0 && (is_digit(in[b - 1]) || in[b - 1] == '-' || in[b - 1] == '(' ||
+                             in[b - 1] == ')' || (in[b - 1] == ' ' && b > 1 && in[b - 2] == ')')))
+                b--;
+        } else if (cls == 'd' && is_digit(in[i]) && (i == 0 || !is_digit(in[i - 1]))) {
+            e = i;
+            while (is_digit(in[e]))
+                e++;
+            if (in[e] != '/' || !is_digit(in[e + 1]))
+                continue;
+            e++;
+            while (is_digit(in[e]) || (in[e] == '/' && is_digit(in[e + 1])))
+                e++;
+        } else {
+            continue;
+        }
+        if (e - b >= cap)
+            return false;
+        memcpy(out, in + b, e - b);
+        out[e - b] = '\0';
+        *pos = e;
+        return true;
+    }
+    return false;
+}
+
+/* In the labelled set, the lines that lose a health detail also keep names,
+ * dates, phone numbers, prices and service names: every such span of the
+ * input is in the redacted text, and each class occurs beside a removal in
+ * at least five lines. The one exception the set allows is a service named
+ * inside a symptom phrase ("having a reaction to the filler"), which goes
+ * with the phrase. */
+Test(redact, labelled_set_keeps_names_dates_phones_prices_services)
+{
+    static const char *const names[] = { "Maria", "Jessica", "Rashida", "Grace", "Sarah", "Emily",
+                                         "Ana ", "Lucia", "Tom ", "Dr. Patel", "Dr. Burns", NULL };
+    static const char *const services[] = { "Botox", "filler", "HydraFacial", "Dysport",
+                                            "microneedling", "Morpheus8", "CoolSculpting", "IPL",
+                                            "laser", "peel", "facial", NULL };
+    static const char *const days[] = { "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
+                                        "Saturday", "Sunday", "March 14", "June 3", "May 2", NULL };
+    const char *src = getenv("BW_SRCDIR");
+    char path[1024], line[2048], span[64];
+    snprintf(path, sizeof path, "%s/tests/data/redact_labelled.tsv", src && *src ? src : ".");
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "cannot open %s", path);
+    int beside[5] = { 0 }; /* name, date, phone, price, service */
+    int lineno = 0, inside_phrase = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\n")] = '\0';
+        char *tab = strchr(line, '\t');
+        if (line[0] == '#' || !tab)
+            continue;
+        *tab = '\0';
+        const char *in = line;
+        char *got = redact_message(in);
+        cr_assert_not_null(got);
+        bool removal = strcmp(in, tab + 1) != 0;
+        const char *const *lists[] = { names, days, NULL, NULL, services };
+        for (int k = 0; k < 5; k++) {
+            bool seen = false;
+            if (lists[k]) {
+                for (const char *const *w = lists[k]; *w; w++) {
+                    if (!has_ci(in, *w))
+                        continue;
+                    seen = true;
+                    if (k == 4 && !has_ci(got, *w) && has_ci(got, REDACT_MARKER) &&
+                        !has_ci(tab + 1, *w)) {
+                        inside_phrase++;
+                        continue;
+                    }
+                    cr_expect(has_ci(got, *w), "line %d lost '%s': %s", lineno, *w, got);
+                }
+            }
+            char cls = k == 1 ? 'd' : k == 2 ? 't' : k == 3 ? 'p' : 0;
+            size_t pos = 0;
+            while (cls && next_span(in, &pos, cls, span, sizeof span)) {
+                seen = true;
+                cr_expect(strstr(got, span) != NULL, "line %d lost '%s': %s", lineno, span, got);
+            }
+            beside[k] += seen && removal;
+        }
+        free(got);
+    }
+    fclose(f);
+    cr_expect_leq(inside_phrase, 1, "services dropped inside a health phrase: %d", inside_phrase);
+    static const char *const what[] = { "names", "dates", "phone numbers", "prices", "services" };
+    for (int k = 0; k < 5; k++)
+        cr_expect_geq(beside[k], 5, "%s beside a removal in %d lines", what[k], beside[k]);
+}
