@@ -8,7 +8,8 @@
  * and poll brand and campaign status until they settle. The state lives in
  * the instance's key-value storage under "a2p/state" as JSON, so it survives
  * restarts and reloads and the host can show it. The host drives the steps
- * through the health op (periodic) when a2p_register is set; sends are
+ * through the health op (periodic) when a2p_register is set, one request
+ * per step; sends are
  * refused from an unapproved campaign when a2p_required is set.
  */
 #include "twilio.h"
@@ -108,7 +109,7 @@ static int tw_cfg_opt(struct tw_instance *in, struct bw_call *call, const char *
     return tw_cfg_str(in->host, call, key, out, cap, false);
 }
 
-static int tw_a2p_brand(struct tw_instance *in, struct bw_call *call, cJSON *st,
+static int tw_a2p_brand(struct tw_instance *in, struct bw_call *call, cJSON *st, bool *did,
                         struct bw_error *err)
 {
     const char *sid = tw_sub(st, "brand", "sid");
@@ -128,11 +129,13 @@ static int tw_a2p_brand(struct tw_instance *in, struct bw_call *call, cJSON *st,
             rc = bwsdk_form_add(&f, "A2PProfileBundleSid", ap);
         if (rc == 0)
             rc = tw_a2p_call(in, call, "POST", "/v1/a2p/BrandRegistrations", &f, &a, err);
+        *did = true;
         bwsdk_form_free(&f);
     } else if (!status || (strcmp(status, "APPROVED") != 0 && strcmp(status, "FAILED") != 0)) {
         char path[128];
         snprintf(path, sizeof path, "/v1/a2p/BrandRegistrations/%s", sid);
         rc = tw_a2p_call(in, call, "GET", path, NULL, &a, err);
+        *did = true;
     } else {
         return 0;
     }
@@ -142,7 +145,7 @@ static int tw_a2p_brand(struct tw_instance *in, struct bw_call *call, cJSON *st,
     return rc;
 }
 
-static int tw_a2p_service(struct tw_instance *in, struct bw_call *call, cJSON *st,
+static int tw_a2p_service(struct tw_instance *in, struct bw_call *call, cJSON *st, bool *did,
                           struct bw_error *err)
 {
     if (tw_sub(st, "service", "sid"))
@@ -170,6 +173,7 @@ static int tw_a2p_service(struct tw_instance *in, struct bw_call *call, cJSON *s
             rc = bwsdk_form_add(&f, "UseInboundWebhookOnNumber", "true");
         if (rc == 0)
             rc = tw_a2p_call(in, call, "POST", "/v1/Services", &f, &a, err);
+        *did = true;
         bwsdk_form_free(&f);
         if (rc != 0)
             return rc;
@@ -179,7 +183,7 @@ static int tw_a2p_service(struct tw_instance *in, struct bw_call *call, cJSON *s
     return rc;
 }
 
-static int tw_a2p_campaign(struct tw_instance *in, struct bw_call *call, cJSON *st,
+static int tw_a2p_campaign(struct tw_instance *in, struct bw_call *call, cJSON *st, bool *did,
                            struct bw_error *err)
 {
     const char *brand_status = tw_sub(st, "brand", "status");
@@ -227,10 +231,12 @@ static int tw_a2p_campaign(struct tw_instance *in, struct bw_call *call, cJSON *
             rc = bwsdk_form_add(&f, "HasEmbeddedPhone", phone ? "true" : "false");
         if (rc == 0)
             rc = tw_a2p_call(in, call, "POST", path, &f, &a, err);
+        *did = true;
         bwsdk_form_free(&f);
     } else if (!status || (strcmp(status, "VERIFIED") != 0 && strcmp(status, "FAILED") != 0)) {
         snprintf(path, sizeof path, "/v1/Services/%s/Compliance/Usa2p/%s", svc, sid);
         rc = tw_a2p_call(in, call, "GET", path, NULL, &a, err);
+        *did = true;
     } else {
         return 0;
     }
@@ -256,11 +262,14 @@ int tw_a2p_step(struct tw_instance *in, struct bw_call *call, struct bw_buf *out
     cJSON *st = tw_a2p_load(in, call, &rc);
     if (!st)
         return bwsdk_error(err, rc, NULL, "cannot read the A2P state");
-    rc = tw_a2p_brand(in, call, st, err);
-    if (rc == 0)
-        rc = tw_a2p_service(in, call, st, err);
-    if (rc == 0)
-        rc = tw_a2p_campaign(in, call, st, err);
+    /* At most one request per step: a call owns a bounded amount of host
+     * memory, and each step is short. */
+    bool did = false;
+    rc = tw_a2p_brand(in, call, st, &did, err);
+    if (rc == 0 && !did)
+        rc = tw_a2p_service(in, call, st, &did, err);
+    if (rc == 0 && !did)
+        rc = tw_a2p_campaign(in, call, st, &did, err);
     /* What was learnt before a failure is kept. */
     int src = tw_a2p_save(in, call, st);
     if (rc == 0 && src != 0)

@@ -49,12 +49,13 @@ int tw_http_form(struct tw_instance *in, struct bw_call *call, const char *metho
         return bwsdk_error(err, BW_E_CONFIG, NULL, "account sid or auth token too long");
     if (form && (rc = bwsdk_form_encode(form, &body, &body_len)) != 0)
         return bwsdk_error(err, rc, NULL, "cannot encode the request");
-    struct bw_http_header h[3] = {
+    /* Two headers at most: the host keeps each header's copy for the
+     * whole call. */
+    struct bw_http_header h[2] = {
         { { "Authorization", 13 }, { auth, strlen(auth) } },
-        { { "Accept", 6 }, { "application/json", 16 } },
         { { "Content-Type", 12 }, { "application/x-www-form-urlencoded", 33 } },
     };
-    struct bw_http_request req = { sizeof req, 0, method, url, h, form ? 3 : 2,
+    struct bw_http_request req = { sizeof req, 0, method, url, h, form ? 2 : 1,
                                    { (const uint8_t *)body, body_len }, 0 };
     resp->struct_size = sizeof *resp;
     rc = in->host->http(call, &req, resp, err);
