@@ -198,7 +198,13 @@ static cJSON *sim_json(const char *method, const char *path, const char *body)
     return j;
 }
 
-static void sim_reset(void) { cJSON_Delete(sim_json("POST", "/_sim/reset", "{}")); }
+/* Forgets what the simulator received; no status callbacks (their URL is
+ * the made-up public one). */
+static void sim_reset(void)
+{
+    cJSON_Delete(sim_json("POST", "/_sim/reset", "{}"));
+    cJSON_Delete(sim_json("POST", "/_sim/config", "{\"status_callbacks\":false}"));
+}
 
 /* The form of the last Messages API request, as [[k,v],...]. */
 static cJSON *last_request(void)

@@ -283,7 +283,7 @@ class Handler(BaseHTTPRequestHandler):
         msg["uri"] = "/2010-04-01/Accounts/%s/Messages/%s.json" % (account, msg["sid"])
         public = {k: v for k, v in msg.items() if not k.startswith("_")}
         msg["_callback"] = get("StatusCallback")
-        msg["_flow"] = ["sent", "delivered"]
+        msg["_flow"] = ["queued", "sent", "delivered"]
         msg["_media"] = media
         with STATE.lock:
             STATE.messages[msg["sid"]] = msg
