@@ -3,9 +3,11 @@
  * /2010-04-01/Accounts/{AccountSid}/Messages.json, form-encoded, Basic auth,
  * MessagingServiceSid or From, Body, MediaUrl, StatusCallback. Twilio
  * answers errors as {code, message, more_info, status}; tw_map_error turns
- * them into the ABI's codes (20429 and 5xx retried, 21211 and 21610 final).
- * A request that timed out may have been sent, so it is reported as
- * BW_E_REMOTE and never resent blindly. Sends are paced per sending number
+ * them into the ABI's codes: 20429 and 5xx are retried; a refusal (4xx:
+ * 21211, 21610, ...) is final and certain, BW_E_INVAL with Twilio's code,
+ * which the host records as failed (21610 also opts the contact out). A
+ * request that timed out may have been sent, so it is BW_E_REMOTE, which the
+ * host records as uncertain and never resends. Sends are paced per sending number
  * by a token bucket in the instance (rate and burst from its
  * configuration): a short wait is slept off within the call's deadline, a
  * longer one is answered with BW_E_RETRY and retry_after_ms, so a burst
@@ -101,9 +103,12 @@ int tw_map_error(const struct bw_http_response *resp, struct bw_error *err)
     } else if (code == 20003 || st == 401 || st == 403) {
         rc = bwsdk_error(err, BW_E_AUTH, pcode[0] ? pcode : NULL, "Twilio refused the credentials");
     } else if (code == 21211) {
-        rc = bwsdk_error(err, BW_E_REMOTE, pcode, "invalid 'To' number");
+        rc = bwsdk_error(err, BW_E_INVAL, pcode, "invalid 'To' number");
     } else if (code == 21610) {
-        rc = bwsdk_error(err, BW_E_REMOTE, pcode, "recipient unsubscribed (replied STOP)");
+        rc = bwsdk_error(err, BW_E_INVAL, pcode, "recipient unsubscribed (replied STOP)");
+    } else if (st >= 400 && st < 500) {
+        rc = bwsdk_error(err, BW_E_INVAL, pcode[0] ? pcode : NULL, "Twilio refused the message (%d)",
+                         st);
     } else {
         rc = bwsdk_error(err, BW_E_REMOTE, pcode[0] ? pcode : NULL, "Twilio answered %d", st);
     }
@@ -213,7 +218,7 @@ int tw_send(struct tw_instance *in, struct bw_call *call, const struct bw_json *
         goto done;
     }
     if (!allowed) {
-        rc = bwsdk_error(err, BW_E_REMOTE, "a2p_not_approved",
+        rc = bwsdk_error(err, BW_E_INVAL, "a2p_not_approved",
                          "the sending number is not on an approved A2P campaign");
         goto done;
     }

@@ -131,7 +131,8 @@ int tw_send(struct tw_instance *in, struct bw_call *call, const struct bw_json *
  * Maps a Messages API error answer to a BW_E_* code and fills err:
  * 20429 and HTTP 429/5xx retry (retry_after_ms from Retry-After, else 1 s);
  * 20003 and 401/403 are BW_E_AUTH; 21211, 21610 and other 4xx are final
- * (BW_E_REMOTE) with the provider's code in err->provider_code.
+ * refusals (BW_E_INVAL: nothing was sent) with the provider's code in
+ * err->provider_code; anything else BW_E_REMOTE.
  */
 int tw_map_error(const struct bw_http_response *resp, struct bw_error *err);
 

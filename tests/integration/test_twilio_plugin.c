@@ -346,12 +346,12 @@ Test(twilio_plugin, provider_errors_are_mapped)
     cr_assert_eq(open_inst(&t, fast, &err), 0, "%s", err.message);
     char out[512];
     /* 21211: Twilio's invalid test number. Final. */
-    cr_assert_eq(send_msg(&t, MSG("+15005550001", "x"), out, sizeof out, &err), BW_E_REMOTE);
+    cr_assert_eq(send_msg(&t, MSG("+15005550001", "x"), out, sizeof out, &err), BW_E_INVAL);
     cr_assert_str_eq(err.provider_code, "21211");
     cr_assert_eq(err.http_status, 400);
     /* 21610: the recipient opted out at Twilio. */
     cJSON_Delete(sim_json("POST", "/_sim/optout", "{\"to\":\"+14155550177\"}"));
-    cr_assert_eq(send_msg(&t, MSG("+14155550177", "x"), out, sizeof out, &err), BW_E_REMOTE);
+    cr_assert_eq(send_msg(&t, MSG("+14155550177", "x"), out, sizeof out, &err), BW_E_INVAL);
     cr_assert_str_eq(err.provider_code, "21610");
     /* 20429 with Retry-After, then 503: retried with backoff. */
     cJSON_Delete(sim_json("POST", "/_sim/fault", "{\"code\":20429,\"status\":429,\"count\":1,\"retry_after\":2}"));
@@ -590,7 +590,7 @@ Test(twilio_plugin, a2p_registration_and_required_campaign)
     };
     cr_assert_eq(open_inst(&t, reg, &err), 0, "%s", err.message);
     char out[512];
-    cr_assert_eq(send_msg(&t, MSG(PATIENT, "x"), out, sizeof out, &err), BW_E_REMOTE,
+    cr_assert_eq(send_msg(&t, MSG(PATIENT, "x"), out, sizeof out, &err), BW_E_INVAL,
                  "no verified campaign yet");
     cr_assert_str_eq(err.provider_code, "a2p_not_approved");
     /* One request per step: brand, its approval, the service, the
@@ -610,7 +610,7 @@ Test(twilio_plugin, a2p_registration_and_required_campaign)
         cr_assert_str_eq(a2p(h, "campaign.status"), want[i][2], "step %d", i);
         if (i < 4) {
             char o2[512];
-            cr_assert_eq(send_msg(&t, MSG(PATIENT, "x"), o2, sizeof o2, &err), BW_E_REMOTE);
+            cr_assert_eq(send_msg(&t, MSG(PATIENT, "x"), o2, sizeof o2, &err), BW_E_INVAL);
         }
     }
     cr_assert_not_null(bwsdk_json_path(cJSON_GetObjectItem(h, "a2p"), "campaign.rate_limits.att"));
@@ -666,7 +666,7 @@ Test(twilio_plugin, every_request_matches_the_openapi_descriptions)
     cr_assert_eq(send_msg(&t, MSG(PATIENT, "Text back"), out, sizeof out, &err), 0);
     cr_assert_eq(send_msg(&t, "{\"to\":\"" PATIENT "\",\"text\":\"\",\"media\":[\"https://m.example/1.jpg\","
                               "\"https://m.example/2.jpg\"]}", out, sizeof out, &err), 0);
-    cr_assert_eq(send_msg(&t, MSG("+15005550001", "x"), out, sizeof out, &err), BW_E_REMOTE);
+    cr_assert_eq(send_msg(&t, MSG("+15005550001", "x"), out, sizeof out, &err), BW_E_INVAL);
     for (int i = 0; i < 6; i++) {
         int rc;
         cJSON_Delete(health(&t, &rc));

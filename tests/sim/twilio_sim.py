@@ -31,7 +31,10 @@ Control API (JSON in and out):
   POST /_sim/sms                   {"from","to","body","media":[...],
                                    "bad_signature":false}: a signed SMS webhook
   POST /_sim/sign                  {"url","params":[[k,v],...]}: the signature
-  POST /_sim/config                {"status_callbacks":bool,"callback_delay_ms":N}
+  POST /_sim/config                {"status_callbacks":bool,"callback_delay_ms":N,
+                                   "callback_base":URL,"public_base":URL}: behind a
+                                   proxy, requests are signed for public_base URLs
+                                   and delivered to the same paths on callback_base
 
 Usage: twilio_sim.py --port 0 --ready-file F [--callback-base URL]
        [--account SID:TOKEN]... [--clinic CLINIC.json]
@@ -86,6 +89,7 @@ class State:
         self.lock = threading.Lock()
         self.accounts = accounts
         self.callback_base = callback_base
+        self.public_base = ""
         self.reset()
 
     def reset(self):
@@ -106,10 +110,21 @@ class State:
 STATE = None
 
 
+def delivery_url(url):
+    """Where a request for url goes: behind the public base (the proxy's
+    address Twilio calls), the callback base (the daemon's own address)."""
+    pub, cb = STATE.public_base, STATE.callback_base
+    if pub and cb and url.startswith(pub.rstrip("/") + "/"):
+        return cb.rstrip("/") + url[len(pub.rstrip("/")):]
+    return url
+
+
 def post_form(url, pairs, token, bad=False, headers=None):
-    """POSTs a signed form to url; returns (status, body text)."""
+    """POSTs a form signed for url (the public URL) to its delivery URL;
+    returns (status, body text)."""
     body = urllib.parse.urlencode(pairs).encode()
     sig = signature(token, url, pairs)
+    url = delivery_url(url)
     if bad:
         sig = base64.b64encode(b"forged-signature-bytes").decode()
     h = {"Content-Type": "application/x-www-form-urlencoded",
@@ -423,6 +438,8 @@ class Handler(BaseHTTPRequestHandler):
                 STATE.callback_delay = int(arg["callback_delay_ms"]) / 1000.0
             if "callback_base" in arg:
                 STATE.callback_base = arg["callback_base"]
+            if "public_base" in arg:
+                STATE.public_base = arg["public_base"]
             return self.reply(200, {"ok": True})
         if what == "sign" and method == "POST":
             pairs = [tuple(p) for p in arg.get("params", [])]
@@ -434,7 +451,10 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(404, {"error": "no such control %s" % what})
 
     def base(self, arg):
-        b = arg.get("callback_base") or STATE.callback_base
+        """The base of the URLs Twilio calls: the public base behind a proxy
+        (signed as such, delivered to the callback base), else the callback
+        base itself."""
+        b = STATE.public_base or arg.get("callback_base") or STATE.callback_base
         if not b:
             raise ValueError("no callback base (--callback-base or callback_base)")
         return b.rstrip("/")
@@ -456,6 +476,8 @@ class Handler(BaseHTTPRequestHandler):
         m = re.search(r'<Dial[^>]*\baction="([^"]+)"', twiml or "")
         if code == 200 and m:
             action = m.group(1).replace("&amp;", "&")
+            if action.startswith("/"):
+                action = base + action
             dial_status = arg.get("dial_status", "no-answer")
             pairs = common + [("CallStatus", "in-progress"), ("DialCallStatus", dial_status)]
             if dial_status == "completed":
@@ -500,6 +522,8 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--ready-file", required=True)
     ap.add_argument("--callback-base", default="")
+    ap.add_argument("--public-base", default="",
+                    help="the public base URL Twilio signs (a proxy forwards to --callback-base)")
     ap.add_argument("--clinic", default="")
     ap.add_argument("--account", action="append", default=[],
                     help="SID:TOKEN (repeatable; default one test account)")
@@ -509,6 +533,7 @@ def main():
         k, _, v = spec.partition(":")
         accounts[k] = v
     STATE = State(accounts, a.callback_base)
+    STATE.public_base = a.public_base
     srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
     srv.daemon_threads = True
     tmp = a.ready_file + ".tmp"

@@ -426,15 +426,16 @@ Test(twilio, error_mapping)
     cr_assert_eq(e.retry_after_ms, 1000, "a second without Retry-After");
     cr_assert_eq(map(503, "<html>busy</html>", NULL, &e), BW_E_RETRY);
     cr_assert_eq(map(500, TWERR(20500, 500), NULL, &e), BW_E_RETRY);
-    cr_assert_eq(map(400, TWERR(21211, 400), NULL, &e), BW_E_REMOTE);
+    cr_assert_eq(map(400, TWERR(21211, 400), NULL, &e), BW_E_INVAL, "refused: final and certain");
     cr_assert_str_eq(e.provider_code, "21211");
-    cr_assert_eq(map(400, TWERR(21610, 400), NULL, &e), BW_E_REMOTE);
+    cr_assert_eq(map(400, TWERR(21610, 400), NULL, &e), BW_E_INVAL);
     cr_assert_str_eq(e.provider_code, "21610");
     cr_assert_eq(map(401, TWERR(20003, 401), NULL, &e), BW_E_AUTH);
-    cr_assert_eq(map(400, TWERR(21602, 400), NULL, &e), BW_E_REMOTE);
+    cr_assert_eq(map(400, TWERR(21602, 400), NULL, &e), BW_E_INVAL);
     cr_assert_str_eq(e.provider_code, "21602");
-    cr_assert_eq(map(404, "not json", NULL, &e), BW_E_REMOTE);
+    cr_assert_eq(map(404, "not json", NULL, &e), BW_E_INVAL);
     cr_assert_str_eq(e.provider_code, "");
+    cr_assert_eq(map(302, "", NULL, &e), BW_E_REMOTE, "an answer that is neither");
 }
 
 /* ---- pacing --------------------------------------------------------------- */
