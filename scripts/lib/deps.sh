@@ -19,7 +19,10 @@ BW_DEPS_RUN=(postgresql postgresql-client curl jq wrk ca-certificates
 # The simulators of third-party APIs (tests/sim/, Python standard library only).
 BW_DEPS_SIM=(python3)
 
-BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN BW_DEPS_SIM)
+# The fuzz targets (tests/fuzz/): clang with its libFuzzer runtime.
+BW_DEPS_FUZZ=(clang libclang-rt-14-dev)
+
+BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN BW_DEPS_SIM BW_DEPS_FUZZ)
 
 # deps_all: every package of every group, one per line.
 deps_all() {
