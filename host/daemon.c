@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "daemon_deposits.h"
 #include "daemon_plugins.h"
 #include "jobs.h"
 #include "jobs_test_kind.h"
@@ -52,7 +53,7 @@ int daemon_register_routes(struct daemon *d)
 {
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
         routes_jobs_register(d) || routes_plugins_register(d) ||
-        (d->opt.test_clock && routes_test_register(d)))
+        (d->opt.test_clock && (routes_test_register(d) || routes_test_deposits_register(d))))
         return -1;
     return 0;
 }
@@ -178,6 +179,10 @@ static int create_jobs(struct daemon *d)
     }
     if (d->opt.test_clock && jobs_test_kind_register(d->jobs) != 0) {
         log_error("cannot register the test job kind");
+        return -1;
+    }
+    if (daemon_deposits_start(d) != 0) {
+        log_error("cannot register the deposit jobs");
         return -1;
     }
     return 0;
@@ -309,6 +314,7 @@ int daemon_stop(struct daemon *d)
     }
     jobs_destroy(d->jobs);
     d->jobs = NULL;
+    daemon_deposits_stop(d);
     /* Nothing calls a plugin any more: close the instances, then the files
      * (unless a call still holds one), then the pool their storage used. */
     bool plugins_clean = daemon_plugins_stop(d) == 0;
