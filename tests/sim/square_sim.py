@@ -22,7 +22,9 @@ base64(HMAC-SHA256(signature key, notification URL + body)).
 
 Control API (no auth):
   POST /_sim/reset                       forget everything
-  GET  /_sim/state                       links, payments, refunds, requests, webhook deliveries
+  GET  /_sim/state                       links (a list, each with amount_cents, currency and
+                                         order_state), orders, payments, refunds, requests,
+                                         webhook deliveries
   POST /_sim/pay?link=ID[&duplicate=1][&order=reversed][&status=COMPLETED|FAILED]
                                          pay a link; duplicate re-sends each notification;
                                          reversed sends payment.updated before payment.created
@@ -244,7 +246,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"ok": True})
         if path == "/_sim/state":
             with LOCK:
-                snap = {k: v for k, v in STATE.items() if k != "idempotency"}
+                snap = {k: v for k, v in STATE.items() if k not in ("idempotency", "links")}
+                # Links as a list, each with its order's amount and state.
+                snap["links"] = [dict(link, amount_cents=STATE["orders"][link["order_id"]]["amount"],
+                                      currency=STATE["orders"][link["order_id"]]["currency"],
+                                      order_state=STATE["orders"][link["order_id"]]["state"])
+                                 for link in STATE["links"].values()]
                 snap = json.loads(json.dumps(snap))
             return self.reply(200, snap)
         if path == "/_sim/config":
