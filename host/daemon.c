@@ -52,7 +52,7 @@ int daemon_add_route(struct daemon *d, bool admin, const char *method, const cha
 int daemon_register_routes(struct daemon *d)
 {
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
-        routes_jobs_register(d) || routes_plugins_register(d) ||
+        routes_jobs_register(d) || routes_plugins_register(d) || routes_evidence_register(d) ||
         (d->opt.test_clock && (routes_test_register(d) || routes_test_deposits_register(d))))
         return -1;
     return 0;

@@ -14,35 +14,65 @@
 #include "jobs.h"
 #include "plugin_registry.h"
 
-/* The deadline of one link_create: well inside the job's lease. */
-#define LINK_CREATE_TIMEOUT_MS 20000
+/* The deadline of one payment call: well inside the job's lease. */
+#define PAYMENT_CALL_TIMEOUT_MS 20000
 
-int daemon_deposits_link_create(void *ctx, const char *tenant_id, const char *binding,
-                                const char *req, const char *idempotency_key, struct bw_buf *out,
-                                struct bw_error *err)
+enum pay_op { OP_LINK_CREATE, OP_LINK_CANCEL, OP_REFUND };
+
+/* One payment op on the tenant's binding, pinned through the registry. */
+static int payment_call(struct daemon *d, enum pay_op op, const char *tenant_id,
+                        const char *binding, const char *req, const char *key,
+                        struct bw_buf *out, struct bw_error *err)
 {
-    struct daemon *d = ctx;
+    static const char *const schemas[] = { BW_SCHEMA_PAYMENT_LINK_REQUEST,
+                                           BW_SCHEMA_PAYMENT_LINK_CANCEL,
+                                           BW_SCHEMA_PAYMENT_REFUND_REQUEST };
     struct registry_handle h;
     if (!d->registry || registry_acquire(d->registry, tenant_id, binding, &h) != 0) {
         snprintf(err->message, sizeof err->message, "the tenant has no payment binding");
         return BW_E_CONFIG;
     }
-    int rc;
+    int rc = BW_E_NOTSUP;
     const struct bw_payment_ops *ops = h.desc->ops;
-    if (h.desc->kind != BW_KIND_PAYMENT || !ops->link_create) {
+    struct bw_json j = { schemas[op], (const uint8_t *)req, strlen(req) };
+    struct bw_call call;
+    if (h.desc->kind != BW_KIND_PAYMENT) {
         snprintf(err->message, sizeof err->message, "the binding is not a payment plugin");
         rc = BW_E_CONFIG;
-    } else {
-        struct bw_call call;
-        struct bw_json j = { BW_SCHEMA_PAYMENT_LINK_REQUEST, (const uint8_t *)req, strlen(req) };
-        registry_call_begin(&h, &call, NULL, LINK_CREATE_TIMEOUT_MS);
-        rc = ops->link_create(h.instance, &call, &j, idempotency_key, out, err);
-        registry_call_end(&h, &call);
-        if (rc > 0 || rc < BW_E_MIN)
-            rc = BW_E_INTERNAL;
+        goto out;
     }
+    registry_call_begin(&h, &call, NULL, PAYMENT_CALL_TIMEOUT_MS);
+    if (op == OP_LINK_CREATE && ops->link_create)
+        rc = ops->link_create(h.instance, &call, &j, key, out, err);
+    else if (op == OP_LINK_CANCEL && ops->link_cancel)
+        rc = ops->link_cancel(h.instance, &call, &j, err);
+    else if (op == OP_REFUND && ops->refund)
+        rc = ops->refund(h.instance, &call, &j, key, out, err);
+    registry_call_end(&h, &call);
+    if (rc > 0 || rc < BW_E_MIN)
+        rc = BW_E_INTERNAL;
+out:
     registry_release(&h);
     return rc;
+}
+
+int daemon_deposits_link_create(void *ctx, const char *tenant_id, const char *binding,
+                                const char *req, const char *idempotency_key, struct bw_buf *out,
+                                struct bw_error *err)
+{
+    return payment_call(ctx, OP_LINK_CREATE, tenant_id, binding, req, idempotency_key, out, err);
+}
+
+static int link_cancel(void *ctx, const char *tenant_id, const char *binding, const char *req,
+                       struct bw_error *err)
+{
+    return payment_call(ctx, OP_LINK_CANCEL, tenant_id, binding, req, NULL, NULL, err);
+}
+
+static int refund(void *ctx, const char *tenant_id, const char *binding, const char *req,
+                  const char *idempotency_key, struct bw_buf *out, struct bw_error *err)
+{
+    return payment_call(ctx, OP_REFUND, tenant_id, binding, req, idempotency_key, out, err);
 }
 
 /* Enqueues kind for a deposit on tx, once per deposit. */
@@ -84,7 +114,7 @@ static int on_paid(struct db_conn *tx, const struct deposit *dep, void *ctx)
 
 int daemon_deposits_start(struct daemon *d)
 {
-    struct deposits_payment pay = { daemon_deposits_link_create, d };
+    struct deposits_payment pay = { daemon_deposits_link_create, link_cancel, refund, d };
     struct deposits_hooks hooks = { on_link, on_paid, d };
     d->deposits = deposits_create(&pay, &hooks);
     if (!d->deposits || deposits_register(d->deposits, d->jobs) != 0)

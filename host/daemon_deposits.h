@@ -1,6 +1,6 @@
 /*
- * The daemon's deposits: the deposits context whose link job reaches each
- * tenant's payment binding through the plugin registry, and the default
+ * The daemon's deposits: the deposits context whose link, cancel and refund
+ * jobs reach each tenant's payment binding through the plugin registry, and the default
  * hooks, which hand the outcome on as jobs (an outbox) to whoever handles
  * them: DAEMON_DEPOSITS_LINK_JOB when a deposit's link exists or failed (the
  * conversation engine sends it to the patient), DAEMON_DEPOSITS_PAID_JOB

@@ -65,6 +65,10 @@ DB_STMT(st_refunded,
         " refunded_at = timestamptz 'epoch' + $3::bigint * interval '1 microsecond',"
         " updated_at = timestamptz 'epoch' + $3::bigint * interval '1 microsecond'"
         " WHERE tenant_id = $1 AND id = $2::bigint");
+DB_STMT(st_expire,
+        "UPDATE deposits SET status = 'expired',"
+        " updated_at = timestamptz 'epoch' + $3::bigint * interval '1 microsecond'"
+        " WHERE tenant_id = $1 AND id = $2::bigint AND status = 'created'");
 DB_STMT(st_event,
         "INSERT INTO deposit_events (tenant_id, provider_event_id, deposit_id, type, outcome,"
         " received_at) VALUES ($1, $2, nullif($3::bigint, 0), $4, $5,"
@@ -403,6 +407,7 @@ int deposits_on_payment_event(struct deposits *d, struct db_conn *tx, const char
     char now[24], ids[24] = "0";
     int64_t now_us = clock_now_us();
     struct deposit dep;
+    bool late = false;
     if (!cJSON_IsObject(ev) || !event_id[0] || strlen(event_id) > 200 || !type[0] ||
         strlen(type) > 32)
         return -1;
@@ -436,6 +441,7 @@ int deposits_on_payment_event(struct deposits *d, struct db_conn *tx, const char
                        strcmp(cur, dep.currency) != 0) {
                 *outcome = DEPOSIT_MISMATCH;
             } else {
+                late = strcmp(dep.status, "created") != 0;
                 const char *pp[] = { tenant_id, ids, str_of(ev, "payment_id"), now };
                 if (exec_ok(tx, &st_paid, 4, pp) != 0 ||
                     deposits_get(tx, tenant_id, dep.id, &dep) != 1)
@@ -474,12 +480,191 @@ int deposits_on_payment_event(struct deposits *d, struct db_conn *tx, const char
         cJSON_AddStringToObject(body, "provider_at", str_of(ev, "at"));
         if (cJSON_IsNumber(amount))
             cJSON_AddNumberToObject(body, "paid_minor", amount->valuedouble);
+        /* Paid after the deposit expired or failed: the booking writer
+         * decides whether the slot is still free. */
+        if (late)
+            cJSON_AddBoolToObject(body, "late", 1);
     }
     if (evidence_of(tx, &dep, "deposit.payment_event", body, now_us) != 0)
         return -1;
     if (*outcome == DEPOSIT_PAID && d && d->hooks.paid && d->hooks.paid(tx, &dep, d->hooks.ctx))
         return -1;
     return 0;
+}
+
+/* ---- expiry and refunds ------------------------------------------------------ */
+
+/* Enqueues kind for deposit id with an optional reason, once per deposit. */
+static int enqueue_for(struct db_conn *tx, const char *tenant_id, const char *kind, int64_t id,
+                       const char *reason)
+{
+    char dedupe[96];
+    cJSON *p = cJSON_CreateObject();
+    char *text = NULL;
+    int rc = -1;
+    if (!p || !cJSON_AddNumberToObject(p, "deposit_id", (double)id) ||
+        (reason && !cJSON_AddStringToObject(p, "reason", reason)) ||
+        !(text = cJSON_PrintUnformatted(p)))
+        goto out;
+    snprintf(dedupe, sizeof dedupe, "%s:%" PRId64, kind, id);
+    struct job_spec spec = { .tenant_id = tenant_id, .kind = kind, .payload = text,
+                             .dedupe_key = dedupe, .max_attempts = 8 };
+    rc = jobs_enqueue(tx, &spec, NULL) < 0 ? -1 : 0;
+out:
+    cJSON_free(text);
+    cJSON_Delete(p);
+    return rc;
+}
+
+int deposits_expire(struct db_conn *tx, const char *tenant_id, int64_t id)
+{
+    char ids[24], now[24];
+    struct deposit dep;
+    int64_t now_us = clock_now_us();
+    snprintf(ids, sizeof ids, "%" PRId64, id);
+    snprintf(now, sizeof now, "%" PRId64, now_us);
+    const char *p[] = { tenant_id, ids };
+    int found = fetch(tx, &st_get_locked, 2, p, &dep);
+    if (found <= 0)
+        return found < 0 ? -1 : 1;
+    if (strcmp(dep.status, "created") != 0)
+        return 1;
+    const char *ep[] = { tenant_id, ids, now };
+    if (exec_ok(tx, &st_expire, 3, ep) != 0 ||
+        enqueue_for(tx, tenant_id, DEPOSITS_CANCEL_KIND, id, NULL) != 0)
+        return -1;
+    return evidence_of(tx, &dep, "deposit.expired", cJSON_CreateObject(), now_us) ? -1 : 0;
+}
+
+int deposits_refund(struct db_conn *tx, const char *tenant_id, int64_t id, const char *reason)
+{
+    struct deposit dep;
+    char ids[24];
+    snprintf(ids, sizeof ids, "%" PRId64, id);
+    const char *p[] = { tenant_id, ids };
+    int found = fetch(tx, &st_get_locked, 2, p, &dep);
+    if (found <= 0)
+        return found < 0 ? -1 : 1;
+    if (strcmp(dep.status, "paid") != 0)
+        return 1;
+    if (enqueue_for(tx, tenant_id, DEPOSITS_REFUND_KIND, id, reason) != 0)
+        return -1;
+    cJSON *body = cJSON_CreateObject();
+    if (body && reason)
+        cJSON_AddStringToObject(body, "reason", reason);
+    return evidence_of(tx, &dep, "deposit.refund_requested", body, clock_now_us()) ? -1 : 0;
+}
+
+/* The job's verdict on a plugin result: 0 done, JOB_RETRY for transient
+ * failures (with Square's Retry-After), JOB_PARK for the rest. */
+static int verdict(int prc, const struct bw_error *err, const char *op, char *error,
+                   size_t errcap, int64_t *retry_after_ms)
+{
+    if (prc == 0)
+        return 0;
+    snprintf(error, errcap, "deposits: %s %s %s", op, bw_strerror(prc), err->provider_code);
+    if (prc == BW_E_RETRY || prc == BW_E_TIMEOUT || prc == BW_E_CANCELLED ||
+        prc == BW_E_NOMEM) {
+        if (retry_after_ms)
+            *retry_after_ms = err->retry_after_ms;
+        return JOB_RETRY;
+    }
+    return JOB_PARK;
+}
+
+int deposits_cancel_run(struct deposits *d, struct db_conn *tx, const char *tenant_id,
+                        int64_t id, char *error, size_t errcap, int64_t *retry_after_ms)
+{
+    struct deposit dep;
+    char req[256];
+    struct bw_error err = { .struct_size = sizeof err };
+    if (deposits_get(tx, tenant_id, id, &dep) != 1) {
+        snprintf(error, errcap, "deposits: no deposit %" PRId64, id);
+        return JOB_PARK;
+    }
+    /* Paid after all (the payment raced the expiry), or never linked. */
+    if (strcmp(dep.status, "expired") != 0 || !dep.link_id[0])
+        return 0;
+    if (!d->payment.link_cancel)
+        return 0; /* the provider's links only expire */
+    cJSON *j = cJSON_CreateObject();
+    char *text = j && cJSON_AddStringToObject(j, "link_id", dep.link_id)
+                     ? cJSON_PrintUnformatted(j)
+                     : NULL;
+    cJSON_Delete(j);
+    if (!text) {
+        snprintf(error, errcap, "deposits: out of memory");
+        return JOB_RETRY;
+    }
+    snprintf(req, sizeof req, "%s", text);
+    cJSON_free(text);
+    int prc = d->payment.link_cancel(d->payment.ctx, tenant_id, dep.binding, req, &err);
+    int rc = verdict(prc, &err, "link_cancel", error, errcap, retry_after_ms);
+    if (rc == 0) {
+        cJSON *body = cJSON_CreateObject();
+        if (body)
+            cJSON_AddStringToObject(body, "link_id", dep.link_id);
+        if (evidence_of(tx, &dep, "deposit.link_cancelled", body, clock_now_us()) != 0) {
+            snprintf(error, errcap, "deposits: evidence append failed");
+            return JOB_RETRY;
+        }
+    }
+    return rc;
+}
+
+int deposits_refund_run(struct deposits *d, struct db_conn *tx, const char *tenant_id,
+                        int64_t id, const char *reason, char *error, size_t errcap,
+                        int64_t *retry_after_ms)
+{
+    struct deposit dep;
+    char key[64];
+    struct bw_error err = { .struct_size = sizeof err };
+    if (deposits_get(tx, tenant_id, id, &dep) != 1) {
+        snprintf(error, errcap, "deposits: no deposit %" PRId64, id);
+        return JOB_PARK;
+    }
+    if (strcmp(dep.status, "paid") != 0 || !dep.payment_id[0])
+        return 0; /* refunded already, or nothing to refund */
+    if (!d->payment.refund) {
+        snprintf(error, errcap, "deposits: the payment binding cannot refund");
+        return JOB_PARK;
+    }
+    cJSON *j = cJSON_CreateObject();
+    char *req = NULL;
+    if (j && cJSON_AddStringToObject(j, "payment_id", dep.payment_id) &&
+        cJSON_AddNumberToObject(j, "amount_minor", (double)dep.amount_minor) &&
+        cJSON_AddStringToObject(j, "currency", dep.currency) &&
+        (!reason || cJSON_AddStringToObject(j, "reason", reason)))
+        req = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    struct bw_buf *out = plugin_buf_new(64 * 1024);
+    if (!req || !out) {
+        cJSON_free(req);
+        plugin_buf_free(out);
+        snprintf(error, errcap, "deposits: out of memory");
+        return JOB_RETRY;
+    }
+    snprintf(key, sizeof key, "bw-dep-%" PRId64 "-refund", dep.id);
+    int prc = d->payment.refund(d->payment.ctx, tenant_id, dep.binding, req, key, out, &err);
+    int rc = verdict(prc, &err, "refund", error, errcap, retry_after_ms);
+    if (rc == 0) {
+        cJSON *res = cJSON_Parse(plugin_buf_data(out, NULL));
+        cJSON *body = cJSON_CreateObject();
+        const cJSON *rid = cJSON_GetObjectItemCaseSensitive(res, "id");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(res, "status");
+        if (body && cJSON_IsString(rid))
+            cJSON_AddStringToObject(body, "refund_id", rid->valuestring);
+        if (body && cJSON_IsString(st))
+            cJSON_AddStringToObject(body, "refund_status", st->valuestring);
+        cJSON_Delete(res);
+        if (evidence_of(tx, &dep, "deposit.refund_sent", body, clock_now_us()) != 0) {
+            snprintf(error, errcap, "deposits: evidence append failed");
+            rc = JOB_RETRY;
+        }
+    }
+    cJSON_free(req);
+    plugin_buf_free(out);
+    return rc;
 }
 
 /* ---- job handlers ------------------------------------------------------------ */
@@ -518,9 +703,33 @@ static int event_job(struct db_conn *c, const struct job *job, struct job_result
     return rc;
 }
 
+static int cancel_or_refund_job(struct db_conn *c, const struct job *job,
+                                struct job_result *res, void *ctx)
+{
+    cJSON *p = cJSON_Parse(job->payload);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "deposit_id");
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(p, "reason");
+    int rc;
+    if (!cJSON_IsNumber(id) || id->valuedouble < 1) {
+        snprintf(res->error, sizeof res->error, "deposits: payload without deposit_id");
+        rc = JOB_PARK;
+    } else if (strcmp(job->kind, DEPOSITS_CANCEL_KIND) == 0) {
+        rc = deposits_cancel_run(ctx, c, job->tenant_id, (int64_t)id->valuedouble, res->error,
+                                 sizeof res->error, &res->retry_after_ms);
+    } else {
+        rc = deposits_refund_run(ctx, c, job->tenant_id, (int64_t)id->valuedouble,
+                                 cJSON_IsString(reason) ? reason->valuestring : NULL,
+                                 res->error, sizeof res->error, &res->retry_after_ms);
+    }
+    cJSON_Delete(p);
+    return rc;
+}
+
 int deposits_register(struct deposits *d, struct jobs *j)
 {
     if (jobs_register(j, DEPOSITS_LINK_KIND, link_job, d) != 0 ||
+        jobs_register(j, DEPOSITS_CANCEL_KIND, cancel_or_refund_job, d) != 0 ||
+        jobs_register(j, DEPOSITS_REFUND_KIND, cancel_or_refund_job, d) != 0 ||
         jobs_register(j, DEPOSITS_PAYMENT_EVENT_KIND, event_job, d) != 0)
         return -1;
     return 0;

@@ -31,6 +31,8 @@ struct jobs;
 struct bw_buf;
 
 #define DEPOSITS_LINK_KIND "deposits.link"
+#define DEPOSITS_CANCEL_KIND "deposits.cancel"
+#define DEPOSITS_REFUND_KIND "deposits.refund"
 /* Payment events, enqueued by the webhook dispatch with the payload
  * {"binding","provider","endpoint","inbox_id","event": one events/1 item}. */
 #define DEPOSITS_PAYMENT_EVENT_KIND "payment.event"
@@ -76,6 +78,12 @@ struct deposit_request {
 struct deposits_payment {
     int (*link_create)(void *ctx, const char *tenant_id, const char *binding, const char *req,
                        const char *idempotency_key, struct bw_buf *out, struct bw_error *err);
+    /* link_cancel with a link_cancel/1. */
+    int (*link_cancel)(void *ctx, const char *tenant_id, const char *binding, const char *req,
+                       struct bw_error *err);
+    /* refund with a refund_request/1, appending refund/1 to out. */
+    int (*refund)(void *ctx, const char *tenant_id, const char *binding, const char *req,
+                  const char *idempotency_key, struct bw_buf *out, struct bw_error *err);
     void *ctx;
 };
 
@@ -103,7 +111,7 @@ void deposits_destroy(struct deposits *d);
 /* Replaces the hooks (before the workers start). */
 void deposits_set_hooks(struct deposits *d, const struct deposits_hooks *hooks);
 
-/* Registers DEPOSITS_LINK_KIND and DEPOSITS_PAYMENT_EVENT_KIND on j. */
+/* Registers the link, cancel, refund and payment event kinds on j. */
 int deposits_register(struct deposits *d, struct jobs *j);
 
 /*
@@ -114,6 +122,35 @@ int deposits_register(struct deposits *d, struct jobs *j);
  * caller's transaction is then aborted when the database failed).
  */
 int deposits_create_link(struct db_conn *tx, const struct deposit_request *rq, int64_t *id);
+
+/*
+ * The deposit's slot can no longer be honoured (booked by someone else, or
+ * closer than the clinic's minimum notice): an unpaid deposit becomes
+ * "expired" and a job deletes its link at the provider. A lapsed hold alone
+ * does not call this: its link stays payable. Returns 0 when it expired
+ * the deposit, 1 when the deposit was not unpaid (nothing changed), -1 on
+ * failure.
+ */
+int deposits_expire(struct db_conn *tx, const char *tenant_id, int64_t id);
+
+/*
+ * Asks for a full refund of a paid deposit (a clinic cancellation, a
+ * cancellation inside the allowed window, a late payment whose slot is
+ * gone): a job sends it with the idempotency key "bw-dep-<id>-refund"; the
+ * deposit becomes "refunded" when the provider's refund event arrives.
+ * reason (may be NULL) is recorded in the evidence and sent to the
+ * provider. Returns 0 when the refund was asked for (again, harmlessly, if
+ * it already was), 1 when the deposit is not paid, -1 on failure.
+ */
+int deposits_refund(struct db_conn *tx, const char *tenant_id, int64_t id, const char *reason);
+
+/* The cancel and refund jobs' work on tx, exposed for tests. As
+ * deposits_link_run. */
+int deposits_cancel_run(struct deposits *d, struct db_conn *tx, const char *tenant_id,
+                        int64_t id, char *error, size_t errcap, int64_t *retry_after_ms);
+int deposits_refund_run(struct deposits *d, struct db_conn *tx, const char *tenant_id,
+                        int64_t id, const char *reason, char *error, size_t errcap,
+                        int64_t *retry_after_ms);
 
 /* Reads one deposit. 1 found, 0 not found, -1 database failure. */
 int deposits_get(struct db_conn *c, const char *tenant_id, int64_t id, struct deposit *out);

@@ -135,6 +135,30 @@ static int link_create(void *ctx, const char *tenant, const char *binding, const
     return rc;
 }
 
+static int link_cancel(void *ctx, const char *tenant, const char *binding, const char *req,
+                       struct bw_error *err)
+{
+    (void)ctx, (void)tenant, (void)binding;
+    struct bw_json j = { BW_SCHEMA_PAYMENT_LINK_CANCEL, (const uint8_t *)req, strlen(req) };
+    struct bw_call call;
+    begin(&call);
+    int rc = ops->link_cancel(inst, &call, &j, err);
+    plugin_call_end(&call);
+    return rc;
+}
+
+static int refund(void *ctx, const char *tenant, const char *binding, const char *req,
+                  const char *key, struct bw_buf *out, struct bw_error *err)
+{
+    (void)ctx, (void)tenant, (void)binding;
+    struct bw_json j = { BW_SCHEMA_PAYMENT_REFUND_REQUEST, (const uint8_t *)req, strlen(req) };
+    struct bw_call call;
+    begin(&call);
+    int rc = ops->refund(inst, &call, &j, key, out, err);
+    plugin_call_end(&call);
+    return rc;
+}
+
 static int on_link(struct db_conn *tx, const struct deposit *d, void *ctx)
 {
     (void)tx, (void)ctx;
@@ -203,7 +227,7 @@ static void setup(void)
     cr_assert_eq(plug->desc->instance_open(H, state, &call, &inst, &e), 0, "%s", e.message);
     plugin_call_end(&call);
 
-    struct deposits_payment pay = { link_create, NULL };
+    struct deposits_payment pay = { link_create, link_cancel, refund, NULL };
     struct deposits_hooks hk = { on_link, on_paid, NULL };
     deps = deposits_create(&pay, &hk);
     cr_assert_not_null(deps);
@@ -542,4 +566,93 @@ Test(deposits, unknown_and_malformed_events_and_the_hosted_page)
                         " WHERE d::text LIKE '%4111%' OR e::text LIKE '%4111%'"
                         " OR v::text LIKE '%4111%' OR encode(k.value, 'escape') LIKE '%4111%'"),
                  0);
+}
+
+static cJSON *sim_state(void)
+{
+    struct test_http_resp r;
+    cr_assert_eq(test_http("GET", sim.port, "/_sim/state", NULL, NULL, 0, &r), 0);
+    cJSON *j = cJSON_Parse(r.body);
+    test_http_resp_free(&r);
+    cr_assert_not_null(j);
+    return j;
+}
+
+Test(deposits, expiry_deletes_the_link_and_refunds_go_through_a_job)
+{
+    char error[256] = "";
+    int64_t ra = 0;
+    int64_t id = create("hold-5001", 5000);
+    cr_assert_eq(run_link(id, error, sizeof error, &ra), 0, "%s", error);
+
+    /* The slot went to someone else: the deposit expires, the link goes. */
+    struct db_conn *c = tx_begin();
+    cr_assert_eq(deposits_expire(c, "glow", id), 0);
+    tx_commit(c);
+    c = tx_begin();
+    cr_expect_eq(deposits_expire(c, "glow", id), 1, "only an unpaid deposit expires");
+    tx_commit(c);
+    cr_expect_str_eq(get(id).status, "expired");
+    cr_expect_eq(scalar("SELECT count(*) FROM jobs WHERE kind = 'deposits.cancel'"), 1);
+    c = tx_begin();
+    cr_assert_eq(deposits_cancel_run(deps, c, "glow", id, error, sizeof error, &ra), 0, "%s",
+                 error);
+    tx_commit(c);
+    cJSON *st = sim_state();
+    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(st, "links")), 0, "the link is deleted");
+    cJSON_Delete(st);
+
+    /* A paid deposit is refunded through its job, once. */
+    int64_t id2 = create("hold-5002", 5000);
+    cr_assert_eq(run_link(id2, error, sizeof error, &ra), 0, "%s", error);
+    char path[256];
+    snprintf(path, sizeof path, "/_sim/pay?link=%s", get(id2).link_id);
+    cr_assert_eq(sim_post(path, NULL), 200);
+    wait_hooks(2);
+    int counts[8] = { 0 };
+    deliver(0, counts);
+    deliver(1, counts);
+    cr_assert_str_eq(get(id2).status, "paid");
+    c = tx_begin();
+    cr_expect_eq(deposits_refund(c, "glow", id, "x"), 1, "an expired deposit has nothing to refund");
+    cr_assert_eq(deposits_refund(c, "glow", id2, "clinic cancelled"), 0);
+    cr_assert_eq(deposits_refund(c, "glow", id2, "clinic cancelled"), 0, "asked twice: one job");
+    tx_commit(c);
+    cr_expect_eq(scalar("SELECT count(*) FROM jobs WHERE kind = 'deposits.refund'"), 1);
+    for (int i = 0; i < 2; i++) {
+        c = tx_begin();
+        cr_assert_eq(deposits_refund_run(deps, c, "glow", id2, "clinic cancelled", error,
+                                         sizeof error, &ra),
+                     0, "%s", error);
+        tx_commit(c);
+    }
+    st = sim_state();
+    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(st, "refunds")), 1,
+                 "the idempotency key makes a rerun harmless");
+    cJSON_Delete(st);
+    wait_hooks(4);
+    memset(counts, 0, sizeof counts);
+    deliver(2, counts);
+    deliver(3, counts);
+    cr_expect_eq(counts[DEPOSIT_REFUNDED], 1);
+    cr_expect_str_eq(get(id2).status, "refunded");
+
+    struct evidence_report rep;
+    c = db_acquire(pool, 5000);
+    cr_assert_eq(evidence_verify(c, "glow", "hold-5002", &rep), 0);
+    db_release(pool, c);
+    cr_expect_eq(rep.first_bad, 0);
+    cr_expect_eq(scalar("SELECT count(*) FROM evidence WHERE subject = 'hold-5002'"
+                        " AND kind = 'deposit.refund_sent'"),
+                 2);
+    cr_expect_eq(scalar("SELECT count(DISTINCT body) FROM evidence WHERE subject = 'hold-5002'"
+                        " AND kind = 'deposit.refund_sent'"),
+                 1, "both runs got the same refund back");
+    /* Once refunded, a rerun sends nothing. */
+    c = tx_begin();
+    cr_assert_eq(deposits_refund_run(deps, c, "glow", id2, NULL, error, sizeof error, &ra), 0);
+    tx_commit(c);
+    cr_expect_eq(scalar("SELECT count(*) FROM evidence WHERE subject = 'hold-5002'"
+                        " AND kind = 'deposit.refund_sent'"),
+                 2);
 }

@@ -224,6 +224,45 @@ static long count(const char *sql)
     return v;
 }
 
+/* Runs the operator CLI against the daemon; returns its exit status and
+ * its stdout in out. */
+static int run_cli(const char *const *args, char *out, size_t cap)
+{
+    char bin[512], path[64], url[64];
+    const char *b = getenv("BW_BUILDDIR");
+    snprintf(bin, sizeof bin, "%s/bookwell", b ? b : ".");
+    snprintf(path, sizeof path, "/tmp/bw-deposits-cli-%ld.out", (long)getpid());
+    snprintf(url, sizeof url, "http://127.0.0.1:%u", d.admin_port);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        int fo = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fo < 0)
+            _exit(126);
+        dup2(fo, 1);
+        setenv("BOOKWELL_ADMIN_URL", url, 1);
+        setenv("BOOKWELL_ADMIN_TOKEN", TEST_ADMIN_TOKEN, 1);
+        char *argv[8];
+        int n = 0;
+        argv[n++] = bin;
+        for (const char *const *a = args; *a && n < 7; a++)
+            argv[n++] = (char *)*a;
+        argv[n] = NULL;
+        execv(bin, argv);
+        _exit(127);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status));
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(out, 1, cap - 1, f) : 0;
+    out[n] = 0;
+    if (f)
+        fclose(f);
+    unlink(path);
+    return WEXITSTATUS(status);
+}
+
 static long forward(int i, const char *sig)
 {
     cJSON *b = cJSON_CreateObject();
@@ -325,4 +364,40 @@ Test(deposits_daemon, rules_link_paid_once_handed_on)
     cr_expect_eq(count("SELECT count(*) FROM jobs WHERE kind = 'booking.deposit_paid'"), 1,
                  "the booking writer is asked once");
     cr_expect_eq(count("SELECT count(*) FROM deposits WHERE status = 'paid'"), 1);
+
+    /* The trail as JSON, as a printable page, and through the CLI. */
+    cJSON *e = admin("GET", "/admin/evidence/glow/hold-e2e-1", NULL, &st);
+    cr_assert_eq(st, 200);
+    const cJSON *v = cJSON_GetObjectItem(e, "verification");
+    cr_expect(cJSON_IsTrue(cJSON_GetObjectItem(v, "intact")));
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(e, "entries"), 0);
+    cr_expect_str_eq(str(first, "kind"), "deposit.offered");
+    cJSON_Delete(e);
+    struct test_http_resp page;
+    cr_assert_eq(test_http("GET", d.admin_port, "/admin/evidence/glow/hold-e2e-1?format=html",
+                           (const char *const[]){ "Authorization: Bearer " TEST_ADMIN_TOKEN,
+                                                  NULL },
+                           NULL, 0, &page),
+                 0);
+    cr_expect_eq(page.status, 200);
+    cr_expect_not_null(strstr(page.body, "hash chain intact"), "%s", page.body);
+    cr_expect_not_null(strstr(page.body, "deposit.payment_event"));
+    test_http_resp_free(&page);
+    char out[2048];
+    int code = run_cli((const char *const[]){ "evidence", "verify", "glow", "hold-e2e-1", NULL },
+                       out, sizeof out);
+    cr_expect_eq(code, 0, "%s", out);
+    cr_expect_not_null(strstr(out, "hash chain intact"), "%s", out);
+
+    /* Someone edits the stored payment event around the triggers. */
+    PGconn *pg = testdb_connect(conninfo);
+    testdb_exec(pg, "ALTER TABLE evidence DISABLE TRIGGER USER");
+    testdb_exec(pg, "UPDATE evidence SET body = replace(body, '\"paid\"', '\"failed\"')"
+                    " WHERE subject = 'hold-e2e-1' AND kind = 'deposit.payment_event'");
+    testdb_exec(pg, "ALTER TABLE evidence ENABLE TRIGGER USER");
+    PQfinish(pg);
+    code = run_cli((const char *const[]){ "evidence", "verify", "glow", "hold-e2e-1", NULL },
+                   out, sizeof out);
+    cr_expect_eq(code, 1, "%s", out);
+    cr_expect_not_null(strstr(out, "TAMPERED at entry 3"), "%s", out);
 }
