@@ -14,6 +14,7 @@
 
 #include "casl_gate.h"
 #include "clock.h"
+#include "daemon_deposits.h"
 #include "daemon_plugins.h"
 #include "jobs.h"
 #include "jobs_test_kind.h"
@@ -56,8 +57,8 @@ int daemon_register_routes(struct daemon *d)
 {
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
         routes_jobs_register(d) || routes_plugins_register(d) || routes_webhooks_register(d) ||
-        routes_compliance_register(d) ||
-        (d->opt.test_clock && routes_test_register(d)))
+        routes_compliance_register(d) || routes_evidence_register(d) ||
+        (d->opt.test_clock && (routes_test_register(d) || routes_test_deposits_register(d))))
         return -1;
     return 0;
 }
@@ -196,6 +197,10 @@ static int create_jobs(struct daemon *d)
         log_error("cannot register the test job kind");
         return -1;
     }
+    if (daemon_deposits_start(d) != 0) {
+        log_error("cannot register the deposit jobs");
+        return -1;
+    }
     return 0;
 }
 
@@ -326,6 +331,7 @@ int daemon_stop(struct daemon *d)
     }
     jobs_destroy(d->jobs);
     d->jobs = NULL;
+    daemon_deposits_stop(d);
     /* Nothing calls a plugin any more: close the instances, then the files
      * (unless a call still holds one), then the pool their storage used. */
     bool plugins_clean = daemon_plugins_stop(d) == 0;

@@ -16,6 +16,7 @@
 
 #define DAEMON_MAX_ROUTES 128
 
+struct deposits;
 struct jobs;
 struct plugin_pool;
 struct registry;
@@ -32,6 +33,7 @@ struct daemon {
     struct host_config cfg;
     struct db_pool *pool;
     struct jobs *jobs;
+    struct deposits *deposits; /* deposit links and payment events (daemon_deposits.h) */
     struct plugin_set plugins; /* loaded from plugins.dir at start; the registry's afterwards */
     struct registry *registry; /* tenant bindings -> plugin instances, reloads */
     struct plugin_pool *plugin_pool; /* threads that run plugin ops for requests */

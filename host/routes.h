@@ -18,5 +18,7 @@ int routes_plugins_register(struct daemon *d);  /* /admin/plugins (+ a test-only
 int routes_webhooks_register(struct daemon *d); /* POST /webhooks/{provider}/{endpoint}[/{tenant}] */
 int routes_test_messaging_register(struct daemon *d); /* /admin/test/tenants/{tenant}/... */
 int routes_compliance_register(struct daemon *d); /* consent ledger, contact erasure */
+int routes_evidence_register(struct daemon *d);  /* /admin/evidence/{tenant}/{subject} */
+int routes_test_deposits_register(struct daemon *d); /* /admin/test/deposits... (--test-clock) */
 
 #endif

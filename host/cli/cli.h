@@ -29,5 +29,7 @@ int cli_jobs(const struct admin_client *ac, const struct cli_opts *o);
 int cli_plugins_list(const struct admin_client *ac, const struct cli_opts *o);
 int cli_plugins_reload(const struct admin_client *ac, const struct cli_opts *o);
 int cli_plugins_rollback(const struct admin_client *ac, const struct cli_opts *o);
+int cli_evidence_verify(const struct admin_client *ac, const struct cli_opts *o,
+                        const char *tenant, const char *subject);
 
 #endif

@@ -34,6 +34,8 @@ static void usage(FILE *out)
           "  plugins reload                     re-read the configuration and plugins.dir; on\n"
           "                                     failure every failed binding is printed\n"
           "  plugins rollback                   serve the previous generation's instances again\n"
+          "  evidence verify TENANT SUBJECT     recompute a hold's evidence hash chain; exit 1\n"
+          "                                     and the first bad entry when it was tampered with\n"
           "  help                               this text\n"
           "\n"
           "Options:\n"
@@ -109,7 +111,7 @@ int main(int argc, char **argv)
 
     const char *cmd = args[0];
     enum { STATUS, TENANTS, KEY_CREATE, KEY_REVOKE, JOBS, PLUGINS_LIST, PLUGINS_RELOAD,
-           PLUGINS_ROLLBACK, CONTACT_ERASE } which;
+           PLUGINS_ROLLBACK, CONTACT_ERASE, EVIDENCE_VERIFY } which;
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return CLI_OK;
@@ -131,9 +133,12 @@ int main(int argc, char **argv)
         which = PLUGINS_RELOAD;
     } else if (strcmp(cmd, "plugins") == 0 && n == 2 && strcmp(args[1], "rollback") == 0) {
         which = PLUGINS_ROLLBACK;
+    } else if (strcmp(cmd, "evidence") == 0 && n == 4 && strcmp(args[1], "verify") == 0) {
+        which = EVIDENCE_VERIFY;
     } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "tenants") == 0 ||
                strcmp(cmd, "jobs") == 0 || strcmp(cmd, "api-key") == 0 ||
-               strcmp(cmd, "plugins") == 0 || strcmp(cmd, "contact") == 0) {
+               strcmp(cmd, "plugins") == 0 || strcmp(cmd, "contact") == 0 ||
+               strcmp(cmd, "evidence") == 0) {
         return usage_error("wrong arguments for '%s'", cmd);
     } else {
         return usage_error("unknown command '%s'", cmd);
@@ -164,6 +169,7 @@ int main(int argc, char **argv)
     case PLUGINS_RELOAD: rc = cli_plugins_reload(&ac, &o); break;
     case PLUGINS_ROLLBACK: rc = cli_plugins_rollback(&ac, &o); break;
     case CONTACT_ERASE: rc = cli_contact_erase(&ac, &o, args[2], args[3]); break;
+    case EVIDENCE_VERIFY: rc = cli_evidence_verify(&ac, &o, args[2], args[3]); break;
     }
     memset(&ac, 0, sizeof ac);
     curl_global_cleanup();
