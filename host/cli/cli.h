@@ -23,6 +23,8 @@ int cli_tenants(const struct admin_client *ac, const struct cli_opts *o);
 int cli_api_key_create(const struct admin_client *ac, const struct cli_opts *o, const char *tenant);
 int cli_api_key_revoke(const struct admin_client *ac, const struct cli_opts *o, const char *tenant,
                        const char *key_id);
+int cli_tenant_import(const struct admin_client *ac, const struct cli_opts *o, const char *file,
+                      const char *tenant);
 int cli_jobs(const struct admin_client *ac, const struct cli_opts *o);
 int cli_plugins_list(const struct admin_client *ac, const struct cli_opts *o);
 int cli_plugins_reload(const struct admin_client *ac, const struct cli_opts *o);
