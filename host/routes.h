@@ -14,8 +14,10 @@ int routes_test_register(struct daemon *d);     /* /admin/test/... (only with --
 int routes_test_clock_register(struct daemon *d); /* /admin/test/clock, /idle (from the above) */
 int routes_clinic_register(struct daemon *d);   /* the clinic API on the public listener */
 int routes_jobs_register(struct daemon *d);     /* /admin/jobs and the jobs gauges */
-int routes_plugins_register(struct daemon *d);
+int routes_plugins_register(struct daemon *d);  /* /admin/plugins (+ a test-only plugin call) */
+int routes_webhooks_register(struct daemon *d); /* POST /webhooks/{provider}/{endpoint}[/{tenant}] */
+int routes_test_messaging_register(struct daemon *d); /* /admin/test/tenants/{tenant}/... */
 int routes_catalog_register(struct daemon *d);  /* catalog import, /availability, /holds */
-int routes_booking_register(struct daemon *d);  /* /bookings, /patients */  /* /admin/plugins (+ a test-only plugin call) */
+int routes_booking_register(struct daemon *d);  /* /bookings, /patients */
 
 #endif
