@@ -310,7 +310,23 @@ static int write_job(struct db_conn *c, const struct job *job, struct job_result
     char *alts = NULL;
     if (strcmp(b.state, "pending") != 0)
         goto done;
+    bool had_patient = b.emr_patient_id[0] != 0;
     rc = ensure_patient(reg, job->tenant_id, &b, patient, key, &r);
+    if (rc == 0 && !had_patient) {
+        /* Commit the patient before booking, so a retry after an outage
+         * still knows whether we created the client: the booking itself
+         * continues in a follow-up job. */
+        char pl[96], dd[64];
+        snprintf(pl, sizeof pl, "{\"booking_id\":%lld}", (long long)b.id);
+        snprintf(dd, sizeof dd, "booking:%lld:book", (long long)b.id);
+        struct job_spec js = { .tenant_id = job->tenant_id, .kind = BOOKING_JOB_KIND,
+                               .payload = pl, .dedupe_key = dd,
+                               .max_attempts = BOOKING_MAX_ATTEMPTS };
+        if (save(c, job->tenant_id, &b, "pending", "", NULL) != 0 ||
+            jobs_enqueue(c, &js, NULL) < 0)
+            out = JOB_RETRY;
+        goto done;
+    }
     if (rc == 0) {
         char s[32], e[32];
         cJSON *q = cJSON_CreateObject();

@@ -4,7 +4,8 @@
  * (idempotency key derived from the hold: "hold-<id>") and queues a
  * "booking.write" job in the caller's transaction, so a payment webhook's
  * commit and the booking's start are one. The job finds the patient by
- * phone, else creates one (key "hold-<id>-patient"), books with the key,
+ * phone, else creates one (key "hold-<id>-patient"), and commits that
+ * before a follow-up job books with the key,
  * and logs the deposit where the EMR can (key "hold-<id>-deposit"); every
  * write is keyed, so a retry never books twice. An EMR that is down
  * (BW_E_RETRY, BW_E_TIMEOUT, BW_E_REMOTE) is retried with backoff on the

@@ -314,3 +314,167 @@ Test(booking, fifty_concurrent_holds_on_two_daemons_yield_one)
                  1);
     PQfinish(pg);
 }
+
+/* ---------------------------------------------------------------- booking */
+
+static long long hold(const char *provider, const char *start)
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"service\":\"botox\",\"provider\":\"%s\",\"start\":\"%s\",\"patient\":"
+             "{\"first_name\":\"Emily\",\"last_name\":\"Chen\",\"phone\":\"+14155550101\"}}",
+             provider, start);
+    struct test_http_resp r;
+    cr_assert_eq(call(d1.public_port, "POST", "/holds", body, &r), 0);
+    cr_assert_eq(r.status, 201, "hold %s: %ld %s", start, r.status, r.body);
+    const char *p = strstr(r.body, "\"id\":");
+    cr_assert_not_null(p);
+    long long id = strtoll(p + 5, NULL, 10);
+    test_http_resp_free(&r);
+    return id;
+}
+
+static long long book(long long hold_id)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"hold_id\":%lld,\"deposit\":{\"amount_minor\":5000,\"currency\":\"USD\","
+             "\"payment_reference\":\"pay-%lld\",\"paid_at\":\"2027-03-03T04:20:00Z\"}}",
+             hold_id, hold_id);
+    struct test_http_resp r;
+    cr_assert_eq(call(d1.public_port, "POST", "/bookings", body, &r), 0);
+    cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
+    long long id = strtoll(strstr(r.body, "\"id\":") + 5, NULL, 10);
+    test_http_resp_free(&r);
+    return id;
+}
+
+/* The booking once its state is not `unless` (or after 15 s). Caller frees. */
+static char *booking_when_not(long long id, const char *unless)
+{
+    char path[64], want[64];
+    snprintf(path, sizeof path, "/bookings/%lld", id);
+    snprintf(want, sizeof want, "\"state\":\"%s\"", unless);
+    for (int i = 0; i < 300; i++) {
+        struct test_http_resp r;
+        cr_assert_eq(call(d1.public_port, "GET", path, NULL, &r), 0);
+        cr_assert_eq(r.status, 200, "%s", r.body);
+        if (!strstr(r.body, want) || i == 299) {
+            char *b = r.body;
+            r.body = NULL;
+            test_http_resp_free(&r);
+            return b;
+        }
+        test_http_resp_free(&r);
+        usleep(50000);
+    }
+    return NULL;
+}
+
+static int appointments_at(const char *start_utc_prefix)
+{
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d1, "POST", "/admin/test/plugin-call",
+                            "{\"tenant\":\"glow\",\"plugin\":\"emr\",\"op\":\"appointment_list\","
+                            "\"input\":{\"from\":\"2027-03-01T00:00:00Z\","
+                            "\"to\":\"2027-04-01T00:00:00Z\"}}",
+                            &r),
+                 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    int n = 0;
+    for (const char *p = r.body; (p = strstr(p, start_utc_prefix)); p++)
+        n++;
+    test_http_resp_free(&r);
+    return n;
+}
+
+static void advance(const char *dur)
+{
+    char body[64];
+    struct test_http_resp r;
+    snprintf(body, sizeof body, "{\"advance\":\"%s\"}", dur);
+    cr_assert_eq(test_admin(&d1, "POST", "/admin/test/clock", body, &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    test_http_resp_free(&r);
+}
+
+Test(booking, a_paid_hold_is_written_once_with_a_new_client_and_the_deposit)
+{
+    long long h = hold("dr-smith", "2027-03-05T16:00:00-08:00");
+    long long id = book(h);
+    char *b = booking_when_not(id, "pending");
+    cr_expect(strstr(b, "\"state\":\"booked\"") != NULL, "%s", b);
+    cr_expect(strstr(b, "\"client_created\":true") != NULL, "%s", b);
+    cr_expect(strstr(b, "\"deposit_logged_as\":\"payment\"") != NULL, "%s", b);
+    cr_expect(strstr(b, "\"emr_appointment_id\":\"a") != NULL, "%s", b);
+    free(b);
+    cr_expect_eq(book(h), id, "the same hold gives the same booking");
+    cr_expect_eq(appointments_at("\"start\":\"2027-03-05T16:00:00-08:00\""), 1);
+    /* Found by phone the second time: no new client. */
+    long long h2 = hold("jenna", "2027-03-05T16:00:00-08:00");
+    long long id2 = book(h2);
+    b = booking_when_not(id2, "pending");
+    cr_expect(strstr(b, "\"state\":\"booked\"") != NULL, "%s", b);
+    cr_expect(strstr(b, "\"client_created\":false") != NULL, "%s", b);
+    free(b);
+    /* The booked slot is no longer offered. */
+    b = availability(d1.public_port,
+                     "service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
+    cr_expect(strstr(b, "\"start\":\"2027-03-05T16:00:00-08:00\"") == NULL, "%s", b);
+    free(b);
+}
+
+Test(booking, emr_down_is_retried_and_written_once_when_it_recovers)
+{
+    long long h = hold("dr-smith", "2027-03-05T16:30:00-08:00");
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d1, "POST", "/admin/test/emr", "{\"tenant\":\"glow\",\"down\":true}",
+                            &r),
+                 0);
+    test_http_resp_free(&r);
+    long long id = book(h);
+    advance("PT10M"); /* retries inside the outage, each failing */
+    char *b = booking_when_not(id, "booked");
+    cr_expect(strstr(b, "\"state\":\"pending\"") != NULL, "still pending while down: %s", b);
+    free(b);
+    cr_expect_eq(appointments_at("\"start\":\"2027-03-05T16:30:00-08:00\""), 0);
+    cr_assert_eq(test_admin(&d1, "POST", "/admin/test/emr",
+                            "{\"tenant\":\"glow\",\"down\":false}", &r),
+                 0);
+    test_http_resp_free(&r);
+    advance("PT30M");
+    b = booking_when_not(id, "pending");
+    cr_expect(strstr(b, "\"state\":\"booked\"") != NULL, "%s", b);
+    free(b);
+    cr_expect_eq(appointments_at("\"start\":\"2027-03-05T16:30:00-08:00\""), 1);
+}
+
+Test(booking, a_slot_taken_in_the_emr_meanwhile_is_a_conflict_with_alternatives)
+{
+    long long h = hold("jenna", "2027-03-10T13:00:00-08:00");
+    /* Staff book the same time in the calendar: a new import adds it. */
+    size_t len;
+    char *glow = read_glow(&len);
+    char *at = strstr(glow, "\"appointments\": [");
+    cr_assert_not_null(at);
+    at += strlen("\"appointments\": [");
+    const char *extra =
+        "{\"provider\":\"jenna\",\"service\":\"botox\",\"start\":\"2027-03-10T13:00\"},";
+    char *doc = calloc(1, len + strlen(extra) + 1);
+    cr_assert_not_null(doc);
+    memcpy(doc, glow, (size_t)(at - glow));
+    strcat(doc, extra);
+    strcat(doc, at);
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d1, "POST", "/admin/tenants/glow/catalog", doc, &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    test_http_resp_free(&r);
+    free(doc);
+    free(glow);
+    long long id = book(h);
+    char *b = booking_when_not(id, "pending");
+    cr_expect(strstr(b, "\"state\":\"conflict\"") != NULL, "%s", b);
+    cr_expect(strstr(b, "\"alternatives\":[{") != NULL, "%s", b);
+    free(b);
+    cr_expect_eq(appointments_at("\"start\":\"2027-03-10T13:00:00-08:00\""), 1);
+}
