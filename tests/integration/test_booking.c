@@ -411,7 +411,7 @@ Test(booking, a_paid_hold_is_written_once_with_a_new_client_and_the_deposit)
     cr_expect_eq(book(h), id, "the same hold gives the same booking");
     cr_expect_eq(appointments_at("\"start\":\"2027-03-05T16:00:00-08:00\""), 1);
     /* Found by phone the second time: no new client. */
-    long long h2 = hold("jenna", "2027-03-05T16:00:00-08:00");
+    long long h2 = hold("jenna", "2027-03-05T16:15:00-08:00"); /* her microneedling ends 16:15 */
     long long id2 = book(h2);
     b = booking_when_not(id2, "pending");
     cr_expect(strstr(b, "\"state\":\"booked\"") != NULL, "%s", b);
