@@ -17,6 +17,8 @@
 #include "daemon_deposits.h"
 #include "daemon_plugins.h"
 #include "jobs.h"
+#include "booking.h"
+#include "holds.h"
 #include "jobs_test_kind.h"
 #include "log.h"
 #include "messaging_events.h"
@@ -58,6 +60,7 @@ int daemon_register_routes(struct daemon *d)
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
         routes_jobs_register(d) || routes_plugins_register(d) || routes_webhooks_register(d) ||
         routes_compliance_register(d) || routes_evidence_register(d) ||
+        routes_catalog_register(d) || routes_booking_register(d) ||
         (d->opt.test_clock && (routes_test_register(d) || routes_test_deposits_register(d))))
         return -1;
     return 0;
@@ -191,6 +194,10 @@ static int create_jobs(struct daemon *d)
     send_gate_clear_rules();
     if (casl_gate_install() != 0) {
         log_error("cannot add the CASL rule to the send gate");
+        return -1;
+    }
+    if (holds_register_jobs(d->jobs) != 0 || booking_register_jobs(d->jobs, &d->registry) != 0) {
+        log_error("cannot register the hold and booking job kinds");
         return -1;
     }
     if (d->opt.test_clock && jobs_test_kind_register(d->jobs) != 0) {

@@ -25,6 +25,8 @@ int cli_api_key_revoke(const struct admin_client *ac, const struct cli_opts *o, 
                        const char *key_id);
 int cli_contact_erase(const struct admin_client *ac, const struct cli_opts *o, const char *tenant,
                       const char *contact);
+int cli_tenant_import(const struct admin_client *ac, const struct cli_opts *o, const char *file,
+                      const char *tenant);
 int cli_jobs(const struct admin_client *ac, const struct cli_opts *o);
 int cli_plugins_list(const struct admin_client *ac, const struct cli_opts *o);
 int cli_plugins_reload(const struct admin_client *ac, const struct cli_opts *o);

@@ -197,3 +197,51 @@ int cli_contact_erase(const struct admin_client *ac, const struct cli_opts *o, c
     snprintf(path, sizeof path, "/admin/tenants/%s/contacts/%s/erase", seg_t, seg_c);
     return run(ac, o, "POST", path, NULL, print_erased, NULL);
 }
+
+/* ------------------------------------------------------------ tenant import */
+
+#define IMPORT_MAX_BYTES (1024 * 1024)
+
+static void print_import(const cJSON *reply, const void *arg)
+{
+    (void)arg;
+    output_fields(stdout, reply);
+}
+
+int cli_tenant_import(const struct admin_client *ac, const struct cli_opts *o, const char *file,
+                      const char *tenant)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "bookwell: cannot open %s\n", file);
+        return CLI_USAGE;
+    }
+    char *text = malloc(IMPORT_MAX_BYTES + 1);
+    size_t n = text ? fread(text, 1, IMPORT_MAX_BYTES + 1, f) : 0;
+    fclose(f);
+    if (!text || n > IMPORT_MAX_BYTES) {
+        free(text);
+        fprintf(stderr, "bookwell: %s is larger than 1 MiB\n", file);
+        return CLI_USAGE;
+    }
+    text[n] = 0;
+    cJSON *doc = cJSON_ParseWithLength(text, n);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(doc, "id");
+    if (!doc || (!tenant && !cJSON_IsString(id))) {
+        cJSON_Delete(doc);
+        free(text);
+        fprintf(stderr, "bookwell: %s is not a clinic document (JSON with an \"id\")\n", file);
+        return CLI_USAGE;
+    }
+    char seg[256], path[320];
+    int rc = CLI_USAGE;
+    if (admin_escape_segment(tenant ? tenant : id->valuestring, seg, sizeof seg) != 0) {
+        fprintf(stderr, "bookwell: tenant id too long\n");
+    } else {
+        snprintf(path, sizeof path, "/admin/tenants/%s/catalog", seg);
+        rc = run(ac, o, "POST", path, text, print_import, NULL);
+    }
+    cJSON_Delete(doc);
+    free(text);
+    return rc;
+}

@@ -24,6 +24,9 @@ static void usage(FILE *out)
           "Commands:\n"
           "  status                             daemon version, uptime, schema, database pool\n"
           "  tenants                            the configured tenants (clinics)\n"
+          "  tenant import FILE [TENANT]        import a clinic catalog (the clinic JSON format;\n"
+          "                                     TENANT defaults to the file's id); seeds the\n"
+          "                                     built-in calendar with its clients and appointments\n"
           "  api-key create TENANT [--label L]  create a clinic API key (shown once)\n"
           "  api-key revoke TENANT KEY_ID       revoke a clinic API key\n"
           "  contact erase TENANT CONTACT       erase a contact's personal data on request; CONTACT\n"
@@ -110,8 +113,8 @@ int main(int argc, char **argv)
         return usage_error("no command given");
 
     const char *cmd = args[0];
-    enum { STATUS, TENANTS, KEY_CREATE, KEY_REVOKE, JOBS, PLUGINS_LIST, PLUGINS_RELOAD,
-           PLUGINS_ROLLBACK, CONTACT_ERASE, EVIDENCE_VERIFY } which;
+    enum { STATUS, TENANTS, TENANT_IMPORT, KEY_CREATE, KEY_REVOKE, JOBS, PLUGINS_LIST,
+           PLUGINS_RELOAD, PLUGINS_ROLLBACK, CONTACT_ERASE, EVIDENCE_VERIFY } which;
     if (strcmp(cmd, "help") == 0) {
         usage(stdout);
         return CLI_OK;
@@ -119,6 +122,9 @@ int main(int argc, char **argv)
         which = STATUS;
     } else if (strcmp(cmd, "tenants") == 0 && n == 1) {
         which = TENANTS;
+    } else if (strcmp(cmd, "tenant") == 0 && (n == 3 || n == 4) &&
+               strcmp(args[1], "import") == 0) {
+        which = TENANT_IMPORT;
     } else if (strcmp(cmd, "jobs") == 0 && n == 1) {
         which = JOBS;
     } else if (strcmp(cmd, "api-key") == 0 && n == 3 && strcmp(args[1], "create") == 0) {
@@ -137,8 +143,8 @@ int main(int argc, char **argv)
         which = EVIDENCE_VERIFY;
     } else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "tenants") == 0 ||
                strcmp(cmd, "jobs") == 0 || strcmp(cmd, "api-key") == 0 ||
-               strcmp(cmd, "plugins") == 0 || strcmp(cmd, "contact") == 0 ||
-               strcmp(cmd, "evidence") == 0) {
+               strcmp(cmd, "tenant") == 0 || strcmp(cmd, "plugins") == 0 ||
+               strcmp(cmd, "contact") == 0 || strcmp(cmd, "evidence") == 0) {
         return usage_error("wrong arguments for '%s'", cmd);
     } else {
         return usage_error("unknown command '%s'", cmd);
@@ -163,6 +169,7 @@ int main(int argc, char **argv)
     case STATUS: rc = cli_status(&ac, &o); break;
     case TENANTS: rc = cli_tenants(&ac, &o); break;
     case JOBS: rc = cli_jobs(&ac, &o); break;
+    case TENANT_IMPORT: rc = cli_tenant_import(&ac, &o, args[2], n == 4 ? args[3] : NULL); break;
     case KEY_CREATE: rc = cli_api_key_create(&ac, &o, args[2]); break;
     case KEY_REVOKE: rc = cli_api_key_revoke(&ac, &o, args[2], args[3]); break;
     case PLUGINS_LIST: rc = cli_plugins_list(&ac, &o); break;

@@ -1,0 +1,411 @@
+/*
+ * The booking writer: bookings rows, and the job that writes them into the
+ * EMR with idempotency keys derived from the hold.
+ */
+#include "booking.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "availability.h"
+#include "clock.h"
+#include "emr_call.h"
+#include "holds.h"
+#include "jobs.h"
+
+#define US_PER_MIN (60 * INT64_C(1000000))
+
+static void i64(char *buf, size_t cap, int64_t v)
+{
+    snprintf(buf, cap, "%lld", (long long)v);
+}
+
+DB_STMT(st_hold_lock,
+        "SELECT state, service_id, provider_id, start_at, end_at, patient::text, "
+        "(extract(epoch FROM expires_at) * 1000000)::bigint "
+        "FROM holds WHERE tenant_id = $1 AND id = $2::bigint FOR UPDATE");
+DB_STMT(st_existing, "SELECT id FROM bookings WHERE tenant_id = $1 AND idempotency_key = $2");
+DB_STMT(st_to_booking,
+        "UPDATE holds SET state = 'booking', updated_at = to_timestamp($3::double precision / 1e6) "
+        "WHERE tenant_id = $1 AND id = $2::bigint AND state = 'active'");
+DB_STMT(st_insert,
+        "INSERT INTO bookings (tenant_id, hold_id, idempotency_key, service_id, provider_id, "
+        "start_at, end_at, patient, deposit, created_at, updated_at) "
+        "SELECT tenant_id, id, $3, service_id, provider_id, start_at, end_at, patient, $4::jsonb, "
+        "to_timestamp($5::double precision / 1e6), to_timestamp($5::double precision / 1e6) "
+        "FROM holds WHERE tenant_id = $1 AND id = $2::bigint RETURNING id");
+DB_STMT(st_get,
+        "SELECT id, COALESCE(hold_id, 0), state, service_id, provider_id, "
+        "(extract(epoch FROM start_at) * 1000000)::bigint, "
+        "(extract(epoch FROM end_at) * 1000000)::bigint, COALESCE(emr_patient_id, ''), "
+        "COALESCE(emr_appointment_id, ''), COALESCE(deposit_logged_as, ''), client_created, "
+        "attempts, COALESCE(last_error, ''), alternatives::text, patient::text, "
+        "deposit::text, idempotency_key "
+        "FROM bookings WHERE tenant_id = $1 AND id = $2::bigint");
+DB_STMT(st_update,
+        "UPDATE bookings SET state = $3, emr_patient_id = NULLIF($4, ''), "
+        "emr_appointment_id = NULLIF($5, ''), deposit_logged_as = NULLIF($6, ''), "
+        "client_created = $7::boolean, attempts = attempts + 1, last_error = NULLIF($8, ''), "
+        "alternatives = $9::jsonb, updated_at = to_timestamp($10::double precision / 1e6) "
+        "WHERE tenant_id = $1 AND id = $2::bigint");
+
+int booking_submit(struct db_conn *c, const char *tenant_id, int64_t hold_id,
+                   const char *deposit_json, int64_t *booking_id)
+{
+    bool own_tx = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    if (own_tx && db_begin(c) != 0)
+        return BOOKING_E_DB;
+    int rc = BOOKING_E_DB;
+    char hid[32], key[64], now[32], payload[96];
+    i64(hid, sizeof hid, hold_id);
+    i64(now, sizeof now, clock_now_us());
+    snprintf(key, sizeof key, "hold-%lld", (long long)hold_id);
+    const char *p[] = { tenant_id, hid };
+    PGresult *r = db_exec(c, &st_hold_lock, 2, p);
+    if (!db_ok(r))
+        goto fail;
+    if (PQntuples(r) != 1) {
+        rc = BOOKING_E_NOTFOUND;
+        goto fail;
+    }
+    PQclear(r);
+    const char *pe[] = { tenant_id, key };
+    r = db_exec(c, &st_existing, 2, pe);
+    if (!db_ok(r))
+        goto fail;
+    if (PQntuples(r) == 1) { /* submitted before */
+        *booking_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+        PQclear(r);
+        if (own_tx && db_commit(c) != 0)
+            return BOOKING_E_DB;
+        return 0;
+    }
+    PQclear(r);
+    /* The hold must still be active (an overdue one expires now). */
+    if (holds_expire_due(c, tenant_id, clock_now_us()) != 0) {
+        r = NULL;
+        goto fail;
+    }
+    const char *pt[] = { tenant_id, hid, now };
+    r = db_exec(c, &st_to_booking, 3, pt);
+    if (!db_ok(r))
+        goto fail;
+    if (strcmp(PQcmdTuples(r), "1") != 0) {
+        rc = BOOKING_E_STATE;
+        goto fail;
+    }
+    PQclear(r);
+    const char *pi[] = { tenant_id, hid, key, deposit_json, now };
+    r = db_exec(c, &st_insert, 5, pi);
+    if (!db_ok(r) || PQntuples(r) != 1)
+        goto fail;
+    *booking_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    r = NULL;
+    snprintf(payload, sizeof payload, "{\"booking_id\":%lld}", (long long)*booking_id);
+    char dedupe[64];
+    snprintf(dedupe, sizeof dedupe, "booking:%lld", (long long)*booking_id);
+    struct job_spec js = { .tenant_id = tenant_id, .kind = BOOKING_JOB_KIND, .payload = payload,
+                           .dedupe_key = dedupe, .max_attempts = BOOKING_MAX_ATTEMPTS };
+    if (jobs_enqueue(c, &js, NULL) < 0)
+        goto fail;
+    if (own_tx && db_commit(c) != 0)
+        return BOOKING_E_DB;
+    availability_invalidate(tenant_id);
+    return 0;
+fail:
+    PQclear(r);
+    if (own_tx)
+        db_rollback(c);
+    return rc;
+}
+
+void booking_clear(struct booking *b)
+{
+    free(b->alternatives);
+    b->alternatives = NULL;
+}
+
+/* Also returns the patient, deposit and key texts (malloc'd) when asked. */
+static int get_full(struct db_conn *c, const char *tenant_id, int64_t id, struct booking *out,
+                    char **patient, char **deposit, char *key, size_t keycap)
+{
+    char bid[32];
+    i64(bid, sizeof bid, id);
+    const char *p[] = { tenant_id, bid };
+    PGresult *r = db_exec(c, &st_get, 2, p);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return BOOKING_E_DB;
+    }
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return BOOKING_E_NOTFOUND;
+    }
+    memset(out, 0, sizeof *out);
+    out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    out->hold_id = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+    snprintf(out->state, sizeof out->state, "%s", PQgetvalue(r, 0, 2));
+    snprintf(out->service_id, sizeof out->service_id, "%s", PQgetvalue(r, 0, 3));
+    snprintf(out->provider_id, sizeof out->provider_id, "%s", PQgetvalue(r, 0, 4));
+    out->start_us = strtoll(PQgetvalue(r, 0, 5), NULL, 10);
+    out->end_us = strtoll(PQgetvalue(r, 0, 6), NULL, 10);
+    snprintf(out->emr_patient_id, sizeof out->emr_patient_id, "%s", PQgetvalue(r, 0, 7));
+    snprintf(out->emr_appointment_id, sizeof out->emr_appointment_id, "%s", PQgetvalue(r, 0, 8));
+    snprintf(out->deposit_logged_as, sizeof out->deposit_logged_as, "%s", PQgetvalue(r, 0, 9));
+    out->client_created = PQgetvalue(r, 0, 10)[0] == 't';
+    out->attempts = (int)strtol(PQgetvalue(r, 0, 11), NULL, 10);
+    snprintf(out->last_error, sizeof out->last_error, "%s", PQgetvalue(r, 0, 12));
+    if (!PQgetisnull(r, 0, 13))
+        out->alternatives = strdup(PQgetvalue(r, 0, 13));
+    if (patient)
+        *patient = strdup(PQgetvalue(r, 0, 14));
+    if (deposit)
+        *deposit = PQgetisnull(r, 0, 15) ? NULL : strdup(PQgetvalue(r, 0, 15));
+    if (key)
+        snprintf(key, keycap, "%s", PQgetvalue(r, 0, 16));
+    PQclear(r);
+    return 0;
+}
+
+int booking_get(struct db_conn *c, const char *tenant_id, int64_t id, struct booking *out)
+{
+    return get_full(c, tenant_id, id, out, NULL, NULL, NULL, 0);
+}
+
+/* ------------------------------------------------------------ the job */
+
+static bool retryable(int rc)
+{
+    return rc == BW_E_RETRY || rc == BW_E_TIMEOUT || rc == BW_E_REMOTE || rc == BW_E_CANCELLED ||
+           rc == BW_E_NOMEM;
+}
+
+static int save(struct db_conn *c, const char *tenant, const struct booking *b, const char *state,
+                const char *error, const char *alternatives)
+{
+    char bid[32], now[32];
+    i64(bid, sizeof bid, b->id);
+    i64(now, sizeof now, clock_now_us());
+    const char *p[] = { tenant, bid, state, b->emr_patient_id, b->emr_appointment_id,
+                        b->deposit_logged_as, b->client_created ? "true" : "false",
+                        error, alternatives, now };
+    PGresult *r = db_exec(c, &st_update, 10, p);
+    int rc = db_ok(r) ? 0 : BOOKING_E_DB;
+    PQclear(r);
+    return rc;
+}
+
+/* Finds the patient by phone, else creates them. */
+static int ensure_patient(struct registry *reg, const char *tenant, struct booking *b,
+                          const char *patient, const char *key, struct emr_result *r)
+{
+    if (b->emr_patient_id[0])
+        return 0;
+    cJSON *p = cJSON_Parse(patient ? patient : "{}");
+    const char *phone = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "phone"));
+    const char *email = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "email"));
+    int rc = 0;
+    if (phone || email) {
+        cJSON *q = cJSON_CreateObject();
+        if (phone)
+            cJSON_AddStringToObject(q, "phone", phone);
+        if (email)
+            cJSON_AddStringToObject(q, "email", email);
+        char *text = cJSON_PrintUnformatted(q);
+        cJSON_Delete(q);
+        rc = text ? emr_call(reg, tenant, EMR_OP_PATIENT_FIND, text, NULL, 0, r) : BW_E_NOMEM;
+        free(text);
+        if (rc == 0) {
+            cJSON *res = cJSON_ParseWithLength(r->json, r->len);
+            const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "patients"), 0);
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "id"));
+            if (id)
+                snprintf(b->emr_patient_id, sizeof b->emr_patient_id, "%s", id);
+            cJSON_Delete(res);
+        }
+        emr_result_free(r);
+        if (rc && rc != BW_E_NOTSUP)
+            goto out;
+        rc = 0;
+    }
+    if (!b->emr_patient_id[0]) {
+        char idem[80], *text = cJSON_PrintUnformatted(p);
+        snprintf(idem, sizeof idem, "%.60s-patient", key);
+        rc = text ? emr_call(reg, tenant, EMR_OP_PATIENT_CREATE, text, idem, 0, r) : BW_E_NOMEM;
+        free(text);
+        if (rc == 0) {
+            cJSON *res = cJSON_ParseWithLength(r->json, r->len);
+            const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(res, "id"));
+            if (id) {
+                snprintf(b->emr_patient_id, sizeof b->emr_patient_id, "%s", id);
+                b->client_created = true;
+            } else {
+                rc = BW_E_REMOTE;
+            }
+            cJSON_Delete(res);
+        }
+        emr_result_free(r);
+    }
+out:
+    cJSON_Delete(p);
+    return rc;
+}
+
+/* The nearest free slots of the service around the booking, as JSON text. */
+static char *alternatives(struct db_conn *c, struct registry *reg, const char *tenant,
+                          const struct booking *b)
+{
+    struct avail_slots s = { 0 };
+    struct avail_query q = { .service_id = b->service_id,
+                             .from_us = b->start_us - 24 * 60 * US_PER_MIN,
+                             .to_us = b->start_us + 3 * 24 * 60 * US_PER_MIN };
+    availability_invalidate(tenant);
+    cJSON *arr = cJSON_CreateArray();
+    if (arr && availability_query(NULL, c, reg, tenant, &q, &s) == 0) {
+        for (int n = 0; n < 3 && s.n > 0; n++) {
+            size_t best = 0;
+            for (size_t i = 1; i < s.n; i++)
+                if (llabs(s.v[i].start_us - b->start_us) < llabs(s.v[best].start_us - b->start_us))
+                    best = i;
+            char a[32], e[32];
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddStringToObject(o, "start", clock_format_utc(s.v[best].start_us, a));
+            cJSON_AddStringToObject(o, "end", clock_format_utc(s.v[best].end_us, e));
+            cJSON_AddStringToObject(o, "provider", s.v[best].provider_id);
+            cJSON_AddItemToArray(arr, o);
+            s.v[best] = s.v[--s.n];
+        }
+    }
+    avail_slots_free(&s);
+    char *text = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return text;
+}
+
+static int write_job(struct db_conn *c, const struct job *job, struct job_result *res, void *ctx)
+{
+    struct registry **regp = ctx;
+    struct registry *reg = *regp;
+    cJSON *payload = cJSON_Parse(job->payload);
+    const cJSON *bid = cJSON_GetObjectItemCaseSensitive(payload, "booking_id");
+    int64_t id = cJSON_IsNumber(bid) ? (int64_t)bid->valuedouble : 0;
+    cJSON_Delete(payload);
+    if (id <= 0) {
+        snprintf(res->error, sizeof res->error, "bad payload");
+        return JOB_PARK;
+    }
+    struct booking b;
+    char *patient = NULL, *deposit = NULL, key[80];
+    int rc = get_full(c, job->tenant_id, id, &b, &patient, &deposit, key, sizeof key);
+    if (rc) {
+        snprintf(res->error, sizeof res->error, "booking %lld unreadable", (long long)id);
+        return rc == BOOKING_E_NOTFOUND ? JOB_PARK : JOB_RETRY;
+    }
+    int out = 0;
+    struct emr_result r = { 0 };
+    char *alts = NULL;
+    if (strcmp(b.state, "pending") != 0)
+        goto done;
+    bool had_patient = b.emr_patient_id[0] != 0;
+    rc = ensure_patient(reg, job->tenant_id, &b, patient, key, &r);
+    if (rc == 0 && !had_patient) {
+        /* Commit the patient before booking, so a retry after an outage
+         * still knows whether we created the client: the booking itself
+         * continues in a follow-up job. */
+        char pl[96], dd[64];
+        snprintf(pl, sizeof pl, "{\"booking_id\":%lld}", (long long)b.id);
+        snprintf(dd, sizeof dd, "booking:%lld:book", (long long)b.id);
+        struct job_spec js = { .tenant_id = job->tenant_id, .kind = BOOKING_JOB_KIND,
+                               .payload = pl, .dedupe_key = dd,
+                               .max_attempts = BOOKING_MAX_ATTEMPTS };
+        if (save(c, job->tenant_id, &b, "pending", "", NULL) != 0 ||
+            jobs_enqueue(c, &js, NULL) < 0)
+            out = JOB_RETRY;
+        goto done;
+    }
+    if (rc == 0) {
+        char s[32], e[32];
+        cJSON *q = cJSON_CreateObject();
+        cJSON_AddStringToObject(q, "patient_id", b.emr_patient_id);
+        cJSON_AddStringToObject(q, "location_id", "main");
+        cJSON_AddStringToObject(q, "service_id", b.service_id);
+        cJSON_AddStringToObject(q, "provider_id", b.provider_id);
+        cJSON_AddStringToObject(q, "start", clock_format_utc(b.start_us, s));
+        cJSON_AddStringToObject(q, "end", clock_format_utc(b.end_us, e));
+        char *text = cJSON_PrintUnformatted(q);
+        cJSON_Delete(q);
+        rc = text ? emr_call(reg, job->tenant_id, EMR_OP_BOOK, text, key, 0, &r) : BW_E_NOMEM;
+        free(text);
+        if (rc == 0) {
+            cJSON *a = cJSON_ParseWithLength(r.json, r.len);
+            const char *aid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "id"));
+            snprintf(b.emr_appointment_id, sizeof b.emr_appointment_id, "%s", aid ? aid : "");
+            cJSON_Delete(a);
+        }
+        emr_result_free(&r);
+    }
+    if (rc == 0 && deposit && !b.deposit_logged_as[0]) {
+        cJSON *dp = cJSON_Parse(deposit);
+        if (dp) {
+            cJSON_AddStringToObject(dp, "appointment_id", b.emr_appointment_id);
+            cJSON_AddStringToObject(dp, "patient_id", b.emr_patient_id);
+        }
+        char *text = dp ? cJSON_PrintUnformatted(dp) : NULL, idem[96];
+        cJSON_Delete(dp);
+        snprintf(idem, sizeof idem, "%.60s-deposit", key);
+        int drc = text ? emr_call(reg, job->tenant_id, EMR_OP_DEPOSIT_LOG, text, idem, 0, &r)
+                       : BW_E_NOMEM;
+        free(text);
+        if (drc == 0) {
+            cJSON *dr = cJSON_ParseWithLength(r.json, r.len);
+            const char *as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(dr, "logged_as"));
+            snprintf(b.deposit_logged_as, sizeof b.deposit_logged_as, "%s", as ? as : "note");
+            cJSON_Delete(dr);
+        } else if (retryable(drc)) {
+            rc = drc; /* the appointment is written; the retry logs the deposit */
+        }
+        emr_result_free(&r);
+    }
+    if (rc == 0) {
+        if (save(c, job->tenant_id, &b, "booked", "", NULL) != 0 ||
+            (b.hold_id && holds_transition(c, job->tenant_id, b.hold_id, "booking", "booked") ==
+                              HOLDS_E_DB)) {
+            out = JOB_RETRY;
+            goto done;
+        }
+        availability_invalidate(job->tenant_id);
+    } else if (rc == BW_E_CONFLICT) {
+        alts = alternatives(c, reg, job->tenant_id, &b);
+        if (save(c, job->tenant_id, &b, "conflict", "slot taken", alts) != 0 ||
+            (b.hold_id && holds_transition(c, job->tenant_id, b.hold_id, "booking", "conflict") ==
+                              HOLDS_E_DB))
+            out = JOB_RETRY;
+        availability_invalidate(job->tenant_id);
+    } else if (retryable(rc) && job->attempt < job->max_attempts) {
+        /* Keep what is known (the patient) for the next attempt; the job's
+         * own transaction rolls back, so record it separately next time. */
+        snprintf(res->error, sizeof res->error, "EMR unavailable: %s", bw_strerror(rc));
+        res->retry_after_ms = r.retry_after_ms;
+        out = JOB_RETRY;
+    } else {
+        char msg[128];
+        snprintf(msg, sizeof msg, "EMR refused: %s", bw_strerror(rc));
+        if (save(c, job->tenant_id, &b, "failed", msg, NULL) != 0)
+            out = JOB_RETRY;
+    }
+done:
+    free(alts);
+    free(patient);
+    free(deposit);
+    booking_clear(&b);
+    return out;
+}
+
+int booking_register_jobs(struct jobs *j, struct registry **reg)
+{
+    return jobs_register(j, BOOKING_JOB_KIND, write_job, reg);
+}
