@@ -34,13 +34,17 @@
   }
 
   /* ---------------------------------------------------------------- DOM */
-  var host = document.createElement('div');
+  /* A tag of its own, so the site's element selectors do not match the
+   * host; inherited properties are set again inside. */
+  var host = document.createElement('bookwell-webchat');
   host.setAttribute('data-bookwell-webchat', '');
   var root = host.attachShadow({ mode: 'open' });
   root.innerHTML =
     '<style>' +
-    ':host{all:initial;--c:#0f766e;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111}' +
-    '*{box-sizing:border-box}' +
+    ':host{all:initial;--c:#0f766e}' +
+    '*{box-sizing:border-box;font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;' +
+    'color:inherit;letter-spacing:normal;text-transform:none;text-align:left}' +
+    '.bubble,.panel{color:#111}' +
     '.bubble{position:fixed;right:20px;bottom:20px;width:60px;height:60px;border-radius:50%;border:0;' +
     'background:var(--c);color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483646;' +
     'display:flex;align-items:center;justify-content:center}' +
@@ -50,17 +54,19 @@
     'display:flex;flex-direction:column;overflow:hidden;z-index:2147483647}' +
     '.panel[hidden]{display:none}' +
     'header{background:var(--c);color:#fff;padding:12px 14px;display:flex;align-items:center;gap:8px}' +
-    'header h2{font-size:16px;margin:0;flex:1}' +
-    'header button{background:transparent;border:0;color:#fff;font-size:22px;cursor:pointer;min-width:44px;min-height:44px}' +
+    'header h2{font-size:16px;font-weight:600;margin:0;flex:1;color:#fff}' +
+    'header button{background:transparent;border:0;color:#fff;font-size:22px;line-height:1;cursor:pointer;min-width:44px;min-height:44px}' +
     '.log{flex:1;overflow-y:auto;padding:12px;display:flex;flex-direction:column;gap:8px;background:#f8fafc}' +
     '.msg{max-width:80%;padding:8px 12px;border-radius:14px;white-space:pre-wrap;word-wrap:break-word}' +
     '.visitor{align-self:flex-end;background:var(--c);color:#fff}' +
+    '.bubble svg{color:#fff}' +
     '.clinic{align-self:flex-start;background:#e2e8f0;color:#111}' +
     '.msg.sending{opacity:.6}' +
     '.note{font-size:13px;color:#b91c1c;padding:0 12px}' +
+    '.phone,.phone *{font-size:13px}' +
     'form{display:flex;gap:8px;padding:10px;border-top:1px solid #e2e8f0}' +
     'textarea{flex:1;resize:none;font:inherit;padding:8px;border:1px solid #cbd5e1;border-radius:8px;min-height:44px}' +
-    'form button,.phone button{background:var(--c);color:#fff;border:0;border-radius:8px;padding:0 14px;min-height:44px;font:inherit;cursor:pointer}' +
+    'form button,.phone button{background:var(--c);color:#fff;text-align:center;border:0;border-radius:8px;padding:0 14px;min-height:44px;font:inherit;cursor:pointer}' +
     '.phone{padding:8px 10px;border-top:1px solid #e2e8f0;font-size:13px}' +
     '.phone summary{cursor:pointer;color:var(--c)}' +
     '.phone label{display:block;margin:6px 0}' +
