@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
 
@@ -416,4 +418,54 @@ Test(webchat, visitor_message_gets_the_engines_reply_on_the_stream)
     cr_assert(strstr(ev, "echo: Are you open Saturday?") != NULL, "%s", ev);
     cr_assert_eq(count(ev, "\"from\":\"clinic\""), 1, "%s", ev);
     free(ev);
+}
+
+Test(webchat, phone_number_left_with_consent_is_recorded)
+{
+    struct session s;
+    new_session(NULL, &s);
+    char body[512], auth[300];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", s.token);
+    const char *headers[] = { "Content-Type: application/json", auth, NULL };
+    struct test_http_resp r;
+    /* Without the consent box ticked the number is refused. */
+    snprintf(body, sizeof body,
+             "{\"id\":\"tel-00001\",\"text\":\"Text me\",\"phone\":\"+14155550177\"}");
+    cr_assert_eq(test_http("POST", d.public_port, "/webhooks/webchat/messages?key=" KEY,
+                           headers, body, strlen(body), &r), 0);
+    cr_assert_eq(r.status, 400, "%s", r.body);
+    test_http_resp_free(&r);
+    snprintf(body, sizeof body,
+             "{\"id\":\"tel-00002\",\"text\":\"Text me\",\"phone\":\"+14155550177\","
+             "\"consent\":true}");
+    cr_assert_eq(test_http("POST", d.public_port, "/webhooks/webchat/messages?key=" KEY,
+                           headers, body, strlen(body), &r), 0);
+    cr_assert_eq(r.status, 202, "%s", r.body);
+    test_http_resp_free(&r);
+    wait_idle();
+
+    cr_assert_eq(test_admin(&d, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
+    cJSON *root = cJSON_Parse(r.body), *k, *found = NULL;
+    test_http_resp_free(&r);
+    cJSON_ArrayForEach(k, cJSON_GetObjectItem(root, "contacts"))
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(k, "address")), s.visitor) == 0)
+            found = k;
+    cr_assert_not_null(found);
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(found, "channel")), "webchat");
+    cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(found, "phone")), "+14155550177");
+    cJSON_Delete(root);
+
+    /* The ledger holds express web-form consent for the number, with the
+     * wording the widget showed. */
+    PGconn *pg = PQconnectdb(conninfo);
+    cr_assert_eq(PQstatus(pg), CONNECTION_OK);
+    PGresult *q = PQexec(pg, "SELECT source, channel, consent_text FROM consent_events"
+                             " WHERE tenant_id = 'glow' AND contact = '+14155550177'");
+    cr_assert_eq(PQresultStatus(q), PGRES_TUPLES_OK, "%s", PQerrorMessage(pg));
+    cr_assert_eq(PQntuples(q), 1);
+    cr_assert_str_eq(PQgetvalue(q, 0, 0), "web_form");
+    cr_assert_str_eq(PQgetvalue(q, 0, 1), "sms");
+    cr_assert(strstr(PQgetvalue(q, 0, 2), "Reply STOP") != NULL, "%s", PQgetvalue(q, 0, 2));
+    PQclear(q);
+    PQfinish(pg);
 }
