@@ -316,7 +316,10 @@ static char *message_json(const struct send_row *row, int64_t id)
     if (!o || !cJSON_AddStringToObject(o, "to", row->address) ||
         (row->has_from && !cJSON_AddStringToObject(o, "from", row->from)) ||
         !cJSON_AddStringToObject(o, "text", row->body) ||
-        !cJSON_AddStringToObject(o, "reference", ref)) {
+        !cJSON_AddStringToObject(o, "reference", ref) ||
+        /* A staff reply: channels with messaging windows treat it apart
+         * (Instagram's HUMAN_AGENT tag; docs/ABI.md, channel payloads). */
+        (strcmp(row->kind, "staff") == 0 && !cJSON_AddTrueToObject(o, "staff"))) {
         cJSON_Delete(o);
         return NULL;
     }

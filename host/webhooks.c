@@ -2,6 +2,7 @@
  * Provider webhooks on the public listener:
  *   POST /webhooks/{provider}/{endpoint}           (routed by the plugin's webhook_route)
  *   POST /webhooks/{provider}/{endpoint}/{tenant}  (routed by the URL)
+ *   GET  /webhooks/{provider}/{endpoint}/{tenant}  (subscription handshakes)
  *   GET|OPTIONS /webhooks/{provider}/{endpoint}    (browser widgets: scripts,
  *                                                   event streams, preflights)
  * The plugin is channel.{provider}, else payment.{provider}. Without a
@@ -664,6 +665,10 @@ int routes_webhooks_register(struct daemon *d)
     return daemon_add_route(d, false, "POST", "/webhooks/{provider}/{endpoint}", post_webhook,
                             HTTP_AUTH_NONE) ||
            daemon_add_route(d, false, "POST", "/webhooks/{provider}/{endpoint}/{tenant}",
+                            post_webhook, HTTP_AUTH_NONE) ||
+           /* Subscription handshakes (Meta's hub.challenge) are GETs with
+            * no body to read a route key from: the URL names the tenant. */
+           daemon_add_route(d, false, "GET", "/webhooks/{provider}/{endpoint}/{tenant}",
                             post_webhook, HTTP_AUTH_NONE) ||
            /* Browser widgets (web chat): the script, the event stream and
             * CORS preflights, routed by webhook_route like a POST. */
