@@ -157,6 +157,23 @@ const char *http_header(const struct http_request *req, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
 }
 
+void http_peer_addr(const struct http_request *req, char *buf, size_t cap)
+{
+    if (cap)
+        buf[0] = '\0';
+    if (!req->conn || cap < INET6_ADDRSTRLEN)
+        return;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        (struct MHD_Connection *)req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                  (socklen_t)cap);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                  (socklen_t)cap);
+}
+
 const char *http_query(const struct http_request *req, const char *name)
 {
     if (!req->conn)
@@ -297,6 +314,14 @@ static enum MHD_Result send_response(struct http_server *srv, struct MHD_Connect
         MHD_add_response_header(r, resp->extra_header_name, resp->extra_header_value);
     if (resp->status == 401)
         MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+    if (resp->cors_origin[0]) {
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", resp->cors_origin);
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                "Authorization, Content-Type, Last-Event-ID");
+        MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+        MHD_add_response_header(r, "Vary", "Origin");
+    }
     if (atomic_load(&srv->quiesced))
         MHD_add_response_header(r, "Connection", "close"); /* shutting down: go elsewhere */
     enum MHD_Result ok = MHD_queue_response(conn, (unsigned)resp->status, r);

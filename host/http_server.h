@@ -47,6 +47,7 @@ struct http_response {
     const char *content_type;     /* static string; default application/json */
     char extra_header_name[32];   /* one optional extra header (e.g. Retry-After) */
     char extra_header_value[128];
+    char cors_origin[256];        /* set: a CORS answer for this origin (browser widgets) */
     char error_code[32];          /* set by http_reply_error; logged with the request */
 };
 
@@ -130,6 +131,9 @@ void http_reply_error(struct http_request *req, struct http_response *resp, int 
                       const char *code, const char *message);
 void http_reply_text(struct http_response *resp, int status, const char *content_type,
                      const char *text);
+
+/* The peer's address as text ("127.0.0.1", "::1") into buf; "" when unknown. */
+void http_peer_addr(const struct http_request *req, char *buf, size_t cap);
 
 /* A request header by name (case-insensitive), or NULL. Borrowed for the request. */
 const char *http_header(const struct http_request *req, const char *name);

@@ -36,6 +36,8 @@ struct ev {
     const char *status;
     const char *message_id;
     const char *channel;
+    const char *consent_phone; /* events/1 "consent": web-form consent to texts */
+    const char *consent_text;
     char error_code[32];
     int media_count;
     int64_t at_us;
@@ -231,6 +233,34 @@ static char *stored_text(const char *text)
     return s;
 }
 
+/* A number left with the consent wording shown (web chat): express
+ * consent to texts on that number, and the number on the contact. */
+static int web_form_consent(struct db_conn *c, const struct ev *e, const struct contact *k)
+{
+    DB_STMT(set_phone, "UPDATE contacts SET phone = $3 WHERE tenant_id = $1 AND id = $2::bigint");
+    if (!e->consent_phone || !is_e164(e->consent_phone) || !e->consent_text ||
+        !e->consent_text[0])
+        return 0;
+    struct consent_entry wf = {
+        .tenant_id = e->tenant,
+        .contact = e->consent_phone,
+        .source = CONSENT_SRC_WEB_FORM,
+        .scope = CONSENT_SCOPE_CONVERSATIONAL,
+        .basis = CONSENT_BASIS_EXPRESS,
+        .channel = "sms",
+        .consent_text = e->consent_text,
+    };
+    if (consent_record(c, &wf, NULL) != 0)
+        return -1;
+    char cid[24];
+    snprintf(cid, sizeof cid, "%" PRId64, k->id);
+    const char *p[] = { e->tenant, cid, e->consent_phone };
+    PGresult *r = db_exec(c, &set_phone, 3, p);
+    int rc = db_ok(r) ? 0 : -1;
+    PQclear(r);
+    return rc;
+}
+
 static int handle_message(struct db_conn *c, struct daemon *d, const struct ev *e)
 {
     DB_STMT(ins,
@@ -273,7 +303,7 @@ static int handle_message(struct db_conn *c, struct daemon *d, const struct ev *
         .basis = CONSENT_BASIS_IMPLIED_INQUIRY,
         .channel = contact_channel(e),
     };
-    if (consent_record(c, &ce, NULL) != 0)
+    if (consent_record(c, &ce, NULL) != 0 || web_form_consent(c, e, &k) != 0)
         goto out;
     rc = 0;
     if (compliance(c, d, e, &k, msg_id, text, &rc))
@@ -480,6 +510,11 @@ static int event_job(struct db_conn *c, const struct job *job, struct job_result
         .channel = str(o, "channel"),
         .attempt = job->attempt,
     };
+    const cJSON *consent = cJSON_GetObjectItemCaseSensitive(o, "consent");
+    if (cJSON_IsObject(consent)) {
+        e.consent_phone = str(consent, "phone");
+        e.consent_text = str(consent, "text");
+    }
     const cJSON *media = cJSON_GetObjectItemCaseSensitive(o, "media");
     int n = cJSON_IsArray(media) ? cJSON_GetArraySize(media) : 0;
     e.media_count = n > 10 ? 10 : n;

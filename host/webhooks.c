@@ -3,6 +3,8 @@
  *   POST /webhooks/{provider}/{endpoint}           (routed by the plugin's webhook_route)
  *   POST /webhooks/{provider}/{endpoint}/{tenant}  (routed by the URL)
  *   GET  /webhooks/{provider}/{endpoint}/{tenant}  (subscription handshakes)
+ *   GET|OPTIONS /webhooks/{provider}/{endpoint}    (browser widgets: scripts,
+ *                                                   event streams, preflights)
  * The plugin is channel.{provider}, else payment.{provider}. Without a
  * tenant segment, the plugin's webhook_route reads the request's route key
  * (Twilio: the To number) and the tenant is the one whose instance reports
@@ -13,6 +15,9 @@
  * queued as a job, all in one transaction; only after the commit does the
  * provider get the reply the plugin set. Plugin calls run on the plugin
  * call pool, never on the listener's threads. Bodies are never logged.
+ * A request with an Origin listed in the instance's `allowed_origins`
+ * (a LIST key of the plugin's schema, "*" for any) is answered with CORS
+ * headers for that origin.
  */
 #include <cjson/cJSON.h>
 #include <inttypes.h>
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <bookwell/channel.h>
 #include <bookwell/payment.h>
@@ -191,6 +197,7 @@ struct hook_task {
     uint64_t n_headers;
     char *names[WEBHOOK_MAX_HEADERS], *values[WEBHOOK_MAX_HEADERS];
     char remote[64];
+    char cors_origin[256];
 };
 
 static void task_free(struct hook_task *t)
@@ -287,7 +294,8 @@ static void hook_log(const struct hook_task *t, const char *tenant, enum log_lev
 static const char *content_type_of(const char *ct)
 {
     static const char *const known[] = { "application/json", "text/xml", "application/xml",
-                                         "text/html", "text/plain" };
+                                         "text/html", "text/plain", "application/javascript",
+                                         "text/event-stream" };
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (strncmp(ct, known[i], strlen(known[i])) == 0)
             return known[i];
@@ -454,6 +462,31 @@ static int record_events(struct hook_task *t, const char *plugin, bool payment, 
     return rc;
 }
 
+/* Sets t->cors_origin when the request's Origin is one of the instance's
+ * allowed_origins. call is the instance's. */
+static void cors_check(struct hook_task *t, struct bw_call *call)
+{
+    const char *origin = NULL;
+    for (uint64_t i = 0; i < t->n_headers && !origin; i++)
+        if (strcasecmp(t->names[i], "Origin") == 0)
+            origin = t->values[i];
+    const struct bw_host *host = plugin_services();
+    uint32_t n = 0;
+    if (!origin || !origin[0] || strlen(origin) >= sizeof t->cors_origin ||
+        host->config_list_count(call, "allowed_origins", &n) != 0)
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        struct bw_str s;
+        if (host->config_list_item(call, "allowed_origins", i, &s) != 0)
+            continue;
+        if ((s.len == 1 && s.ptr[0] == '*') ||
+            (s.len == strlen(origin) && strncmp(s.ptr, origin, s.len) == 0)) {
+            snprintf(t->cors_origin, sizeof t->cors_origin, "%s", origin);
+            return;
+        }
+    }
+}
+
 static void run_webhook(void *arg)
 {
     struct hook_task *t = arg;
@@ -514,6 +547,7 @@ static void run_webhook(void *arg)
                            ->webhook(h.instance, &call, &wr, &reply, events, &err)
                      : ((const struct bw_channel_ops *)h.desc->ops)
                            ->webhook(h.instance, &call, &wr, &reply, events, &err);
+    cors_check(t, &call);
     registry_call_end(&h, &call);
     if (rc == BW_E_AUTH) {
         hook_log(t, t->tenant, LOG_WARN, plugin, "webhook signature refused", NULL);
@@ -557,6 +591,7 @@ static void run_webhook(void *arg)
     const char *btext = plugin_buf_data(body, &len);
     http_reply_text(&resp, reply.status >= 200 && reply.status < 600 ? reply.status : 200,
                     content_type_of(reply.content_type), btext);
+    snprintf(resp.cors_origin, sizeof resp.cors_origin, "%s", t->cors_origin);
     http_deferred_complete(t->deferred, &resp);
 out:
     if (have_handle)
@@ -570,14 +605,16 @@ out:
     task_free(t);
 }
 
-static bool segment_ok(const char *s, size_t cap)
+/* [a-z0-9_-]+; with dot, also '.' after the first character (widget.js). */
+static bool segment_ok(const char *s, size_t cap, bool dot)
 {
     size_t n = strlen(s);
     if (n == 0 || n >= cap)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              (dot && c == '.' && i > 0)))
             return false;
     }
     return true;
@@ -591,8 +628,8 @@ static void post_webhook(struct http_request *req, struct http_response *resp, v
         http_reply_error(req, resp, 503, "unavailable", "out of memory");
         return;
     }
-    if (!segment_ok(req->params[0], sizeof t->provider) ||
-        !segment_ok(req->params[1], sizeof t->endpoint) ||
+    if (!segment_ok(req->params[0], sizeof t->provider, false) ||
+        !segment_ok(req->params[1], sizeof t->endpoint, true) ||
         (req->n_params > 2 && !config_tenant_id_valid(req->params[2]))) {
         free(t);
         http_reply_error(req, resp, 404, "unknown_route", "no tenant serves this webhook");
@@ -604,7 +641,10 @@ static void post_webhook(struct http_request *req, struct http_response *resp, v
     if (req->n_params > 2)
         snprintf(t->tenant, sizeof t->tenant, "%s", req->params[2]);
     const char *remote = http_header(req, "X-Forwarded-For");
-    snprintf(t->remote, sizeof t->remote, "%s", remote ? remote : "");
+    if (remote)
+        snprintf(t->remote, sizeof t->remote, "%s", remote);
+    else
+        http_peer_addr(req, t->remote, sizeof t->remote);
     http_each_pair(req, 0, copy_header, t);
     build_url(t, req);
     if (!d->plugin_pool || !(t->deferred = http_defer(req))) {
@@ -629,5 +669,11 @@ int routes_webhooks_register(struct daemon *d)
            /* Subscription handshakes (Meta's hub.challenge) are GETs with
             * no body to read a route key from: the URL names the tenant. */
            daemon_add_route(d, false, "GET", "/webhooks/{provider}/{endpoint}/{tenant}",
+                            post_webhook, HTTP_AUTH_NONE) ||
+           /* Browser widgets (web chat): the script, the event stream and
+            * CORS preflights, routed by webhook_route like a POST. */
+           daemon_add_route(d, false, "GET", "/webhooks/{provider}/{endpoint}", post_webhook,
+                            HTTP_AUTH_NONE) ||
+           daemon_add_route(d, false, "OPTIONS", "/webhooks/{provider}/{endpoint}",
                             post_webhook, HTTP_AUTH_NONE);
 }

@@ -18,11 +18,15 @@ BW_DEPS_RUN=(postgresql postgresql-client curl jq wrk ca-certificates
     util-linux coreutils)
 # The simulators of third-party APIs (tests/sim/, Python standard library only).
 BW_DEPS_SIM=(python3)
+# The browser test of the web chat widget (tests/browser/): headless
+# Chromium driven by playwright-core from npm, which downloads no browser.
+BW_DEPS_BROWSER=(chromium nodejs npm)
 
 # The fuzz targets (tests/fuzz/): clang with its libFuzzer runtime.
 BW_DEPS_FUZZ=(clang libclang-rt-14-dev)
 
 BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN BW_DEPS_SIM BW_DEPS_FUZZ)
+BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN BW_DEPS_SIM BW_DEPS_BROWSER)
 
 # deps_all: every package of every group, one per line.
 deps_all() {
