@@ -255,6 +255,12 @@ static bool provider_ok(const struct cand *cd, int pref)
 
 /* ------------------------------------------------------------------ offering */
 
+static const char *which(struct dctx *c)
+{
+    static const char *const v[] = { "Which works best?", "Which would you like?", "Do any of those work?" };
+    return replies_pick(&c->reply, v, 3);
+}
+
 static void offer(struct dctx *c, const struct cand *const *list, size_t n, bool soonest)
 {
     struct convo_state *st = c->st;
@@ -280,16 +286,17 @@ static void offer(struct dctx *c, const struct cand *const *list, size_t n, bool
         char who[256];
         size_t wn = 0;
         const struct convo_visit *v0 = &st->offers[0];
-        for (int j = 0; j < v0->n && wn < sizeof who; j++) {
-            int w = snprintf(who + wn, sizeof who - wn, "%s%s with %s", j ? ", then " : "",
-                             v0->n > 1 ? c->k->services[v0->part[j].service].name : "",
-                             replies_provider(c->k, v0->part[j].provider));
+        if (v0->n == 1)
+            wn = (size_t)snprintf(who, sizeof who, ", with %s", replies_provider(c->k, v0->part[0].provider));
+        for (int j = 0; v0->n > 1 && j < v0->n && wn < sizeof who; j++) {
+            int w = snprintf(who + wn, sizeof who - wn, "%s%s with %s", j ? ", then " : " for ",
+                             c->k->services[v0->part[j].service].name, replies_provider(c->k, v0->part[j].provider));
             if (w < 0)
                 break;
             wn += (size_t)w;
         }
-        if (v0->n == 1)
-            memmove(who, who + 1, strlen(who)); /* drop the space before "with" */
+        if (v0->n > 1 && wn + 12 < sizeof who)
+            snprintf(who + wn, sizeof who - wn, " right after");
         char times[CONVO_OFFERS_MAX][80];
         int32_t last_day = NLU_DAY_NONE;
         for (int i = 0; i < st->noffers; i++) {
@@ -304,9 +311,9 @@ static void offer(struct dctx *c, const struct cand *const *list, size_t n, bool
             last_day = day;
         }
         if (st->noffers == 2)
-            replies_add(&c->reply, "I have %s or %s, %s. Which works best?", times[0], times[1], who);
+            replies_add(&c->reply, "I have %s or %s%s. %s", times[0], times[1], who, which(c));
         else
-            replies_add(&c->reply, "I have %s, %s, or %s, %s. Which works best?", times[0], times[1], times[2], who);
+            replies_add(&c->reply, "I have %s, %s, or %s%s. %s", times[0], times[1], times[2], who, which(c));
         st->stage = c->moving ? CONVO_ST_MOVE_OFFERED : CONVO_ST_OFFERED;
         st->has_chosen = c->moving ? st->has_chosen : false;
         return;
@@ -319,9 +326,9 @@ static void offer(struct dctx *c, const struct cand *const *list, size_t n, bool
         else
             replies_add(&c->reply, "I have %s. Would that work?", parts[0]);
     } else if (st->noffers == 2) {
-        replies_add(&c->reply, "I have %s or %s. Which works best?", parts[0], parts[1]);
+        replies_add(&c->reply, "I have %s or %s. %s", parts[0], parts[1], which(c));
     } else {
-        replies_add(&c->reply, "I have %s, %s, or %s. Which works best?", parts[0], parts[1], parts[2]);
+        replies_add(&c->reply, "I have %s, %s, or %s. %s", parts[0], parts[1], parts[2], which(c));
     }
 }
 
@@ -695,9 +702,14 @@ void book_accept(struct dctx *c, const struct convo_visit *v)
         st->expecting_name = true;
         if (st->first[0])
             replies_add(&c->reply, "Great, %s! %s is open. Could I also get your last name?", st->first, desc);
-        else
-            replies_add(&c->reply, "Great news: %s is open! To hold it for you, could I get your first and last "
-                                   "name?", desc);
+        else {
+            switch (c->reply.seed % 3) {
+            case 0: replies_add(&c->reply, "Great news: %s is open!", desc); break;
+            case 1: replies_add(&c->reply, "Good news, %s is available!", desc); break;
+            default: replies_add(&c->reply, "Perfect, %s is open.", desc); break;
+            }
+            replies_add(&c->reply, "To hold it for you, could I get your first and last name?");
+        }
         return;
     }
     book_hold(c);
@@ -798,6 +810,19 @@ void book_reoffer_after_loss(struct dctx *c)
     struct convo_state *st = c->st;
     if (!st->has_chosen)
         return;
+    if (st->stage == CONVO_ST_BOOKED || st->stage == CONVO_ST_PAID) {
+        /* Paid for a time that went to someone else: people sort it out. */
+        replies_add(&c->reply, "Thank you, your deposit came through, but that time was taken after the hold "
+                               "lapsed. Our team will reach out to find you a new time or return your deposit.");
+        struct convo_action *a = cv_action(c, CONVO_ACT_STAFF_ALERT);
+        if (a)
+            snprintf(a->reason, sizeof a->reason, "paid_for_lost_slot");
+        if ((a = cv_action(c, CONVO_ACT_HANDOFF)))
+            snprintf(a->reason, sizeof a->reason, "paid_for_lost_slot");
+        st->resume_stage = CONVO_ST_PAID;
+        st->stage = CONVO_ST_HANDOFF;
+        return;
+    }
     int32_t day;
     int min;
     cv_local(c, st->chosen.part[0].start_us, &day, &min);
@@ -807,6 +832,10 @@ void book_reoffer_after_loss(struct dctx *c)
     st->want.approx = false;
     st->has_chosen = false;
     st->expecting_name = false;
+    if (st->stage == CONVO_ST_HELD) {
+        st->deposit_cents = -1; /* the link was never made */
+        st->stage = CONVO_ST_CHAT;
+    }
     replies_add(&c->reply, "So sorry, someone just took that time.");
     book_continue(c);
 }

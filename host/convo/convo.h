@@ -19,14 +19,23 @@
  *      event (the same inputs always ask for the same queries, so answers are
  *      matched by convo_query_eq);
  *   3. execute the actions in order. When one fails (a hold lost to another
- *      patient, the EMR unavailable), stop, keep the old state, and call
- *      convo_decide() with the old state and a CONVO_EV_HOLD_FAILED /
- *      CONVO_EV_BOOKING_FAILED / CONVO_EV_ACTION_FAILED event; actions
- *      already executed stay done (the core puts replies after the side
- *      effects they speak of);
+ *      patient, the EMR unavailable), stop and call convo_decide() with the
+ *      state that decision made (greeted and turns put back, as its reply
+ *      was not sent) and a CONVO_EV_HOLD_FAILED / CONVO_EV_BOOKING_FAILED /
+ *      CONVO_EV_ACTION_FAILED event; actions already executed stay done (the
+ *      core puts replies after the side effects they speak of).
+ *      convo_turn() (turn.h) is this loop over a table of ports;
  *   4. store the new state (convo_state_to_json) with the rest of the turn.
- * A reply's text may hold CONVO_LINK_MARK, which the driver replaces by the
- * deposit link's URL it created in the same list.
+ * A reply's text may hold CONVO_LINK_MARK: the URL of the conversation's
+ * deposit link goes there. Links are made asynchronously (deposits.h: the
+ * link job, then its link hook), so the driver keeps such a reply with the
+ * deposit and sends it from the link hook with the URL in place of the mark
+ * (a link that cannot be made comes back as CONVO_EV_ACTION_FAILED); a reply
+ * that re-sends an existing link is sent at once with the stored URL. The
+ * deposits paid hook becomes CONVO_EV_PAYMENT, a lapsed hold
+ * CONVO_EV_HOLD_EXPIRED, a CONVO_ACT_SCHEDULE a job that comes back as
+ * CONVO_EV_TIMER. While the state's stage is CONVO_ST_HANDOFF the
+ * conversation's status is 'handoff'.
  */
 #ifndef BW_HOST_CONVO_CONVO_H
 #define BW_HOST_CONVO_CONVO_H
@@ -240,6 +249,7 @@ enum convo_action_kind {
 struct convo_action {
     uint8_t kind;                  /* enum convo_action_kind */
     bool proactive;                /* REPLY: not an answer to the patient's own act */
+    bool textback;                 /* REPLY: the missed-call text-back (messages.kind) */
     char text[CONVO_TEXT_MAX];     /* REPLY */
     struct convo_query query;      /* QUERY_AVAILABILITY */
     struct convo_visit visit;      /* HOLD, BOOK, RESCHEDULE */

@@ -291,8 +291,10 @@ static void confirm_booked(struct dctx *c)
 {
     char desc[256];
     book_describe(c, &c->st->chosen, desc, sizeof desc);
-    replies_add(&c->reply, "All set%s%s! You're booked for %s. See you then!", c->st->first[0] ? ", " : "",
-                c->st->first, desc);
+    replies_add(&c->reply, "All set%s%s! You're booked for %s.", c->st->first[0] ? ", " : "", c->st->first, desc);
+    if (c->k->address[0])
+        replies_add(&c->reply, "We're at %s.", c->k->address);
+    replies_add(&c->reply, "See you then!");
 }
 
 static void book_action(struct dctx *c, int64_t cents)
@@ -428,6 +430,7 @@ static void on_missed_call(struct dctx *c)
     if (st->stage == CONVO_ST_HANDOFF)
         return;
     replies_greeting(&c->reply, c->k, true);
+    c->textback = true;
     st->greeted = true;
     if (st->stage == CONVO_ST_CLOSED || st->stage == CONVO_ST_NEW)
         st->stage = CONVO_ST_CHAT;
@@ -488,6 +491,7 @@ int convo_decide(const struct convo_knowledge *k, const struct convo_state *st, 
             return c.err;
         memcpy(a->text, c.reply.s, c.reply.n + 1);
         a->proactive = c.proactive;
+        a->textback = c.textback;
         out->state.turns++;
     }
     return c.err;

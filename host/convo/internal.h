@@ -25,6 +25,7 @@ struct dctx {
     struct convo_result *out;
     struct reply reply;           /* the reply to the patient's act, sent at the end */
     bool proactive;               /* the reply is not an answer to the patient's own act */
+    bool textback;                /* the reply is the missed-call text-back */
     bool link_in_reply;           /* the reply carries CONVO_LINK_MARK */
     bool moving;                  /* choosing a time to move st->appt to, not a new booking */
     int err;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "convo/turn.h"
 #include "tz.h"
 
 #define W_APPTS 64
@@ -21,7 +22,6 @@
 #define W_PATIENTS 4
 #define W_REPLIES 48
 #define W_TIMERS 16
-#define W_SLOTS 4096
 #define US_MIN (60LL * 1000000)
 
 struct w_appt {
@@ -78,7 +78,6 @@ struct world {
     int ntimer;
     struct w_patient pat[W_PATIENTS];
     int npat;
-    struct convo_slot slots[CONVO_QUERIES_MAX][W_SLOTS];
     char err[1024];
     struct world_report *rep;
     int links;
@@ -321,147 +320,125 @@ static void release_holds(struct world *w, int pi)
             w->hold[i].active = false;
 }
 
-/* Executes the actions of res; false when one failed (and the failure was
- * already decided on). */
-static bool execute(struct world *w, int pi, const struct convo_state *old, const struct convo_result *res, int depth)
+struct port_ctx {
+    struct world *w;
+    int pi;
+};
+
+static int port_client(void *ctx, struct convo_client *out)
 {
+    struct port_ctx *pc = ctx;
+    if (pc->w->emr_down)
+        return CONVO_PORT_UNAVAILABLE;
+    lookup_client(pc->w, &pc->w->pat[pc->pi], out);
+    return 0;
+}
+
+static int port_availability(void *ctx, const struct convo_query *q, struct convo_slot *slots, size_t cap,
+                             size_t *n)
+{
+    struct port_ctx *pc = ctx;
+    if (pc->w->emr_down)
+        return CONVO_PORT_UNAVAILABLE;
+    *n = availability(pc->w, q, slots, cap);
+    return 0;
+}
+
+/* Executes one action as the daemon's driver will. */
+static int port_act(void *ctx, const struct convo_action *a)
+{
+    struct port_ctx *pc = ctx;
+    struct world *w = pc->w;
+    int pi = pc->pi;
     struct w_patient *p = &w->pat[pi];
-    for (size_t i = 0; i < res->nactions; i++) {
-        const struct convo_action *a = &res->action[i];
-        switch (a->kind) {
-        case CONVO_ACT_REPLY: record_reply(w, pi, a); break;
-        case CONVO_ACT_HOLD: {
-            bool ok = true;
-            for (int j = 0; j < a->visit.n; j++)
-                ok &= !busy(w, a->visit.part[j].provider, a->visit.part[j].start_us, a->visit.part[j].dur_min, pi);
-            if (!ok) {
-                note(w, "  (hold failed)\n");
-                p->st = *old;
-                struct convo_event ev = { .kind = CONVO_EV_HOLD_FAILED };
-                deliver(w, pi, &ev, depth + 1);
-                return false;
-            }
-            release_holds(w, pi);
-            if (w->nhold < W_HOLDS) {
-                w->hold[w->nhold++] = (struct w_hold){ pi, a->visit, w->now + w->k.hold_minutes * US_MIN, true };
-                add_timer(w, pi, w->now + w->k.hold_minutes * US_MIN, 0);
-            }
-            break;
+    switch (a->kind) {
+    case CONVO_ACT_REPLY: record_reply(w, pi, a); break;
+    case CONVO_ACT_HOLD: {
+        bool ok = true;
+        for (int j = 0; j < a->visit.n; j++)
+            ok &= !busy(w, a->visit.part[j].provider, a->visit.part[j].start_us, a->visit.part[j].dur_min, pi);
+        if (!ok) {
+            note(w, "  (hold failed)\n");
+            return CONVO_PORT_TAKEN;
         }
-        case CONVO_ACT_RELEASE_HOLD: release_holds(w, pi); break;
-        case CONVO_ACT_DEPOSIT_LINK:
-            p->link_cents = a->cents;
-            p->paid = false;
-            w->links++;
-            break;
-        case CONVO_ACT_BOOK: {
-            if (w->emr_down) {
-                note(w, "  (book failed: EMR unavailable)\n");
-                p->st = *old;
-                struct convo_event ev = { .kind = CONVO_EV_BOOKING_FAILED, .retryable = true };
-                deliver(w, pi, &ev, depth + 1);
-                return false;
-            }
-            bool new_client = a->new_client;
-            int64_t due = convo_deposit_cents(&w->k, &a->visit, new_client);
-            if (due > 0 && !p->paid)
-                fail(w, "rule 6: booked before the deposit was paid");
-            for (int j = 0; j < a->visit.n && w->nappt < W_APPTS; j++) {
-                const struct convo_part *pt = &a->visit.part[j];
-                struct w_appt *ap = &w->appt[w->nappt];
-                *ap = (struct w_appt){ pt->provider, pt->service, pt->dur_min, pt->start_us, "", "", pi,
-                                       false, true, false };
-                memcpy(ap->phone, p->phone, sizeof ap->phone);
-                snprintf(ap->ref, sizeof ap->ref, "n%d", w->nappt);
-                w->nappt++;
-            }
-            release_holds(w, pi);
-            if (new_client && !p->client_created) {
-                p->client_created = true;
-                snprintf(p->cfirst, sizeof p->cfirst, "%s", a->first);
-                snprintf(p->clast, sizeof p->clast, "%s", a->last);
-            }
-            break;
+        release_holds(w, pi);
+        if (w->nhold < W_HOLDS) {
+            w->hold[w->nhold++] = (struct w_hold){ pi, a->visit, w->now + w->k.hold_minutes * US_MIN, true };
+            add_timer(w, pi, w->now + w->k.hold_minutes * US_MIN, 0);
         }
-        case CONVO_ACT_CANCEL: {
-            struct w_appt *ap = find_ref(w, a->ref);
-            if (!ap)
-                fail(w, "cancel of an unknown appointment %s", a->ref);
-            else {
-                ap->cancelled = true;
-                ap->changed = true;
-                ap->patient = pi;
-            }
-            break;
-        }
-        case CONVO_ACT_RESCHEDULE: {
-            struct w_appt *ap = find_ref(w, a->ref);
-            if (!ap || a->visit.n != 1) {
-                fail(w, "reschedule of an unknown appointment %s", a->ref);
-                break;
-            }
-            ap->start = a->visit.part[0].start_us;
-            ap->prov = a->visit.part[0].provider;
-            ap->changed = true;
-            ap->patient = pi;
-            break;
-        }
-        case CONVO_ACT_HANDOFF: p->handoff = true; break;
-        case CONVO_ACT_STAFF_ALERT: p->alerts++; break;
-        case CONVO_ACT_SCHEDULE: add_timer(w, pi, a->at_us, a->timer); break;
-        default: fail(w, "unexpected action %s", convo_action_name(a->kind)); break;
-        }
+        break;
     }
-    return true;
+    case CONVO_ACT_RELEASE_HOLD: release_holds(w, pi); break;
+    case CONVO_ACT_DEPOSIT_LINK:
+        p->link_cents = a->cents;
+        p->paid = false;
+        w->links++;
+        break;
+    case CONVO_ACT_BOOK: {
+        if (w->emr_down) {
+            note(w, "  (book failed: EMR unavailable)\n");
+            return CONVO_PORT_UNAVAILABLE;
+        }
+        bool new_client = a->new_client;
+        int64_t due = convo_deposit_cents(&w->k, &a->visit, new_client);
+        if (due > 0 && !p->paid)
+            fail(w, "rule 6: booked before the deposit was paid");
+        for (int j = 0; j < a->visit.n && w->nappt < W_APPTS; j++) {
+            const struct convo_part *pt = &a->visit.part[j];
+            struct w_appt *ap = &w->appt[w->nappt];
+            *ap = (struct w_appt){ pt->provider, pt->service, pt->dur_min, pt->start_us, "", "", pi,
+                                   false, true, false };
+            memcpy(ap->phone, p->phone, sizeof ap->phone);
+            snprintf(ap->ref, sizeof ap->ref, "n%d", w->nappt);
+            w->nappt++;
+        }
+        release_holds(w, pi);
+        if (new_client && !p->client_created) {
+            p->client_created = true;
+            snprintf(p->cfirst, sizeof p->cfirst, "%s", a->first);
+            snprintf(p->clast, sizeof p->clast, "%s", a->last);
+        }
+        break;
+    }
+    case CONVO_ACT_CANCEL: {
+        if (w->emr_down)
+            return CONVO_PORT_UNAVAILABLE;
+        struct w_appt *ap = find_ref(w, a->ref);
+        if (!ap)
+            return CONVO_PORT_REFUSED;
+        ap->cancelled = true;
+        ap->changed = true;
+        ap->patient = pi;
+        break;
+    }
+    case CONVO_ACT_RESCHEDULE: {
+        if (w->emr_down)
+            return CONVO_PORT_UNAVAILABLE;
+        struct w_appt *ap = find_ref(w, a->ref);
+        if (!ap || a->visit.n != 1)
+            return CONVO_PORT_REFUSED;
+        ap->start = a->visit.part[0].start_us;
+        ap->prov = a->visit.part[0].provider;
+        ap->changed = true;
+        ap->patient = pi;
+        break;
+    }
+    case CONVO_ACT_HANDOFF: p->handoff = true; break;
+    case CONVO_ACT_STAFF_ALERT: p->alerts++; break;
+    case CONVO_ACT_SCHEDULE: add_timer(w, pi, a->at_us, a->timer); break;
+    default: fail(w, "unexpected action %s", convo_action_name(a->kind)); break;
+    }
+    return 0;
 }
 
 static void deliver(struct world *w, int pi, const struct convo_event *ev, int depth)
 {
-    struct w_patient *p = &w->pat[pi];
-    if (depth > 4) {
-        fail(w, "failure loop");
-        return;
-    }
-    struct convo_facts *facts = calloc(1, sizeof *facts);
-    struct convo_result *res = calloc(1, sizeof *res);
-    if (!facts || !res) {
-        fail(w, "out of memory");
-        goto done;
-    }
-    for (int round = 0;; round++) {
-        int rc = convo_decide(&w->k, &p->st, ev, facts, w->now, res);
-        if (rc) {
-            fail(w, "convo_decide = %d", rc);
-            goto done;
-        }
-        if (!res->need_facts)
-            break;
-        if (round > 3) {
-            fail(w, "facts asked again and again");
-            goto done;
-        }
-        for (size_t i = 0; i < res->nactions; i++) {
-            const struct convo_action *a = &res->action[i];
-            if (a->kind == CONVO_ACT_QUERY_CLIENT) {
-                facts->has_client = !w->emr_down;
-                facts->client_failed = w->emr_down;
-                lookup_client(w, p, &facts->client);
-            } else if (a->kind == CONVO_ACT_QUERY_AVAILABILITY && facts->navail < CONVO_QUERIES_MAX) {
-                struct convo_avail *av = &facts->avail[facts->navail];
-                av->q = a->query;
-                av->failed = w->emr_down;
-                av->n = w->emr_down ? 0 : availability(w, &a->query, w->slots[facts->navail], W_SLOTS);
-                av->slots = w->slots[facts->navail];
-                facts->navail++;
-            }
-        }
-    }
-    struct convo_state old = p->st;
-    p->st = res->state;
-    execute(w, pi, &old, res, depth);
-done:
-    free(facts);
-    free(res);
+    (void)depth;
+    struct port_ctx pc = { w, pi };
+    struct convo_ports ports = { &pc, port_client, port_availability, port_act };
+    int rc = convo_turn(&w->k, &ports, &w->pat[pi].st, ev, w->now);
+    if (rc)
+        fail(w, "convo_turn = %d", rc);
 }
 
 /* ------------------------------------------------------------------ steps */
