@@ -8,13 +8,15 @@
 #include "convo_world.h"
 
 #include <ctype.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "convo/turn.h"
+#include "eval/eval_expect.h"
+#include "eval/eval_rules.h"
 #include "tz.h"
 
 #define W_APPTS 64
@@ -61,6 +63,7 @@ struct w_patient {
     bool client_created;
     char cfirst[64], clast[64];
     int alerts;
+    double first_ms; /* -1: no reply yet */
 };
 
 struct world {
@@ -78,6 +81,7 @@ struct world {
     int ntimer;
     struct w_patient pat[W_PATIENTS];
     int npat;
+    struct eval_money money;
     char err[1024];
     struct world_report *rep;
     int links;
@@ -436,7 +440,14 @@ static void deliver(struct world *w, int pi, const struct convo_event *ev, int d
     (void)depth;
     struct port_ctx pc = { w, pi };
     struct convo_ports ports = { &pc, port_client, port_availability, port_act };
-    int rc = convo_turn(&w->k, &ports, &w->pat[pi].st, ev, w->now);
+    struct w_patient *p = &w->pat[pi];
+    int had = p->nreply;
+    int64_t t0 = clock_mono_us();
+    int rc = convo_turn(&w->k, &ports, &p->st, ev, w->now);
+    /* first_reply_max_ms, as far as the core goes: the real time of the
+     * turn that produced the patient's first message. */
+    if (!had && p->nreply && p->first_ms < 0)
+        p->first_ms = (double)(clock_mono_us() - t0) / 1000.0;
     if (rc)
         fail(w, "convo_turn = %d", rc);
 }
@@ -569,254 +580,88 @@ static void say(struct world *w, int pi, const char *text)
 
 /* ------------------------------------------------------------------ checks */
 
-/* PCRE's \d, \s and \b as POSIX (GNU) extended syntax. */
-static bool rx_match(struct world *w, const char *pcre, const char *text)
-{
-    char ere[512];
-    size_t n = 0;
-    for (const char *s = pcre; *s && n + 16 < sizeof ere; s++) {
-        if (s[0] == '\\' && s[1] == 'd') {
-            n += (size_t)snprintf(ere + n, sizeof ere - n, "[0-9]");
-            s++;
-        } else if (s[0] == '\\' && s[1] == 's') {
-            n += (size_t)snprintf(ere + n, sizeof ere - n, "[[:space:]]");
-            s++;
-        } else {
-            ere[n++] = *s;
-        }
-    }
-    ere[n] = '\0';
-    regex_t re;
-    if (regcomp(&re, ere, REG_EXTENDED | REG_ICASE | REG_NOSUB)) {
-        fail(w, "bad regex %s", pcre);
-        return false;
-    }
-    bool m = regexec(&re, text, 0, NULL, 0) == 0;
-    regfree(&re);
-    return m;
-}
-
-/* Adds every "$123" / "$1,234.50" amount of text to set. */
-static size_t dollars(const char *text, int64_t *set, size_t n, size_t cap)
-{
-    for (const char *s = text; (s = strchr(s, '$')); s++) {
-        const char *q = s + 1;
-        if (!isdigit((unsigned char)*q))
-            continue;
-        int64_t v = 0;
-        while (isdigit((unsigned char)*q) || (*q == ',' && isdigit((unsigned char)q[1])))
-            if (*q++ != ',')
-                v = v * 10 + (q[-1] - '0');
-        v *= 100;
-        if (*q == '.' && isdigit((unsigned char)q[1]) && isdigit((unsigned char)q[2]))
-            v += (q[1] - '0') * 10 + (q[2] - '0');
-        if (n < cap)
-            set[n++] = v;
-    }
-    return n;
-}
-
-static void check_rule2(struct world *w, const char *reply)
-{
-    int64_t seen[32];
-    size_t ns = dollars(reply, seen, 0, 32);
-    for (size_t i = 0; i < ns; i++) {
-        bool ok = false;
-        const struct convo_knowledge *k = &w->k;
-        for (size_t s = 0; s < k->nservices && !ok; s++) {
-            const struct kn_service *sv = &k->services[s];
-            if (sv->cents == seen[i])
-                ok = true;
-            for (int u = 1; u <= 100 && !ok && sv->price_kind == KN_PRICE_PER_UNIT; u++)
-                ok = sv->cents * u == seen[i];
-            for (int u = 1; u <= 5 && !ok && sv->price_kind == KN_PRICE_PER_SYRINGE; u++)
-                ok = sv->cents * u == seen[i];
-            int64_t nv[16];
-            size_t nn = dollars(sv->note, nv, 0, 16);
-            for (size_t j = 0; j < nn && !ok; j++)
-                ok = nv[j] == seen[i];
-        }
-        for (size_t r = 0; r < k->nrules && !ok; r++)
-            ok = k->rules[r].cents == seen[i];
-        const char *pol[] = { k->cancellation, k->parking, k->numbing };
-        for (int j = 0; j < 3 && !ok; j++) {
-            int64_t nv[16];
-            size_t nn = dollars(pol[j], nv, 0, 16);
-            for (size_t x = 0; x < nn && !ok; x++)
-                ok = nv[x] == seen[i];
-        }
-        if (!ok)
-            fail(w, "rule 2: a dollar amount not from the catalog in \"%s\"", reply);
-    }
-}
-
-static const char *outcome(struct world *w, int pi)
+/* The runner's own checks (tests/eval): expectations with PCRE2, rule 1
+ * in characters, rule 2 against the clinic's amounts, rule 5, loose
+ * stored matching. What the runner reads from the daemon's state route and
+ * the simulators is read here from the world. */
+static void check_patient(struct world *w, int pi, const cJSON *exp)
 {
     struct w_patient *p = &w->pat[pi];
-    if (p->opted_out)
-        return "opted_out";
-    bool created = false, moved = false, cancelled = false;
-    for (int i = 0; i < w->nappt; i++) {
-        const struct w_appt *a = &w->appt[i];
-        if (a->patient != pi)
-            continue;
-        created |= a->created && !a->cancelled;
-        moved |= a->changed && !a->created && !a->cancelled;
-        cancelled |= a->cancelled && a->changed;
+    struct eval_patient_obs *o = calloc(1, sizeof *o);
+    if (!o) {
+        fail(w, "out of memory");
+        return;
     }
-    if (created && (p->link_cents <= 0 || p->paid))
-        return "booked";
-    if (moved)
-        return "rescheduled";
-    if (cancelled)
-        return "cancelled";
-    if (p->handoff && p->st.stage == CONVO_ST_HANDOFF)
-        return "handoff";
+    o->opted_out = p->opted_out;
+    o->handoff = p->handoff && p->st.stage == CONVO_ST_HANDOFF;
     bool active = false, lapsed = false;
     for (int i = 0; i < w->nhold; i++)
         if (w->hold[i].patient == pi) {
             active |= w->hold[i].active;
             lapsed |= !w->hold[i].active;
         }
-    if (active && p->link_cents > 0 && !p->paid)
-        return "held";
-    if (lapsed && !active && !p->paid)
-        return "expired";
-    return "no_booking";
-}
+    o->hold_active_unpaid = active && p->link_cents > 0 && !p->paid;
+    o->hold_expired = lapsed && !active && p->st.stage == CONVO_ST_EXPIRED;
+    o->last_deposit_cents = p->link_cents;
+    o->client_created = p->client_created;
+    o->client_first_name = p->cfirst;
+    o->client_last_name = p->clast;
+    o->first_reply_ms = p->first_ms;
+    for (int i = 0; i < p->nreply && o->n_sent < EVAL_OBS_MAX; i++) {
+        o->sent[o->n_sent].text = p->reply[i];
+        o->sent[o->n_sent].after_optout = p->optout_at >= 0 && i >= p->optout_at;
+        o->n_sent++;
+    }
+    for (int i = 0; i < w->nappt && o->n_appts < EVAL_OBS_MAX; i++) {
+        const struct w_appt *a = &w->appt[i];
+        if (a->patient != pi || !(a->created || a->changed))
+            continue;
+        struct eval_appt *ea = &o->appts[o->n_appts++];
+        ea->service = w->k.services[a->svc].id;
+        ea->provider = w->k.providers[a->prov].id;
+        fmt_local(w, a->start, ea->start, sizeof ea->start);
+        ea->created = a->created;
+        ea->moved = a->changed && !a->created && !a->cancelled;
+        ea->cancelled = a->cancelled;
+        if (a->created && p->link_cents > 0 && !p->paid)
+            o->deposit_due_unpaid = true;
+    }
+    char why[512];
+    if (eval_check_patient(exp, o, why, sizeof why))
+        fail(w, "%s: %s", p->id, why);
+    free(o);
 
-static bool appt_matches(struct world *w, const struct w_appt *a, const cJSON *exp)
-{
-    const char *svc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exp, "service"));
-    const char *prov = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exp, "provider"));
-    const char *start = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exp, "start"));
-    const cJSON *win = cJSON_GetObjectItemCaseSensitive(exp, "start_window");
-    if (svc && strcmp(w->k.services[a->svc].id, svc))
-        return false;
-    if (prov && strcmp(w->k.providers[a->prov].id, prov))
-        return false;
-    char at[32];
-    fmt_local(w, a->start, at, sizeof at);
-    if (start && strncmp(at, start, strlen(start)))
-        return false;
-    if (cJSON_IsArray(win)) {
-        const char *lo = cJSON_GetStringValue(cJSON_GetArrayItem(win, 0));
-        const char *hi = cJSON_GetStringValue(cJSON_GetArrayItem(win, 1));
-        if (!lo || !hi || strcmp(at, lo) < 0 || strcmp(at, hi) > 0)
-            return false;
+    /* stored_exclude and rule 5 over what the engine stores: its state, and
+     * its messages (the outbox). */
+    cJSON *sj = convo_state_to_json(&w->k, &p->st);
+    char *state = sj ? cJSON_PrintUnformatted(sj) : NULL;
+    cJSON_Delete(sj);
+    if (!state) {
+        fail(w, "state to JSON failed");
+        return;
     }
-    return true;
-}
-
-static void squash(const char *in, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (; *in && n + 1 < cap; in++)
-        if (!isspace((unsigned char)*in))
-            out[n++] = (char)tolower((unsigned char)*in);
-    out[n] = '\0';
-}
-
-static void check_patient(struct world *w, int pi, const cJSON *exp)
-{
-    struct w_patient *p = &w->pat[pi];
-    const char *want = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(exp, "outcome"));
-    const char *got = outcome(w, pi);
-    if (want && strcmp(want, got))
-        fail(w, "%s: outcome %s, expected %s", p->id, got, want);
-
-    const struct w_appt *mine[W_APPTS];
-    int nm = 0;
-    for (int i = 0; i < w->nappt; i++)
-        if (w->appt[i].patient == pi && (w->appt[i].created || w->appt[i].changed) && !w->appt[i].cancelled)
-            mine[nm++] = &w->appt[i];
-    const cJSON *ap = cJSON_GetObjectItemCaseSensitive(exp, "appointment");
-    if (ap) {
-        bool any = false;
-        for (int i = 0; i < nm && !any; i++)
-            any = appt_matches(w, mine[i], ap);
-        if (!any) {
-            char at[32] = "none";
-            if (nm)
-                fmt_local(w, mine[0]->start, at, sizeof at);
-            fail(w, "%s: no appointment matches (%d; first %s %s with %s)", p->id, nm,
-                 nm ? w->k.services[mine[0]->svc].id : "", at, nm ? w->k.providers[mine[0]->prov].id : "");
-        }
-    }
-    const cJSON *aps = cJSON_GetObjectItemCaseSensitive(exp, "appointments"), *it;
-    if (aps) {
-        bool used[W_APPTS] = { false };
-        cJSON_ArrayForEach(it, aps)
-        {
-            bool any = false;
-            for (int i = 0; i < nm && !any; i++)
-                if (!used[i] && appt_matches(w, mine[i], it))
-                    used[i] = any = true;
-            if (!any)
-                fail(w, "%s: an expected appointment of the visit is missing (%d made)", p->id, nm);
-        }
-    }
-    const cJSON *dep = cJSON_GetObjectItemCaseSensitive(exp, "deposit_cents");
-    if (cJSON_IsNumber(dep)) {
-        int64_t last = p->link_cents < 0 ? 0 : p->link_cents;
-        if (last != (int64_t)dep->valuedouble)
-            fail(w, "%s: deposit %lld cents, expected %lld", p->id, (long long)last, (long long)dep->valuedouble);
-    }
-    const cJSON *cc = cJSON_GetObjectItemCaseSensitive(exp, "client_created");
-    if (cJSON_IsFalse(cc) && p->client_created)
-        fail(w, "%s: a client was created", p->id);
-    if (cJSON_IsObject(cc)) {
-        const char *f = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, "first_name"));
-        const char *l = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cc, "last_name"));
-        if (!p->client_created || (f && strcmp(f, p->cfirst)) || (l && strcmp(l, p->clast)))
-            fail(w, "%s: client created %d as \"%s %s\"", p->id, p->client_created, p->cfirst, p->clast);
-    }
-    const cJSON *inc = cJSON_GetObjectItemCaseSensitive(exp, "replies_include");
-    cJSON_ArrayForEach(it, inc)
+    if (eval_has_card_number(state))
+        fail(w, "rule 5: a card number in the stored state");
+    const cJSON *it, *st = cJSON_GetObjectItemCaseSensitive(exp, "stored_exclude");
+    cJSON_ArrayForEach(it, st)
     {
-        bool any = false;
-        for (int i = 0; i < p->nreply && !any; i++)
-            any = rx_match(w, it->valuestring, p->reply[i]);
-        if (!any)
-            fail(w, "%s: no reply matches /%s/", p->id, it->valuestring);
-    }
-    const cJSON *exc = cJSON_GetObjectItemCaseSensitive(exp, "replies_exclude");
-    cJSON_ArrayForEach(it, exc)
-    {
+        if (eval_contains_loosely(state, it->valuestring))
+            fail(w, "%s: the stored state holds \"%s\"", p->id, it->valuestring);
         for (int i = 0; i < p->nreply; i++)
-            if (rx_match(w, it->valuestring, p->reply[i]))
-                fail(w, "%s: a reply matches /%s/: %s", p->id, it->valuestring, p->reply[i]);
+            if (eval_contains_loosely(p->reply[i], it->valuestring))
+                fail(w, "%s: a reply (stored in the outbox) holds \"%s\"", p->id, it->valuestring);
     }
-    const cJSON *st = cJSON_GetObjectItemCaseSensitive(exp, "stored_exclude");
-    if (st) {
-        cJSON *sj = convo_state_to_json(&w->k, &p->st);
-        char *text = sj ? cJSON_PrintUnformatted(sj) : NULL;
-        cJSON_Delete(sj);
-        if (!text) {
-            fail(w, "state to JSON failed");
-            return;
-        }
-        char hay[8192], needle[256];
-        squash(text, hay, sizeof hay);
-        free(text);
-        cJSON_ArrayForEach(it, st)
-        {
-            squash(it->valuestring, needle, sizeof needle);
-            if (strstr(hay, needle))
-                fail(w, "%s: the stored state holds \"%s\"", p->id, it->valuestring);
-            for (int i = 0; i < p->nreply; i++) {
-                char r[1024];
-                squash(p->reply[i], r, sizeof r);
-                if (strstr(r, needle))
-                    fail(w, "%s: a reply (stored in the outbox) holds \"%s\"", p->id, it->valuestring);
-            }
-        }
+    free(state);
+    for (int i = 0; i < p->nreply; i++) {
+        int64_t bad;
+        if (eval_check_dollars(&w->money, p->reply[i], &bad))
+            fail(w, "rule 2: $%lld.%02lld is not the clinic's in \"%s\"", (long long)(bad / 100),
+                 (long long)(bad % 100), p->reply[i]);
+        if (eval_utf8_chars(p->reply[i]) > EVAL_MESSAGE_MAX_CHARS)
+            fail(w, "rule 1: %zu characters", eval_utf8_chars(p->reply[i]));
+        if (eval_has_card_number(p->reply[i]))
+            fail(w, "rule 5: a card number in a reply");
     }
-    const cJSON *maxr = cJSON_GetObjectItemCaseSensitive(exp, "max_replies_after_optout");
-    if (cJSON_IsNumber(maxr) && p->optout_at >= 0 && p->nreply - p->optout_at > (int)maxr->valuedouble)
-        fail(w, "%s: %d replies after the opt-out", p->id, p->nreply - p->optout_at);
-    for (int i = 0; i < p->nreply; i++)
-        check_rule2(w, p->reply[i]);
 }
 
 static void check_overlaps(struct world *w)
@@ -874,6 +719,10 @@ int world_run_case(const cJSON *clinic, const cJSON *kase, struct world_report *
         fail(w, "the clinic does not load");
         goto out;
     }
+    if (eval_money_from_clinic(clinic, &w->money)) {
+        fail(w, "the clinic's amounts do not load");
+        goto out;
+    }
     if (cid && kid && strcmp(cid, kid)) {
         rep->verdict = WORLD_SKIP;
         snprintf(rep->why, sizeof rep->why, "clinic %s, not %s", kid, cid);
@@ -900,6 +749,7 @@ int world_run_case(const cJSON *clinic, const cJSON *kase, struct world_report *
         convo_state_init(&p->st);
         p->link_cents = -1;
         p->optout_at = -1;
+        p->first_ms = -1;
     }
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(kase, "script");
     cJSON_ArrayForEach(it, steps)
