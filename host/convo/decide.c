@@ -238,6 +238,18 @@ static void on_message(struct dctx *c)
         return;
     }
 
+    if (cv_has(r, NLU_INTENT_NO) && !cv_has(r, NLU_INTENT_BOOK) && !cv_has(r, NLU_INTENT_YES) && !r->when.n &&
+        !r->nservices) {
+        if (st->stage == CONVO_ST_OFFERED) {
+            replies_add(&c->reply, "No problem. Is there another day or time that works better?");
+            return;
+        }
+        if (st->stage == CONVO_ST_ACCEPTED || st->stage == CONVO_ST_HELD) {
+            release_pending(c);
+            replies_add(&c->reply, "No problem, I've let that time go. Text me anytime if you'd like to book.");
+            return;
+        }
+    }
     bool answered = answer_questions(c);
     book_merge(c);
     if (c->err || c->out->need_facts)

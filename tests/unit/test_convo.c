@@ -473,3 +473,80 @@ Test(convo, wording_stays_short_and_prices_come_from_the_catalog)
     cr_assert_eq(replies_add(&r, "%s", big), -1);
     cr_assert_eq(r.n, 399);
 }
+
+/* ------------------------------------------------------------------ more conversations */
+
+/* Runs a case written inline (the corpus's format) in the test world. */
+static void run_inline(const char *json)
+{
+    cJSON *kase = cJSON_Parse(json);
+    cr_assert_not_null(kase, "bad inline case");
+    struct world_report *rep = malloc(sizeof *rep);
+    cr_assert_not_null(rep);
+    int v = world_run_case(clinic, kase, rep);
+    cr_expect_eq(v, WORLD_PASS, "%s\n%s", rep->why, rep->transcript);
+    free(rep);
+    cJSON_Delete(kase);
+}
+
+Test(convo, information_in_any_order)
+{
+    run_inline("{\"id\":\"name-first\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550190\"}],"
+               "\"script\":[{\"say\":\"Hi, I'm Sam Lee\"},{\"say\":\"I'd like a hydrafacial\"},"
+               "{\"say\":\"saturday at 11\"},{\"pay_deposit\":true}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"booked\",\"appointment\":{\"service\":\"hydrafacial\","
+               "\"start\":\"2027-03-06T11:00\"},\"deposit_cents\":5000,"
+               "\"client_created\":{\"first_name\":\"Sam\",\"last_name\":\"Lee\"},"
+               "\"replies_exclude\":[\"first and last name\"]}}}");
+}
+
+Test(convo, a_held_time_changed_to_another_day)
+{
+    run_inline("{\"id\":\"move-hold\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550191\"}],"
+               "\"script\":[{\"say\":\"botox friday at 4 please\"},{\"say\":\"Robin Vale\"},"
+               "{\"say\":\"actually can we do saturday at 11 instead?\"},{\"pay_deposit\":true}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"booked\",\"appointment\":{\"service\":\"botox\","
+               "\"start\":\"2027-03-06T11:00\"},\"deposit_cents\":5000}}}");
+}
+
+Test(convo, letting_a_held_time_go)
+{
+    run_inline("{\"id\":\"release\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550192\"}],"
+               "\"script\":[{\"say\":\"botox friday at 4 please\"},{\"say\":\"Robin Vale\"},"
+               "{\"say\":\"never mind, please cancel that\"}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"no_booking\",\"deposit_cents\":5000,"
+               "\"replies_include\":[\"let that time go\"]}}}");
+}
+
+Test(convo, moving_an_appointment_asks_where_to)
+{
+    run_inline("{\"id\":\"move-ask\",\"clinic\":\"glow\",\"now\":\"2027-03-02T11:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550142\"}],"
+               "\"script\":[{\"say\":\"I need to reschedule my appointment\"},{\"say\":\"thursday at 3pm\"}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"rescheduled\",\"appointment\":{\"service\":\"botox\","
+               "\"start\":\"2027-03-04T15:00\",\"provider\":\"jenna\"},\"client_created\":false,"
+               "\"replies_include\":[\"Maria\",\"what day\"]}}}");
+}
+
+Test(convo, instagram_client_carries_the_name)
+{
+    run_inline("{\"id\":\"ig\",\"clinic\":\"glow\",\"now\":\"2027-03-03T13:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"instagram\",\"ig_user\":\"1784\"}],"
+               "\"script\":[{\"say\":\"chemical peel thursday at 10?\"},{\"say\":\"Lena Ruiz\"},"
+               "{\"pay_deposit\":true}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"booked\",\"deposit_cents\":5000,"
+               "\"client_created\":{\"first_name\":\"Lena\",\"last_name\":\"Ruiz\"},"
+               "\"replies_include\":[\"Glow Aesthetics\",\"automated\",\"\\\\$50\\\\b\"]}}}");
+}
+
+Test(convo, open_now_and_where)
+{
+    run_inline("{\"id\":\"open\",\"clinic\":\"glow\",\"now\":\"2027-03-04T19:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550193\"}],"
+               "\"script\":[{\"say\":\"are you open right now?\"},{\"say\":\"where are you located?\"}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"no_booking\","
+               "\"replies_include\":[\"open right now until 8:00 PM\",\"210 Market St\",\"parking\"]}}}");
+}
