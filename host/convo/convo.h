@@ -157,7 +157,10 @@ void convo_nlu_context(const struct convo_state *st, struct nlu_context *ctx);
 
 /* ------------------------------------------------------------------ events */
 
-enum convo_event_kind {
+/* (Named convo_ev, not convo_event: that is the messaging path's inbound
+ * event in convo_hook.h, which the driver turns into one of these.) */
+
+enum convo_ev_kind {
     CONVO_EV_MESSAGE = 0,      /* a patient's message (opt-out and HELP already handled) */
     CONVO_EV_MISSED_CALL,      /* the patient called and nobody answered */
     CONVO_EV_PAYMENT,          /* the deposit was paid (known from the signed webhook) */
@@ -171,8 +174,8 @@ enum convo_event_kind {
 
 enum convo_timer { CONVO_TIMER_NONE = 0, CONVO_TIMER_FOLLOWUP, CONVO_TIMER_RETRY_BOOK };
 
-struct convo_event {
-    uint8_t kind;                 /* enum convo_event_kind */
+struct convo_ev {
+    uint8_t kind;                 /* enum convo_ev_kind */
     const struct nlu_result *nlu; /* CONVO_EV_MESSAGE: borrowed; the text itself is never needed */
     bool retryable;               /* *_FAILED: the failure is temporary */
     uint8_t timer;                /* CONVO_EV_TIMER: enum convo_timer */
@@ -274,7 +277,7 @@ struct convo_result {
 /* Decides one event. k, st, ev and facts (NULL: none) are borrowed; now_us
  * is the host clock's instant of the event. Fills *out. Returns 0, or
  * CONVO_E_INVAL / CONVO_E_TZ. */
-int convo_decide(const struct convo_knowledge *k, const struct convo_state *st, const struct convo_event *ev,
+int convo_decide(const struct convo_knowledge *k, const struct convo_state *st, const struct convo_ev *ev,
                  const struct convo_facts *facts, int64_t now_us, struct convo_result *out);
 
 /* Stable lowercase names, for logs and tests. */

@@ -450,7 +450,7 @@ static void on_missed_call(struct dctx *c)
 
 /* ------------------------------------------------------------------ entry */
 
-int convo_decide(const struct convo_knowledge *k, const struct convo_state *st, const struct convo_event *ev,
+int convo_decide(const struct convo_knowledge *k, const struct convo_state *st, const struct convo_ev *ev,
                  const struct convo_facts *facts, int64_t now_us, struct convo_result *out)
 {
     if (!k || !st || !ev || !out)

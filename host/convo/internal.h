@@ -16,7 +16,7 @@ struct dctx {
     const struct convo_knowledge *k;
     const struct convo_state *in; /* the state given */
     struct convo_state *st;       /* the new state (in out) */
-    const struct convo_event *ev;
+    const struct convo_ev *ev;
     const struct nlu_result *r;   /* ev->nlu, or NULL */
     const struct convo_facts *f;
     int64_t now_us;

@@ -15,7 +15,7 @@ struct turn_buf {
 
 /* Decides ev with facts fetched as asked; res holds the final decision. */
 static int decide_with_facts(const struct convo_knowledge *k, const struct convo_ports *p,
-                             const struct convo_state *st, const struct convo_event *ev, int64_t now,
+                             const struct convo_state *st, const struct convo_ev *ev, int64_t now,
                              struct turn_buf *b)
 {
     memset(&b->facts, 0, sizeof b->facts);
@@ -68,7 +68,7 @@ static uint8_t failure_event(const struct convo_action *a, int rc, bool *retryab
 }
 
 int convo_turn(const struct convo_knowledge *k, const struct convo_ports *ports, struct convo_state *st,
-               const struct convo_event *ev, int64_t now_us)
+               const struct convo_ev *ev, int64_t now_us)
 {
     if (!k || !ports || !st || !ev || !ports->client || !ports->availability || !ports->act)
         return CONVO_E_INVAL;
@@ -76,7 +76,7 @@ int convo_turn(const struct convo_knowledge *k, const struct convo_ports *ports,
     if (!b)
         return CONVO_E_NOMEM;
     struct convo_state start = *st;
-    struct convo_event cur = *ev;
+    struct convo_ev cur = *ev;
     int rc = 0;
     for (int depth = 0;; depth++) {
         if (depth > CONVO_TURN_DEPTH_MAX) {
@@ -101,7 +101,7 @@ int convo_turn(const struct convo_knowledge *k, const struct convo_ports *ports,
                 start.greeted = greeted;
                 start.turns = turns;
                 bool retryable;
-                struct convo_event f = { .kind = failure_event(a, rc, &retryable), .retryable = retryable };
+                struct convo_ev f = { .kind = failure_event(a, rc, &retryable), .retryable = retryable };
                 cur = f;
                 failed = true;
                 rc = 0;

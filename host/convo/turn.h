@@ -35,6 +35,6 @@ struct convo_ports {
 /* Runs ev against *st (replaced by the state after the turn). Returns 0,
  * or a negative CONVO_E_* from the core or a port (*st is then unchanged). */
 int convo_turn(const struct convo_knowledge *k, const struct convo_ports *ports, struct convo_state *st,
-               const struct convo_event *ev, int64_t now_us);
+               const struct convo_ev *ev, int64_t now_us);
 
 #endif

@@ -281,7 +281,7 @@ static void add_timer(struct world *w, int patient, int64_t at, uint8_t kind)
         w->timer[w->ntimer++] = (struct w_timer){ patient, at, kind };
 }
 
-static void deliver(struct world *w, int pi, const struct convo_event *ev, int depth);
+static void deliver(struct world *w, int pi, const struct convo_ev *ev, int depth);
 
 static void record_reply(struct world *w, int pi, const struct convo_action *a)
 {
@@ -435,7 +435,7 @@ static int port_act(void *ctx, const struct convo_action *a)
     return 0;
 }
 
-static void deliver(struct world *w, int pi, const struct convo_event *ev, int depth)
+static void deliver(struct world *w, int pi, const struct convo_ev *ev, int depth)
 {
     (void)depth;
     struct port_ctx pc = { w, pi };
@@ -477,11 +477,11 @@ static void run_due(struct world *w, int64_t until)
                 }
             if (lapsed && !p->opted_out) {
                 note(w, "  (hold of %s lapsed)\n", p->id);
-                struct convo_event ev = { .kind = CONVO_EV_HOLD_EXPIRED };
+                struct convo_ev ev = { .kind = CONVO_EV_HOLD_EXPIRED };
                 deliver(w, t.patient, &ev, 0);
             }
         } else if (!p->opted_out) {
-            struct convo_event ev = { .kind = CONVO_EV_TIMER, .timer = t.kind };
+            struct convo_ev ev = { .kind = CONVO_EV_TIMER, .timer = t.kind };
             deliver(w, t.patient, &ev, 0);
         }
     }
@@ -574,7 +574,7 @@ static void say(struct world *w, int pi, const char *text)
         w->rep->stand_in = true;
         return;
     }
-    struct convo_event ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
+    struct convo_ev ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
     deliver(w, pi, &ev, 0);
 }
 
@@ -766,7 +766,7 @@ int world_run_case(const cJSON *clinic, const cJSON *kase, struct world_report *
         } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "missed_call"))) {
             note(w, "%s: (missed call)\n", p->id);
             if (!p->opted_out) {
-                struct convo_event ev = { .kind = CONVO_EV_MISSED_CALL };
+                struct convo_ev ev = { .kind = CONVO_EV_MISSED_CALL };
                 deliver(w, pi, &ev, 0);
             }
         } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "pay_deposit"))) {
@@ -776,7 +776,7 @@ int world_run_case(const cJSON *clinic, const cJSON *kase, struct world_report *
                 break;
             }
             p->paid = true;
-            struct convo_event ev = { .kind = CONVO_EV_PAYMENT, .amount_cents = p->link_cents };
+            struct convo_ev ev = { .kind = CONVO_EV_PAYMENT, .amount_cents = p->link_cents };
             deliver(w, pi, &ev, 0);
         } else if ((x = cJSON_GetObjectItemCaseSensitive(it, "wait"))) {
             int64_t d = duration(x->valuestring);

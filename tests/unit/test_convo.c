@@ -193,7 +193,7 @@ Test(convo, facts_protocol_queries_first_then_decides)
     convo_state_init(&st);
     int64_t now = at(2027, 3, 2, 19, 0);
     struct nlu_result r = understand(&st, now, "hydrafacial thursday at 3pm?");
-    struct convo_event ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
+    struct convo_ev ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
     struct convo_result *res = malloc(sizeof *res), *again = malloc(sizeof *again);
     cr_assert_not_null(res);
     cr_assert_not_null(again);
@@ -238,7 +238,7 @@ Test(convo, facts_protocol_queries_first_then_decides)
     /* The name completes what booking needs: hold, link, reply with the link. */
     struct convo_state st2 = res->state;
     struct nlu_result r2 = understand(&st2, now, "Quinn Adler");
-    struct convo_event ev2 = { .kind = CONVO_EV_MESSAGE, .nlu = &r2 };
+    struct convo_ev ev2 = { .kind = CONVO_EV_MESSAGE, .nlu = &r2 };
     cr_assert_eq(convo_decide(&kn, &st2, &ev2, NULL, now, res), 0);
     cr_assert_not(res->need_facts);
     cr_assert_eq(res->action[0].kind, CONVO_ACT_HOLD);
@@ -263,12 +263,12 @@ Test(convo, silent_while_staff_have_it)
     st.client = CONVO_CLIENT_NEW;
     int64_t now = at(2027, 3, 3, 16, 0);
     struct nlu_result r = understand(&st, now, "hello? how much is botox?");
-    struct convo_event ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
+    struct convo_ev ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
     struct convo_result *res = malloc(sizeof *res);
     cr_assert_not_null(res);
     cr_assert_eq(convo_decide(&kn, &st, &ev, NULL, now, res), 0);
     cr_assert_eq(res->nactions, 0);
-    struct convo_event back = { .kind = CONVO_EV_STAFF_HANDBACK };
+    struct convo_ev back = { .kind = CONVO_EV_STAFF_HANDBACK };
     cr_assert_eq(convo_decide(&kn, &st, &back, NULL, now, res), 0);
     cr_assert_eq(res->state.stage, CONVO_ST_OFFERED);
     free(res);
@@ -280,7 +280,7 @@ Test(convo, urgent_symptoms_alert_staff_and_give_no_advice)
     convo_state_init(&st);
     int64_t now = at(2027, 3, 5, 22, 0);
     struct nlu_result r = understand(&st, now, "I had filler yesterday and now my vision is blurry");
-    struct convo_event ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
+    struct convo_ev ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
     struct convo_facts f = client_facts(false);
     struct convo_result *res = malloc(sizeof *res);
     cr_assert_not_null(res);
@@ -322,7 +322,7 @@ static struct convo_state held(void)
 Test(convo, lapsed_hold_in_quiet_hours_waits_for_morning)
 {
     struct convo_state st = held();
-    struct convo_event ev = { .kind = CONVO_EV_HOLD_EXPIRED };
+    struct convo_ev ev = { .kind = CONVO_EV_HOLD_EXPIRED };
     struct convo_result *res = malloc(sizeof *res);
     cr_assert_not_null(res);
     cr_assert_eq(convo_decide(&kn, &st, &ev, NULL, at(2027, 3, 2, 22, 30), res), 0);
@@ -334,7 +334,7 @@ Test(convo, lapsed_hold_in_quiet_hours_waits_for_morning)
     cr_assert_eq(res->state.stage, CONVO_ST_EXPIRED);
 
     struct convo_state st2 = res->state;
-    struct convo_event t = { .kind = CONVO_EV_TIMER, .timer = CONVO_TIMER_FOLLOWUP };
+    struct convo_ev t = { .kind = CONVO_EV_TIMER, .timer = CONVO_TIMER_FOLLOWUP };
     cr_assert_eq(convo_decide(&kn, &st2, &t, NULL, at(2027, 3, 3, 8, 0), res), 0);
     const struct convo_action *reply = find(res, CONVO_ACT_REPLY);
     cr_assert_not_null(reply);
@@ -350,7 +350,7 @@ Test(convo, lapsed_hold_in_quiet_hours_waits_for_morning)
 Test(convo, payment_books_once)
 {
     struct convo_state st = held();
-    struct convo_event ev = { .kind = CONVO_EV_PAYMENT, .amount_cents = 5000 };
+    struct convo_ev ev = { .kind = CONVO_EV_PAYMENT, .amount_cents = 5000 };
     struct convo_result *res = malloc(sizeof *res);
     cr_assert_not_null(res);
     cr_assert_eq(convo_decide(&kn, &st, &ev, NULL, at(2027, 3, 2, 20, 20), res), 0);
@@ -370,7 +370,7 @@ Test(convo, payment_books_once)
 Test(convo, booking_retries_tell_the_patient_once)
 {
     struct convo_state st = held();
-    struct convo_event ev = { .kind = CONVO_EV_BOOKING_FAILED, .retryable = true };
+    struct convo_ev ev = { .kind = CONVO_EV_BOOKING_FAILED, .retryable = true };
     struct convo_result *res = malloc(sizeof *res);
     cr_assert_not_null(res);
     cr_assert_eq(convo_decide(&kn, &st, &ev, NULL, at(2027, 3, 2, 19, 0), res), 0);
@@ -382,7 +382,7 @@ Test(convo, booking_retries_tell_the_patient_once)
     cr_assert_null(find(res, CONVO_ACT_REPLY), "told once");
     cr_assert_not_null(find(res, CONVO_ACT_SCHEDULE));
     struct convo_state st3 = res->state;
-    struct convo_event t = { .kind = CONVO_EV_TIMER, .timer = CONVO_TIMER_RETRY_BOOK };
+    struct convo_ev t = { .kind = CONVO_EV_TIMER, .timer = CONVO_TIMER_RETRY_BOOK };
     cr_assert_eq(convo_decide(&kn, &st3, &t, NULL, at(2027, 3, 2, 19, 4), res), 0);
     cr_assert_not_null(find(res, CONVO_ACT_BOOK));
     cr_assert_eq(res->state.stage, CONVO_ST_BOOKED);
@@ -400,7 +400,7 @@ Test(convo, a_lost_hold_offers_other_times)
     st.want.services[0] = 0;
     st.has_chosen = true;
     st.chosen = (struct convo_visit){ 1, { { 0, 0, 30, at(2027, 3, 5, 15, 30) } } };
-    struct convo_event ev = { .kind = CONVO_EV_HOLD_FAILED };
+    struct convo_ev ev = { .kind = CONVO_EV_HOLD_FAILED };
     struct convo_result *res = malloc(sizeof *res);
     cr_assert_not_null(res);
     int64_t now = at(2027, 3, 2, 20, 0);
@@ -426,7 +426,7 @@ Test(convo, card_numbers_are_never_repeated)
     struct convo_state st = held();
     int64_t now = at(2027, 3, 3, 12, 0);
     struct nlu_result r = understand(&st, now, "here is my card 4111 1111 1111 1111 exp 12/29");
-    struct convo_event ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
+    struct convo_ev ev = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
     struct convo_result *res = malloc(sizeof *res);
     cr_assert_not_null(res);
     cr_assert_eq(convo_decide(&kn, &st, &ev, NULL, now, res), 0);
