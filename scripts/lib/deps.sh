@@ -25,8 +25,7 @@ BW_DEPS_BROWSER=(chromium nodejs npm)
 # The fuzz targets (tests/fuzz/): clang with its libFuzzer runtime.
 BW_DEPS_FUZZ=(clang libclang-rt-14-dev)
 
-BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN BW_DEPS_SIM BW_DEPS_FUZZ)
-BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN BW_DEPS_SIM BW_DEPS_BROWSER)
+BW_DEPS_GROUPS=(BW_DEPS_BUILD BW_DEPS_LIBS BW_DEPS_RUN BW_DEPS_SIM BW_DEPS_FUZZ BW_DEPS_BROWSER)
 
 # deps_all: every package of every group, one per line.
 deps_all() {
