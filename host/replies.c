@@ -174,7 +174,7 @@ int replies_hours(struct reply *r, const struct convo_knowledge *k, int wd)
 int32_t replies_next_open_day(const struct convo_knowledge *k, int32_t day)
 {
     for (int i = 0; i < 60; i++)
-        if (!knowledge_closed_day(k, day + i))
+        if (!convo_knowledge_closed_day(k, day + i))
             return day + i;
     return NLU_DAY_NONE;
 }
@@ -183,11 +183,11 @@ int replies_open_now(struct reply *r, const struct convo_knowledge *k, int32_t d
 {
     int wd = nlu_weekday(day);
     char a[16], b[16], d[48];
-    if (!knowledge_closed_day(k, day) && min >= k->open_min[wd] && min < k->close_min[wd]) {
+    if (!convo_knowledge_closed_day(k, day) && min >= k->open_min[wd] && min < k->close_min[wd]) {
         replies_clock(k->close_min[wd], b, sizeof b);
         return replies_add(r, "Yes, we're open right now until %s.", b);
     }
-    int32_t next = (!knowledge_closed_day(k, day) && min < k->open_min[wd]) ? day
+    int32_t next = (!convo_knowledge_closed_day(k, day) && min < k->open_min[wd]) ? day
                                                                               : replies_next_open_day(k, day + 1);
     if (next == NLU_DAY_NONE)
         return replies_add(r, "We're closed right now.");

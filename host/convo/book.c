@@ -498,10 +498,10 @@ void book_continue(struct dctx *c)
     bool provider_note = false;
     if (w->provider >= 0) {
         for (int i = 0; i < w->nservices && !provider_note; i++)
-            if (!knowledge_offers(c->k, w->provider, w->services[i])) {
+            if (!convo_knowledge_offers(c->k, w->provider, w->services[i])) {
                 int other = -1;
                 for (size_t p = 0; p < c->k->nproviders && other < 0; p++)
-                    if (knowledge_offers(c->k, (int)p, w->services[i]))
+                    if (convo_knowledge_offers(c->k, (int)p, w->services[i]))
                         other = (int)p;
                 if (other >= 0)
                     replies_add(&c->reply, "%s doesn't do %s, but %s does.", replies_provider(c->k, w->provider),
@@ -534,7 +534,7 @@ void book_continue(struct dctx *c)
         return;
     }
     bool closed_said = false;
-    if (has_day && w->day_from == w->day_to && knowledge_closed_day(c->k, w->day_from)) {
+    if (has_day && w->day_from == w->day_to && convo_knowledge_closed_day(c->k, w->day_from)) {
         char d[48];
         replies_day(w->day_from, d, sizeof d);
         replies_add(&c->reply, "We're closed on %s.", d);

@@ -50,7 +50,7 @@ static void answer_hours(struct dctx *c)
         r->when.item[0].day_from == r->when.item[0].day_to) {
         int32_t d = r->when.item[0].day_from;
         int wd = nlu_weekday(d);
-        bool closed_date = knowledge_closed_day(c->k, d) && c->k->open_min[wd] >= 0;
+        bool closed_date = convo_knowledge_closed_day(c->k, d) && c->k->open_min[wd] >= 0;
         if (closed_date) {
             char day[48];
             replies_day(d, day, sizeof day);

@@ -157,7 +157,7 @@ static int load_providers(const cJSON *arr, struct convo_knowledge *k)
             return KN_E_INVAL;
         cJSON_ArrayForEach(x, svc)
         {
-            int i = knowledge_service(k, cJSON_GetStringValue(x));
+            int i = convo_knowledge_service(k, cJSON_GetStringValue(x));
             if (i < 0)
                 return KN_E_INVAL;
             p->services |= 1ull << i;
@@ -206,7 +206,7 @@ static int load_rules(const cJSON *arr, struct convo_knowledge *k)
                 return KN_E_INVAL;
             cJSON_ArrayForEach(x, svc)
             {
-                int i = knowledge_service(k, cJSON_GetStringValue(x));
+                int i = convo_knowledge_service(k, cJSON_GetStringValue(x));
                 if (i < 0)
                     return KN_E_INVAL;
                 r->services |= 1ull << i;
@@ -241,7 +241,7 @@ static int load_closed(const cJSON *arr, struct convo_knowledge *k)
     return 0;
 }
 
-int knowledge_from_json(const cJSON *clinic, struct convo_knowledge *k)
+int convo_knowledge_from_json(const cJSON *clinic, struct convo_knowledge *k)
 {
     if (!clinic || !k || !cJSON_IsObject(clinic))
         return KN_E_INVAL;
@@ -273,7 +273,7 @@ int knowledge_from_json(const cJSON *clinic, struct convo_knowledge *k)
     return 0;
 }
 
-int knowledge_service(const struct convo_knowledge *k, const char *id)
+int convo_knowledge_service(const struct convo_knowledge *k, const char *id)
 {
     if (!id)
         return -1;
@@ -283,7 +283,7 @@ int knowledge_service(const struct convo_knowledge *k, const char *id)
     return -1;
 }
 
-int knowledge_provider(const struct convo_knowledge *k, const char *id)
+int convo_knowledge_provider(const struct convo_knowledge *k, const char *id)
 {
     if (!id)
         return -1;
@@ -293,17 +293,17 @@ int knowledge_provider(const struct convo_knowledge *k, const char *id)
     return -1;
 }
 
-bool knowledge_offers(const struct convo_knowledge *k, int p, int s)
+bool convo_knowledge_offers(const struct convo_knowledge *k, int p, int s)
 {
     return p >= 0 && (size_t)p < k->nproviders && s >= 0 && s < 64 && (k->providers[p].services >> s) & 1u;
 }
 
-bool knowledge_works(const struct convo_knowledge *k, int p, int wd)
+bool convo_knowledge_works(const struct convo_knowledge *k, int p, int wd)
 {
     return p >= 0 && (size_t)p < k->nproviders && wd >= 0 && wd < 7 && (k->providers[p].days >> wd) & 1u;
 }
 
-bool knowledge_closed_day(const struct convo_knowledge *k, int32_t day)
+bool convo_knowledge_closed_day(const struct convo_knowledge *k, int32_t day)
 {
     if (k->open_min[nlu_weekday(day)] < 0)
         return true;

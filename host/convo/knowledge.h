@@ -75,17 +75,17 @@ struct convo_knowledge {
 
 /* Reads a clinic. Returns 0 and fills *k, or KN_E_INVAL. Services past
  * KN_SERVICES_MAX (and the like) are refused, not cut. */
-int knowledge_from_json(const cJSON *clinic, struct convo_knowledge *k);
+int convo_knowledge_from_json(const cJSON *clinic, struct convo_knowledge *k);
 
 /* Index of a service or provider by id, -1 when absent. */
-int knowledge_service(const struct convo_knowledge *k, const char *id);
-int knowledge_provider(const struct convo_knowledge *k, const char *id);
+int convo_knowledge_service(const struct convo_knowledge *k, const char *id);
+int convo_knowledge_provider(const struct convo_knowledge *k, const char *id);
 
 /* Whether provider p offers service s, and works on weekday wd. */
-bool knowledge_offers(const struct convo_knowledge *k, int p, int s);
-bool knowledge_works(const struct convo_knowledge *k, int p, int wd);
+bool convo_knowledge_offers(const struct convo_knowledge *k, int p, int s);
+bool convo_knowledge_works(const struct convo_knowledge *k, int p, int wd);
 
 /* Whether local day `day` is a closed date, or a weekday without hours. */
-bool knowledge_closed_day(const struct convo_knowledge *k, int32_t day);
+bool convo_knowledge_closed_day(const struct convo_knowledge *k, int32_t day);
 
 #endif

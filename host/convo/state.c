@@ -210,7 +210,7 @@ static int part_from(const struct convo_knowledge *k, const cJSON *o, struct con
     if (!s || !pr || get_num(o, "start_us", 0, 9e15, -1, &start) || start < 0 ||
         get_num(o, "dur_min", 1, 1440, 30, &dur))
         return CONVO_E_INVAL;
-    int si = knowledge_service(k, s), pi = knowledge_provider(k, pr);
+    int si = convo_knowledge_service(k, s), pi = convo_knowledge_provider(k, pr);
     if (si < 0 || pi < 0)
         return 0;
     p->service = (int16_t)si;
@@ -247,12 +247,12 @@ static int want_from(const struct convo_knowledge *k, const cJSON *o, struct con
         return CONVO_E_INVAL;
     cJSON_ArrayForEach(it, svc)
     {
-        int i = knowledge_service(k, cJSON_GetStringValue(it));
+        int i = convo_knowledge_service(k, cJSON_GetStringValue(it));
         if (i >= 0 && w->nservices < CONVO_VISIT_MAX)
             w->services[w->nservices++] = (int16_t)i;
     }
     const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "provider"));
-    w->provider = (int16_t)(p ? knowledge_provider(k, p) : -1);
+    w->provider = (int16_t)(p ? convo_knowledge_provider(k, p) : -1);
     double df, dt, tk, mf, mt, part, order;
     if (get_num(o, "day_from", -1e6, 1e6, NLU_DAY_NONE, &df) || get_num(o, "day_to", -1e6, 1e6, NLU_DAY_NONE, &dt) ||
         get_num(o, "time_kind", 0, NLU_TIME_BEFORE, 0, &tk) || get_num(o, "min_from", 0, 1440, 0, &mf) ||

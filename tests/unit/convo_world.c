@@ -218,7 +218,7 @@ static size_t availability(struct world *w, const struct convo_query *q, struct 
     to_local(w, q->to_us - 1, &d2, &m);
     size_t n = 0;
     for (int32_t day = d1; day <= d2; day++) {
-        if (knowledge_closed_day(k, day) || day > w->today0 + k->horizon_days)
+        if (convo_knowledge_closed_day(k, day) || day > w->today0 + k->horizon_days)
             continue;
         int wd = nlu_weekday(day);
         for (int t = k->open_min[wd]; t + dur <= k->close_min[wd]; t += k->slot_step_min) {
@@ -228,7 +228,7 @@ static size_t availability(struct world *w, const struct convo_query *q, struct 
             for (size_t p = 0; p < k->nproviders; p++) {
                 if (q->provider >= 0 && (int)p != q->provider)
                     continue;
-                if (!knowledge_offers(k, (int)p, s) || !knowledge_works(k, (int)p, wd))
+                if (!convo_knowledge_offers(k, (int)p, s) || !convo_knowledge_works(k, (int)p, wd))
                     continue;
                 if (busy(w, (int)p, start, dur, -1))
                     continue;
@@ -687,8 +687,8 @@ static int load_calendar(struct world *w)
             return -1;
         struct w_appt *a = &w->appt[w->nappt];
         memset(a, 0, sizeof *a);
-        a->prov = knowledge_provider(&w->k, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "provider")));
-        a->svc = knowledge_service(&w->k, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "service")));
+        a->prov = convo_knowledge_provider(&w->k, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "provider")));
+        a->svc = convo_knowledge_service(&w->k, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "service")));
         a->start = parse_local(w, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(it, "start")));
         if (a->prov < 0 || a->svc < 0 || a->start < 0)
             return -1;
@@ -715,7 +715,7 @@ int world_run_case(const cJSON *clinic, const cJSON *kase, struct world_report *
     w->clinic = clinic;
     const char *cid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(clinic, "id"));
     const char *kid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(kase, "clinic"));
-    if (knowledge_from_json(clinic, &w->k) || nlu_catalog_from_json(clinic, &w->cat)) {
+    if (convo_knowledge_from_json(clinic, &w->k) || nlu_catalog_from_json(clinic, &w->cat)) {
         fail(w, "the clinic does not load");
         goto out;
     }

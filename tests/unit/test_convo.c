@@ -28,7 +28,7 @@ static void setup(void)
     clinic = cJSON_Parse(text);
     free(text);
     cr_assert_not_null(clinic);
-    cr_assert_eq(knowledge_from_json(clinic, &kn), 0);
+    cr_assert_eq(convo_knowledge_from_json(clinic, &kn), 0);
     cr_assert_eq(nlu_catalog_from_json(clinic, &cat), 0);
 }
 
@@ -80,14 +80,14 @@ Test(convo, knowledge_reads_the_clinic)
     cr_assert_str_eq(kn.name, "Glow Aesthetics");
     cr_assert_eq(kn.nservices, 10);
     cr_assert_eq(kn.nproviders, 3);
-    int botox = knowledge_service(&kn, "botox"), hf = knowledge_service(&kn, "hydrafacial");
+    int botox = convo_knowledge_service(&kn, "botox"), hf = convo_knowledge_service(&kn, "hydrafacial");
     cr_assert_eq(kn.services[botox].price_kind, KN_PRICE_PER_UNIT);
     cr_assert_eq(kn.services[botox].cents, 1200);
-    cr_assert(knowledge_offers(&kn, knowledge_provider(&kn, "ashley"), hf));
-    cr_assert_not(knowledge_offers(&kn, knowledge_provider(&kn, "jenna"), hf));
-    cr_assert(knowledge_closed_day(&kn, nlu_days_from_civil(2027, 3, 12)));  /* a closed date */
-    cr_assert(knowledge_closed_day(&kn, nlu_days_from_civil(2027, 3, 7)));   /* Sunday */
-    cr_assert_not(knowledge_closed_day(&kn, nlu_days_from_civil(2027, 3, 11)));
+    cr_assert(convo_knowledge_offers(&kn, convo_knowledge_provider(&kn, "ashley"), hf));
+    cr_assert_not(convo_knowledge_offers(&kn, convo_knowledge_provider(&kn, "jenna"), hf));
+    cr_assert(convo_knowledge_closed_day(&kn, nlu_days_from_civil(2027, 3, 12)));  /* a closed date */
+    cr_assert(convo_knowledge_closed_day(&kn, nlu_days_from_civil(2027, 3, 7)));   /* Sunday */
+    cr_assert_not(convo_knowledge_closed_day(&kn, nlu_days_from_civil(2027, 3, 11)));
     cr_assert_eq(kn.open_min[6], 9 * 60);
     cr_assert_eq(kn.close_min[6], 15 * 60);
 }
@@ -98,31 +98,31 @@ Test(convo, knowledge_refuses_bad_shapes)
     cJSON *bad = cJSON_Duplicate(clinic, 1);
     cJSON *price = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(bad, "services"), 0), "price");
     cJSON_ReplaceItemInObject(price, "kind", cJSON_CreateString("per_banana"));
-    cr_assert_eq(knowledge_from_json(bad, &k), KN_E_INVAL);
+    cr_assert_eq(convo_knowledge_from_json(bad, &k), KN_E_INVAL);
     cJSON_Delete(bad);
     bad = cJSON_Duplicate(clinic, 1);
     cJSON_ReplaceItemInObject(cJSON_GetObjectItem(bad, "hours"), "tue", cJSON_CreateString("9 to 5"));
-    cr_assert_eq(knowledge_from_json(bad, &k), KN_E_INVAL);
+    cr_assert_eq(convo_knowledge_from_json(bad, &k), KN_E_INVAL);
     cJSON_Delete(bad);
     bad = cJSON_Duplicate(clinic, 1);
     cJSON *rule = cJSON_GetArrayItem(cJSON_GetObjectItem(bad, "deposit_rules"), 0);
     cJSON_ReplaceItemInObject(cJSON_GetObjectItem(rule, "when"), "service", cJSON_CreateString("botox"));
-    cr_assert_eq(knowledge_from_json(bad, &k), KN_E_INVAL);
+    cr_assert_eq(convo_knowledge_from_json(bad, &k), KN_E_INVAL);
     cJSON_Delete(bad);
 }
 
 Test(convo, deposit_rules_first_match_and_largest_of_a_visit)
 {
     struct convo_visit v = { .n = 1 };
-    v.part[0].service = (int16_t)knowledge_service(&kn, "coolsculpting-consult");
+    v.part[0].service = (int16_t)convo_knowledge_service(&kn, "coolsculpting-consult");
     cr_assert_eq(convo_deposit_cents(&kn, &v, true), 0);
-    v.part[0].service = (int16_t)knowledge_service(&kn, "botox");
+    v.part[0].service = (int16_t)convo_knowledge_service(&kn, "botox");
     cr_assert_eq(convo_deposit_cents(&kn, &v, true), 5000);
     cr_assert_eq(convo_deposit_cents(&kn, &v, false), 10000);
-    v.part[0].service = (int16_t)knowledge_service(&kn, "hydrafacial");
+    v.part[0].service = (int16_t)convo_knowledge_service(&kn, "hydrafacial");
     cr_assert_eq(convo_deposit_cents(&kn, &v, false), 5000);
     v.n = 2;
-    v.part[1].service = (int16_t)knowledge_service(&kn, "lip-filler");
+    v.part[1].service = (int16_t)convo_knowledge_service(&kn, "lip-filler");
     cr_assert_eq(convo_deposit_cents(&kn, &v, false), 10000);
     cr_assert_eq(convo_deposit_cents(&kn, &v, true), 5000);
 }
@@ -209,7 +209,7 @@ Test(convo, facts_protocol_queries_first_then_decides)
     cr_assert(res->need_facts);
     const struct convo_action *q = find(res, CONVO_ACT_QUERY_AVAILABILITY);
     cr_assert_not_null(q);
-    cr_assert_eq(q->query.service, knowledge_service(&kn, "hydrafacial"));
+    cr_assert_eq(q->query.service, convo_knowledge_service(&kn, "hydrafacial"));
     cr_assert_eq(q->query.provider, -1);
     cr_assert_leq(q->query.from_us, at(2027, 3, 4, 15, 0));
     cr_assert_gt(q->query.to_us, at(2027, 3, 4, 16, 0));
