@@ -67,7 +67,8 @@ void kit_call_end(struct kit *k, struct bw_call *call, struct bw_buf *out,
     const char *data = out ? plugin_buf_data(out, &len) : NULL;
     if (r->rc == 0 && data && len) {
         r->text = strndup(data, (size_t)len);
-        r->json = cJSON_ParseWithLengthOpts(data, (size_t)len, NULL, 1);
+        /* The buffer is NUL-terminated; a NUL inside it is not JSON. */
+        r->json = strlen(data) == len ? cJSON_ParseWithOpts(data, NULL, 1) : NULL;
         r->parse_error = r->json == NULL;
     }
     plugin_buf_free(out);
