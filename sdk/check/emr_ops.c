@@ -1,7 +1,8 @@
 /*
  * EMR op calls for the conformance kit: the table of ops with the
  * capability each needs and its input schema, the call itself through the
- * registry's call setup, and the small JSON inputs the checks send.
+ * registry's call setup, the small JSON inputs the checks send, and the
+ * SKIP and FAIL lines every EMR check prints the same way.
  */
 #include "emr_ops.h"
 
@@ -134,3 +135,27 @@ bool emr_same_time(const cJSON *a, const char *ka, const cJSON *b, const char *k
     int64_t x, y;
     return shape_time(a, ka, &x) == 0 && shape_time(b, kb, &y) == 0 && x == y;
 }
+
+bool emr_need(struct emr_run *e, enum emr_op op, const char *check)
+{
+    if (emr_has(e, op))
+        return true;
+    kit_skip(e->k, check, "capability absent");
+    return false;
+}
+
+/* A failure line for a call that did not return 0 or parse; true if so. */
+bool emr_call_failed(struct emr_run *e, const char *check, const struct kit_result *r)
+{
+    char why[400];
+    if (r->rc != 0) {
+        kit_fail(e->k, check, "%s", kit_rc_text(r, why, sizeof why));
+        return true;
+    }
+    if (!r->json) {
+        kit_fail(e->k, check, "%s", r->parse_error ? "the output is not JSON" : "no output");
+        return true;
+    }
+    return false;
+}
+

@@ -58,6 +58,20 @@ char *emr_availability_query(const struct emr_run *e, int64_t from, int64_t to);
 /* A booking_request/1 for slot and the run's patient. */
 char *emr_booking_request(const struct emr_run *e, const cJSON *slot);
 
+/* True when the instance claims op; otherwise prints "SKIP check:
+ * capability absent" and returns false. */
+bool emr_need(struct emr_run *e, enum emr_op op, const char *check);
+/* When r is a failure, or its output is missing or not JSON, prints the
+ * FAIL line for check and returns true. */
+bool emr_call_failed(struct emr_run *e, const char *check, const struct kit_result *r);
+
+/* The booking half of the EMR checks (emr_booking.c), in this order. */
+void emr_check_patients(struct emr_run *e);
+void emr_check_book(struct emr_run *e);
+void emr_check_list(struct emr_run *e);
+void emr_check_deposit(struct emr_run *e);
+void emr_check_reschedule_cancel(struct emr_run *e);
+
 /* True when the two RFC 3339 members denote the same instant. */
 bool emr_same_time(const cJSON *a, const char *ka, const cJSON *b, const char *kb);
 
