@@ -107,17 +107,43 @@ struct test_call {
     struct http_deferred *deferred;
     char tenant[64];
     char key[72];
+    char op[32];               /* an EMR read op; "" is catalog */
+    char *input;               /* its input document (owned), or NULL */
     int64_t timeout_ms;
 };
 
-/* The kind's cheapest read op: an EMR's catalog. */
-static int call_op(const struct registry_handle *h, struct bw_call *call, struct bw_buf *out,
-                   struct bw_error *err)
+static void test_call_free(struct test_call *tc)
+{
+    if (tc)
+        free(tc->input);
+    free(tc);
+}
+
+/* An EMR read op by name (catalog by default): the evaluation runner and
+ * tests read the EMR under test through the tenant's own binding. */
+static int call_op(const struct registry_handle *h, const struct test_call *tc,
+                   struct bw_call *call, struct bw_buf *out, struct bw_error *err)
 {
     if (h->desc->kind != BW_KIND_EMR)
         return BW_E_NOTSUP;
     const struct bw_emr_ops *ops = h->desc->ops;
-    return ops->catalog(h->instance, call, out, err);
+    const char *in = tc->input ? tc->input : "{}";
+    struct bw_json q = { NULL, (const uint8_t *)in, strlen(in) };
+    if (!tc->op[0] || strcmp(tc->op, "catalog") == 0)
+        return ops->catalog(h->instance, call, out, err);
+    if (strcmp(tc->op, "availability") == 0 && BW_FN(ops, availability)) {
+        q.schema = BW_SCHEMA_EMR_AVAILABILITY_QUERY;
+        return ops->availability(h->instance, call, &q, out, err);
+    }
+    if (strcmp(tc->op, "patient_find") == 0 && BW_FN(ops, patient_find)) {
+        q.schema = BW_SCHEMA_EMR_PATIENT_QUERY;
+        return ops->patient_find(h->instance, call, &q, out, err);
+    }
+    if (strcmp(tc->op, "appointment_list") == 0 && BW_FN(ops, appointment_list)) {
+        q.schema = BW_SCHEMA_EMR_APPOINTMENT_QUERY;
+        return ops->appointment_list(h->instance, call, &q, out, err);
+    }
+    return BW_E_NOTSUP;
 }
 
 /* On a pool thread: acquire, call, release, answer. */
@@ -137,7 +163,7 @@ static void run_test_call(void *arg)
     int rc = BW_E_NOMEM;
     if (out) {
         registry_call_begin(&h, &call, req->request_id, tc->timeout_ms);
-        rc = call_op(&h, &call, out, &err);
+        rc = call_op(&h, tc, &call, out, &err);
         registry_call_end(&h, &call);
     }
     cJSON *o = cJSON_CreateObject();
@@ -157,10 +183,12 @@ static void run_test_call(void *arg)
     json_reply(&resp, rc == 0 ? 200 : rc == BW_E_NOTSUP ? 422 : 502, o);
 done:
     http_deferred_complete(tc->deferred, &resp);
-    free(tc);
+    test_call_free(tc);
 }
 
-/* {"tenant": "...", "plugin": "emr" or "emr.local", "timeout_ms": N} */
+/* {"tenant": "...", "plugin": "emr" or "emr.local", "op": "catalog" |
+ * "availability" | "patient_find" | "appointment_list", "input": {...},
+ * "timeout_ms": N} */
 static void post_test_call(struct http_request *req, struct http_response *resp, void *ctx)
 {
     struct daemon *d = ctx;
@@ -170,19 +198,24 @@ static void post_test_call(struct http_request *req, struct http_response *resp,
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(body, "tenant");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(body, "plugin");
     const cJSON *ms = cJSON_GetObjectItemCaseSensitive(body, "timeout_ms");
+    const cJSON *op = cJSON_GetObjectItemCaseSensitive(body, "op");
+    const cJSON *input = cJSON_GetObjectItemCaseSensitive(body, "input");
     struct test_call *tc = calloc(1, sizeof *tc);
     if (!cJSON_IsString(t) || !cJSON_IsString(p) || strlen(t->valuestring) >= sizeof tc->tenant ||
         strlen(p->valuestring) >= sizeof tc->key ||
+        (op && (!cJSON_IsString(op) || strlen(op->valuestring) >= sizeof tc->op)) ||
+        (input && !cJSON_IsObject(input)) ||
         (ms && (!cJSON_IsNumber(ms) || ms->valuedouble < 1 || ms->valuedouble > TEST_CALL_MAX_MS))) {
         cJSON_Delete(body);
-        free(tc);
+        test_call_free(tc);
         http_reply_error(req, resp, 400, "invalid_body",
-                         "'tenant' and 'plugin' must be strings; 'timeout_ms' 1 to 60000");
+                         "'tenant', 'plugin' and 'op' must be strings, 'input' an object; "
+                         "'timeout_ms' 1 to 60000");
         return;
     }
     if (!tc || !d->registry || !d->plugin_pool) {
         cJSON_Delete(body);
-        free(tc);
+        test_call_free(tc);
         http_reply_error(req, resp, 503, "unavailable", "plugins are not running");
         return;
     }
@@ -190,9 +223,12 @@ static void post_test_call(struct http_request *req, struct http_response *resp,
     snprintf(tc->tenant, sizeof tc->tenant, "%s", t->valuestring);
     snprintf(tc->key, sizeof tc->key, "%s", p->valuestring);
     tc->timeout_ms = ms ? (int64_t)ms->valuedouble : TEST_CALL_DEFAULT_MS;
+    if (op)
+        snprintf(tc->op, sizeof tc->op, "%s", op->valuestring);
+    tc->input = input ? cJSON_PrintUnformatted(input) : NULL;
     cJSON_Delete(body);
     if (!(tc->deferred = http_defer(req))) {
-        free(tc);
+        test_call_free(tc);
         http_reply_error(req, resp, 503, "unavailable", "out of memory");
         return;
     }
@@ -200,7 +236,7 @@ static void post_test_call(struct http_request *req, struct http_response *resp,
         struct http_response now = { 0 };
         http_reply_error(req, &now, 503, "busy", "the plugin call pool is full");
         http_deferred_complete(tc->deferred, &now);
-        free(tc);
+        test_call_free(tc);
     }
 }
 

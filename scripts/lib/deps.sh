@@ -10,7 +10,7 @@
 BW_DEPS_BUILD=(build-essential autoconf automake libtool pkg-config)
 # Libraries the daemon, the SDK and the tests link (configure.ac names each).
 BW_DEPS_LIBS=(libmicrohttpd-dev libcurl4-openssl-dev libpq-dev libcjson-dev
-    libssl-dev libconfig-dev libicu-dev libcriterion-dev)
+    libssl-dev libconfig-dev libicu-dev libcriterion-dev libpcre2-dev)
 # What the scripts, the tests and the benchmarks run: the private cluster
 # (initdb, pg_ctl, psql), HTTP and JSON on the command line, load generation,
 # runuser/flock (util-linux) and sha256sum/od (coreutils).

@@ -1,0 +1,401 @@
+/*
+ * The evaluation world's processes: a fresh database per case, the
+ * simulators (Twilio, Square, and the EMR's when the EMR under test is not
+ * the built-in calendar), and bookwelld --test-clock started at the case's
+ * "now" with a tenant for the clinic bound to the plugins under test; the
+ * clinic imported into the catalog and the EMR. Also the small requests the
+ * other parts share: the clock, idleness, EMR calls, the state route.
+ */
+#include "eval/eval_world_internal.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "eval/eval_http.h"
+#include "support/daemon_proc.h"
+#include "support/testdb.h"
+#include "tz.h"
+
+static const char *str_of(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int eval_world_patient_index(const struct eval_world *w, const struct eval_patient_def *p)
+{
+    for (size_t i = 0; i < w->c->n_patients; i++)
+        if (&w->c->patients[i] == p)
+            return (int)i;
+    return -1;
+}
+
+/* A free loopback port (bound, read, closed: the daemon binds it next). */
+static unsigned free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    unsigned port = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static int write_text(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int rc = fputs(text, f) < 0 ? -1 : 0;
+    return fclose(f) != 0 ? -1 : rc;
+}
+
+/* The case's "now" (clinic wall time) as an RFC 3339 UTC instant. */
+static int case_start_utc(const struct eval_world *w, char out[32])
+{
+    struct tz_local l = { 0 };
+    int64_t us;
+    if (sscanf(w->c->now, "%d-%d-%dT%d:%d:%d", &l.year, &l.month, &l.day, &l.hour, &l.minute,
+               &l.second) < 5 ||
+        tz_from_local(w->timezone, &l, TZ_REPEATED_FIRST, &us) != 0)
+        return -1;
+    clock_format_utc(us, out);
+    return 0;
+}
+
+/* The tenant file: the clinic's plugins pointed at the simulators. */
+static int write_tenant(struct eval_world *w, char *err, size_t cap)
+{
+    char text[8192], emr[1024];
+    const char *country = str_of(w->o.clinic, "country");
+    if (!w->have_emr_sim) {
+        snprintf(emr, sizeof emr,
+                 "  { plugin = \"emr.local\"; config = { clinic_file = \"%s\"; }; }",
+                 w->o.clinic_path);
+    } else {
+        snprintf(emr, sizeof emr, "  { plugin = \"emr.%s\"; base_url = \"%s\"; config = { }; }",
+                 w->o.emr, w->emr_sim.base_url);
+    }
+    int n = snprintf(
+        text, sizeof text,
+        "tenant = { id = \"%s\"; name = \"%s\"; timezone = \"%s\"; country = \"%s\"; };\n"
+        "plugins = (\n"
+        "  { plugin = \"channel.twilio\"; base_url = \"%s\"; config = {\n"
+        "      account_sid = \"%s\"; auth_token = \"file:%s/twilio_token\";\n"
+        "      numbers = [ \"%s\" ]; forward_number = \"%s\";\n"
+        "      public_base_url = \"%s\"; api_base_url = \"%s\"; send_rate = 100; send_burst = 100; }; },\n"
+        "  { plugin = \"payment.square\"; base_url = \"%s\"; config = {\n"
+        "      access_token = \"file:%s/square_token\"; signature_key = \"file:%s/square_key\";\n"
+        "      location_id = \"%s\"; merchant_id = \"%s\"; api_base = \"%s\";\n"
+        "      notification_url = \"%s/webhooks/square/payments\"; }; },\n"
+        "%s\n"
+        ");\n",
+        w->tenant, str_of(w->o.clinic, "name") ? str_of(w->o.clinic, "name") : w->tenant,
+        w->timezone, country ? country : "US", w->twilio.base_url, EVAL_TWILIO_ACCOUNT, w->dir,
+        w->clinic_phone, EVAL_FORWARD_NUMBER, w->public_url, w->twilio.base_url,
+        w->square.base_url, w->dir, w->dir, EVAL_SQUARE_LOCATION, EVAL_SQUARE_MERCHANT,
+        w->square.base_url, w->public_url, emr);
+    char name[128];
+    snprintf(name, sizeof name, "tenants/%s.conf", w->tenant);
+    if (n < 0 || (size_t)n >= sizeof text || write_text(w->dir, name, text) != 0 ||
+        write_text(w->dir, "twilio_token", EVAL_TWILIO_TOKEN) != 0 ||
+        write_text(w->dir, "square_token", EVAL_SQUARE_TOKEN) != 0 ||
+        write_text(w->dir, "square_key", EVAL_SQUARE_SIGNATURE_KEY) != 0) {
+        snprintf(err, cap, "cannot write the tenant configuration");
+        return -1;
+    }
+    return 0;
+}
+
+static int start_daemon(struct eval_world *w, char *err, size_t cap)
+{
+    char conf[2048], ready[320], bin[512], start[32], clockarg[64], path[400];
+    w->public_port = free_port();
+    w->admin_port = free_port();
+    snprintf(w->public_url, sizeof w->public_url, "http://127.0.0.1:%u", w->public_port);
+    snprintf(w->admin_url, sizeof w->admin_url, "http://127.0.0.1:%u", w->admin_port);
+    snprintf(path, sizeof path, "%s/tenants", w->dir);
+    mkdir(path, 0755);
+    snprintf(conf, sizeof conf,
+             "listen = { public = \"127.0.0.1:%u\"; admin = \"127.0.0.1:%u\"; };\n"
+             "database = { url = \"env:BOOKWELL_DATABASE_URL\"; pool_size = 6; };\n"
+             "admin = { token = \"env:BOOKWELL_ADMIN_TOKEN\"; };\n"
+             "log = { level = \"info\"; };\n"
+             "plugins = { dir = \"%s/plugins\"; };\n",
+             w->public_port, w->admin_port, w->o.builddir);
+    if (write_text(w->dir, "bookwelld.conf", conf) != 0 || write_tenant(w, err, cap) != 0)
+        return -1;
+    if (case_start_utc(w, start) != 0) {
+        snprintf(err, cap, "now %s is not a wall time in %s", w->c->now, w->timezone);
+        return -1;
+    }
+    snprintf(ready, sizeof ready, "%s/ready.json", w->dir);
+    snprintf(bin, sizeof bin, "%s/bookwelld", w->o.builddir);
+    snprintf(clockarg, sizeof clockarg, "--test-clock=%s", start);
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, cap, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        int fd = open(w->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        setenv("BOOKWELL_DATABASE_URL", w->db, 1);
+        setenv("BOOKWELL_ADMIN_TOKEN", TEST_ADMIN_TOKEN, 1);
+        execl(bin, bin, "--config", w->dir, "--ready-file", ready, clockarg, (char *)NULL);
+        _exit(127);
+    }
+    w->daemon = pid;
+    for (int i = 0; i < 3000; i++) {
+        if (access(ready, R_OK) == 0)
+            return 0;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            w->daemon = 0;
+            snprintf(err, cap, "bookwelld exited before it was ready (log: %s)", w->log_path);
+            return -1;
+        }
+        usleep(10000);
+    }
+    snprintf(err, cap, "bookwelld was not ready within 30 s (log: %s)", w->log_path);
+    return -1;
+}
+
+static const char *admin_auth = "Authorization: Bearer " TEST_ADMIN_TOKEN;
+
+/* POST/GET on the admin listener with the operator token. */
+static int admin(struct eval_world *w, const char *method, const char *path, const cJSON *body,
+                 cJSON **json, long *status)
+{
+    char url[512];
+    const char *h[] = { admin_auth, NULL };
+    struct eval_resp r;
+    snprintf(url, sizeof url, "%s%s", w->admin_url, path);
+    int rc = eval_http_json(method, url, h, body, &r, json);
+    if (status)
+        *status = r.status;
+    eval_resp_free(&r);
+    return rc;
+}
+
+static int import_clinic(struct eval_world *w, char *err, size_t cap)
+{
+    char path[256];
+    long status = 0;
+    cJSON *answer = NULL;
+    snprintf(path, sizeof path, "/admin/tenants/%s/catalog", w->tenant);
+    int rc = admin(w, "POST", path, w->o.clinic, &answer, &status);
+    if (rc != 0 || status != 200) {
+        const char *msg = answer ? str_of(answer, "message") : NULL;
+        snprintf(err, cap, "importing the clinic: HTTP %ld %s", status, msg ? msg : "");
+        cJSON_Delete(answer);
+        return -1;
+    }
+    cJSON_Delete(answer);
+    return 0;
+}
+
+int eval_world_start(struct eval_world **out, const struct eval_world_opts *o,
+                     const struct eval_case *c, char *err, size_t cap)
+{
+    struct eval_world *w = calloc(1, sizeof *w);
+    *out = NULL;
+    if (!w) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    w->o = *o;
+    w->c = c;
+    w->tenant = str_of(o->clinic, "id");
+    w->timezone = str_of(o->clinic, "timezone");
+    w->clinic_phone = str_of(o->clinic, "phone");
+    w->transcript = cJSON_CreateArray();
+    if (!w->timezone || !w->clinic_phone) {
+        snprintf(err, cap, "the clinic lacks timezone or phone");
+        goto fail;
+    }
+    snprintf(w->dir, sizeof w->dir, "/tmp/bw-eval-XXXXXX");
+    if (!mkdtemp(w->dir)) {
+        snprintf(err, cap, "mkdtemp: %s", strerror(errno));
+        goto fail;
+    }
+    snprintf(w->log_path, sizeof w->log_path, "%s/bookwelld.log", w->dir);
+    setenv("BW_TEST_PG", o->conninfo, 1);
+    setenv("BW_SRCDIR", o->srcdir, 1);
+    w->db = testdb_create_empty();
+
+    const char *twilio_args[] = { "--account", EVAL_TWILIO_ACCOUNT ":" EVAL_TWILIO_TOKEN, NULL };
+    test_sim_start(&w->twilio, "twilio", twilio_args);
+    const char *square_args[] = { "--access-token", EVAL_SQUARE_TOKEN, "--signature-key",
+                                  EVAL_SQUARE_SIGNATURE_KEY, "--merchant-id", EVAL_SQUARE_MERCHANT,
+                                  "--location-id", EVAL_SQUARE_LOCATION, NULL };
+    test_sim_start(&w->square, "square", square_args);
+    if (strcmp(o->emr, "local") != 0) {
+        const char *emr_args[] = { "--clinic", o->clinic_path, NULL };
+        test_sim_start(&w->emr_sim, o->emr, emr_args);
+        w->have_emr_sim = true;
+    }
+    if (start_daemon(w, err, cap) != 0)
+        goto fail;
+    char url[256];
+    struct eval_resp r;
+    snprintf(url, sizeof url, "%s/_sim/config?notification_url=%s/webhooks/square/payments",
+             w->square.base_url, w->public_url);
+    eval_http("POST", url, NULL, "", 0, &r);
+    eval_resp_free(&r);
+    if (import_clinic(w, err, cap) != 0 || eval_world_wait_idle(w, err, cap) != 0)
+        goto fail;
+    cJSON *q = cJSON_CreateObject();
+    cJSON_AddStringToObject(q, "from", "2000-01-01T00:00:00Z");
+    cJSON_AddStringToObject(q, "to", "2100-01-01T00:00:00Z");
+    int rc = eval_world_emr_call(w, "appointment_list", q, &w->emr_before, err, cap);
+    cJSON_Delete(q);
+    if (rc != 0)
+        goto fail;
+    *out = w;
+    return 0;
+fail:
+    eval_world_stop(w);
+    return -1;
+}
+
+void eval_world_stop(struct eval_world *w)
+{
+    if (!w)
+        return;
+    if (w->daemon > 0) {
+        kill(w->daemon, SIGTERM);
+        int status;
+        for (int i = 0; i < 500 && waitpid(w->daemon, &status, WNOHANG) == 0; i++)
+            usleep(10000);
+        if (waitpid(w->daemon, &status, WNOHANG) == 0) {
+            kill(w->daemon, SIGKILL);
+            waitpid(w->daemon, &status, 0);
+        }
+    }
+    test_sim_stop(&w->twilio);
+    test_sim_stop(&w->square);
+    if (w->have_emr_sim)
+        test_sim_stop(&w->emr_sim);
+    if (w->db) {
+        testdb_drop(w->db);
+        free(w->db);
+    }
+    if (w->dir[0]) {
+        char cmd[400];
+        const char *names[] = { "bookwelld.conf", "bookwelld.log", "ready.json", "twilio_token",
+                                "square_token", "square_key", NULL };
+        for (int i = 0; names[i]; i++) {
+            snprintf(cmd, sizeof cmd, "%s/%s", w->dir, names[i]);
+            unlink(cmd);
+        }
+        snprintf(cmd, sizeof cmd, "%s/tenants/%s.conf", w->dir, w->tenant ? w->tenant : "");
+        unlink(cmd);
+        snprintf(cmd, sizeof cmd, "%s/tenants", w->dir);
+        rmdir(cmd);
+        rmdir(w->dir);
+    }
+    cJSON_Delete(w->transcript);
+    cJSON_Delete(w->emr_before);
+    cJSON_Delete(w->state);
+    cJSON_Delete(w->sent);
+    free(w);
+}
+
+int64_t eval_world_clock(struct eval_world *w)
+{
+    cJSON *answer = NULL;
+    long status = 0;
+    int64_t us = -1;
+    if (admin(w, "GET", "/admin/test/clock", NULL, &answer, &status) == 0 && status == 200) {
+        const char *now = str_of(answer, "now");
+        if (!now || clock_parse_rfc3339(now, &us) != 0)
+            us = -1;
+    }
+    cJSON_Delete(answer);
+    return us;
+}
+
+int eval_world_wait_idle(struct eval_world *w, char *err, size_t cap)
+{
+    for (int i = 0; i < 3000; i++) {
+        cJSON *answer = NULL;
+        long status = 0;
+        bool idle = false;
+        if (admin(w, "GET", "/admin/test/idle", NULL, &answer, &status) == 0 && status == 200)
+            idle = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(answer, "idle"));
+        cJSON_Delete(answer);
+        if (idle)
+            return 0;
+        usleep(10000);
+    }
+    snprintf(err, cap, "the product did not become idle within 30 s");
+    return -1;
+}
+
+int eval_world_emr_call(struct eval_world *w, const char *op, const cJSON *input, cJSON **result,
+                        char *err, size_t cap)
+{
+    cJSON *body = cJSON_CreateObject(), *answer = NULL;
+    long status = 0;
+    cJSON_AddStringToObject(body, "tenant", w->tenant);
+    cJSON_AddStringToObject(body, "plugin", "emr");
+    cJSON_AddStringToObject(body, "op", op);
+    if (input)
+        cJSON_AddItemToObject(body, "input", cJSON_Duplicate(input, 1));
+    int rc = admin(w, "POST", "/admin/test/plugin-call", body, &answer, &status);
+    cJSON_Delete(body);
+    *result = NULL;
+    if (rc != 0 || status != 200) {
+        snprintf(err, cap, "EMR %s: HTTP %ld %s", op, status,
+                 answer && str_of(answer, "rc") ? str_of(answer, "rc") : "");
+        cJSON_Delete(answer);
+        return -1;
+    }
+    *result = cJSON_DetachItemFromObjectCaseSensitive(answer, "result");
+    cJSON_Delete(answer);
+    return 0;
+}
+
+int eval_world_refresh(struct eval_world *w, char *err, size_t cap)
+{
+    char path[256], url[256];
+    long status = 0;
+    cJSON *state = NULL, *sent = NULL;
+    snprintf(path, sizeof path, "/admin/test/state?tenant=%s", w->tenant);
+    if (admin(w, "GET", path, NULL, &state, &status) != 0 || status != 200 || !state) {
+        snprintf(err, cap, "the test state route answered HTTP %ld", status);
+        cJSON_Delete(state);
+        return -1;
+    }
+    struct eval_resp r;
+    snprintf(url, sizeof url, "%s/_sim/messages", w->twilio.base_url);
+    eval_http_json("GET", url, NULL, NULL, &r, &sent);
+    eval_resp_free(&r);
+    cJSON_Delete(w->state);
+    cJSON_Delete(w->sent);
+    w->state = state;
+    w->sent = sent;
+    return 0;
+}

@@ -1,0 +1,75 @@
+/*
+ * The evaluation world's state, shared by its parts: eval_world.c (the
+ * processes and their configuration), eval_steps.c (the script's steps as
+ * provider webhooks) and eval_observe.c (what the product did). Not for use
+ * outside tests/eval/.
+ */
+#ifndef BW_TESTS_EVAL_WORLD_INTERNAL_H
+#define BW_TESTS_EVAL_WORLD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "eval/eval_world.h"
+#include "support/sim_proc.h"
+
+#define EVAL_TWILIO_ACCOUNT "AC0123456789abcdef0123456789abcdef"
+#define EVAL_TWILIO_TOKEN "eval-twilio-auth-token-0123456789"
+#define EVAL_SQUARE_TOKEN "eval-square-access-token"
+#define EVAL_SQUARE_SIGNATURE_KEY "eval-square-signature-key"
+#define EVAL_SQUARE_MERCHANT "MLEVALMERCHANT1"
+#define EVAL_SQUARE_LOCATION "LEVALLOCATION1"
+#define EVAL_FORWARD_NUMBER "+14155550999"
+#define EVAL_EVENTS_MAX 256
+
+/* A patient's own action (message, call, payment) on the business clock. */
+struct eval_event {
+    const char *patient;       /* the patient id, borrowed from the case */
+    int64_t biz_us;
+};
+
+struct eval_world {
+    struct eval_world_opts o;
+    const struct eval_case *c;
+    const char *tenant;        /* the clinic id, borrowed */
+    const char *timezone;      /* borrowed from the clinic */
+    const char *clinic_phone;  /* borrowed */
+    char *db;                  /* the case's database (conninfo, owned) */
+    char dir[256];             /* configuration, secrets, logs */
+    char log_path[320];
+    pid_t daemon;
+    unsigned public_port, admin_port;
+    char public_url[64], admin_url[64];
+    struct test_sim twilio, square, emr_sim;
+    bool have_emr_sim;
+    bool duplicate;            /* duplicate_webhooks is on */
+    bool emr_down;
+    unsigned seq;              /* provider ids made up by the runner */
+    struct eval_event events[EVAL_EVENTS_MAX];
+    size_t n_events;
+    double first_webhook_ms[EVAL_PATIENTS_MAX]; /* real time of the revealing webhook, 0: none */
+    cJSON *transcript;         /* the steps and what came back (owned) */
+    cJSON *emr_before;         /* the EMR's appointments when the case started (owned) */
+    cJSON *state;              /* the last test-only state document (owned) */
+    cJSON *sent;               /* the last list of messages the Twilio simulator received */
+};
+
+/* The patient index of p in the case. */
+int eval_world_patient_index(const struct eval_world *w, const struct eval_patient_def *p);
+
+/* The business clock now (from the daemon), or -1. */
+int64_t eval_world_clock(struct eval_world *w);
+
+/* Waits until the daemon is idle. */
+int eval_world_wait_idle(struct eval_world *w, char *err, size_t cap);
+
+/* Calls an EMR op through the daemon's test route; *result receives the
+ * op's output document (owned) on success. */
+int eval_world_emr_call(struct eval_world *w, const char *op, const cJSON *input, cJSON **result,
+                        char *err, size_t cap);
+
+/* Refreshes w->state and w->sent. */
+int eval_world_refresh(struct eval_world *w, char *err, size_t cap);
+
+#endif
