@@ -5,6 +5,9 @@
 # a file the loader refuses, a plugin of another kind and a configuration
 # with an unknown key fail early with the reason (the file and line for the
 # configuration); --now drives the business clock; a usage error exits 2.
+# The channel, payment and ai fixtures (tests/abi/fx_kit_provider.c) pass
+# the provider-free checks, and fail them with a webhook accepted unsigned
+# or a malformed input taken for sending.
 set -u
 builddir=${BW_BUILDDIR:-.}
 srcdir=${BW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -85,6 +88,38 @@ if [ $? -eq 0 ] && grep -q '^# [0-9]* slot(s); booking 2030-01-07T09:00:00-08:00
 else
     sed 's/^/    /' "$KIT_LOG"; bad "--now did not pin the clock"
 fi
+
+# The provider kinds: the fixtures pass; a webhook accepted unsigned, and a
+# malformed input taken for sending, each fail their check.
+export BW_KIT_FX_SECRET=fx-signing-secret
+printf 'signing_secret = "env:BW_KIT_FX_SECRET";\n' >"$KIT_TMP/fx.conf"
+for kind in channel payment ai; do
+    so=$(kit_stage "tests/abi/.libs/fx_kit_$kind.so=$kind.kitfx-1.0.0.so")
+    unset BW_KIT_FAULT
+    if kit_run "$kind" "$so" "$KIT_TMP/fx.conf" && kit_last | grep -Eq '^[0-9]+ passed, 0 failed$'; then
+        ok "$kind fixture passes: $(kit_last)"
+    else
+        sed 's/^/    /' "$KIT_LOG"; bad "$kind fixture: $(kit_last)"
+    fi
+    if [ "$kind" != ai ]; then
+        BW_KIT_FAULT=accept_any kit_run "$kind" "$so" "$KIT_TMP/fx.conf"
+        if [ $? -eq 1 ] && grep -q '^FAIL webhook_bad_signature: returned BW_OK, not BW_E_AUTH' "$KIT_LOG"; then
+            ok "$kind accept_any: $(grep '^FAIL webhook' "$KIT_LOG")"
+        else
+            sed 's/^/    /' "$KIT_LOG"; bad "$kind accept_any was not caught"
+        fi
+    fi
+    op=send
+    [ "$kind" = payment ] && op=link_create
+    [ "$kind" = ai ] && op=complete
+    BW_KIT_FAULT=bad_json kit_run "$kind" "$so" "$KIT_TMP/fx.conf"
+    if [ $? -eq 1 ] && grep -q "^FAIL malformed_$op: " "$KIT_LOG"; then
+        ok "$kind bad_json: $(grep "^FAIL malformed_$op" "$KIT_LOG")"
+    else
+        sed 's/^/    /' "$KIT_LOG"; bad "$kind bad_json was not caught"
+    fi
+done
+unset BW_KIT_FAULT
 
 "$KIT_BIN" emr >/dev/null 2>&1
 rc=$?
