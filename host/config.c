@@ -6,6 +6,7 @@
  */
 #include "config.h"
 #include "config_bindings.h"
+#include "send_gate.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -81,8 +82,19 @@ static const struct confmap_entry tenant_fields[] = {
     { "country", CONFMAP_STRING, false, "US", T(country), 0, 0, NULL },
     { NULL, 0, 0, NULL, 0, 0, 0, NULL },
 };
+static const struct confmap_entry messaging_fields[] = {
+    { "phone", CONFMAP_STRING, false, "", T(phone), 0, 0, NULL },
+    { "quiet_start", CONFMAP_STRING, false, "08:00", T(quiet_start), 0, 0, NULL },
+    { "quiet_end", CONFMAP_STRING, false, "21:00", T(quiet_end), 0, 0, NULL },
+    { "proactive_max_per_24h", CONFMAP_INT, false, "0", T(proactive_max_per_24h), 0, 1000, NULL },
+    /* Florida's telephone solicitation rule by default: a clinic elsewhere
+     * still texts Florida numbers. */
+    { "state_rules", CONFMAP_STRING, false, "FL 08:00-20:00 3", T(state_rules), 0, 0, NULL },
+    { NULL, 0, 0, NULL, 0, 0, 0, NULL },
+};
 static const struct confmap_entry tenant_map[] = {
     { "tenant", CONFMAP_GROUP, true, NULL, 0, 0, 0, tenant_fields },
+    { "messaging", CONFMAP_GROUP, false, NULL, 0, 0, 0, messaging_fields },
     { "plugins", CONFMAP_SKIP, false, NULL, 0, 0, 0, NULL }, /* config_bindings.c */
     { NULL, 0, 0, NULL, 0, 0, 0, NULL },
 };
@@ -194,6 +206,15 @@ static int load_tenant(const char *path, const char *base_name, struct host_conf
         confmap_error(errs, path, key_line(&cf, "country"),
                       "country '%s' must be an ISO 3166 code such as US or CA", t->country);
         rc = -1;
+    }
+    if (t->quiet_start && t->quiet_end && t->state_rules) {
+        struct qh_policy policy;
+        char why[160];
+        if (send_gate_policy_parse(t, &policy, why, sizeof why) != 0) {
+            const config_setting_t *s = config_lookup(&cf, "messaging");
+            confmap_error(errs, path, s ? config_setting_source_line(s) : 0, "messaging: %s", why);
+            rc = -1;
+        }
     }
     if (config_bindings_read(config_lookup(&cf, "plugins"), t, errs) != 0)
         rc = -1;

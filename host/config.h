@@ -56,6 +56,12 @@ struct tenant_config {
     char *timezone;  /* IANA zone, checked with ICU */
     char *country;   /* ISO 3166-1 alpha-2 */
     char *file;      /* the file it came from */
+    /* messaging = { ... }: what the host's messaging path needs to know */
+    char *phone;           /* the clinic's number, given in HELP answers; "" when unset */
+    char *quiet_start;     /* "08:00": proactive messages not before, recipient's time */
+    char *quiet_end;       /* "21:00": nor from then on */
+    int64_t proactive_max_per_24h; /* per contact; 0: no cap beyond state rules */
+    char *state_rules;     /* "FL 08:00-20:00 3; OK 08:00-20:00 3": region, window, cap */
     struct plugin_binding *bindings; /* in file order */
     size_t n_bindings;
 };

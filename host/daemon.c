@@ -17,6 +17,8 @@
 #include "jobs.h"
 #include "jobs_test_kind.h"
 #include "log.h"
+#include "messaging_events.h"
+#include "outbound.h"
 #include "migrations.h"
 #include "routes.h"
 #include "tenant.h"
@@ -51,7 +53,7 @@ int daemon_add_route(struct daemon *d, bool admin, const char *method, const cha
 int daemon_register_routes(struct daemon *d)
 {
     if (routes_health_register(d) || routes_admin_register(d) || routes_clinic_register(d) ||
-        routes_jobs_register(d) || routes_plugins_register(d) ||
+        routes_jobs_register(d) || routes_plugins_register(d) || routes_webhooks_register(d) ||
         (d->opt.test_clock && routes_test_register(d)))
         return -1;
     return 0;
@@ -174,6 +176,10 @@ static int create_jobs(struct daemon *d)
     };
     if (jobs_create(&d->jobs, &jo) != 0) {
         log_error("cannot create the jobs queue (check jobs.backoff_base <= jobs.backoff_max)");
+        return -1;
+    }
+    if (messaging_events_register(d->jobs, d) != 0 || outbound_register(d->jobs, d) != 0) {
+        log_error("cannot register the messaging job kinds");
         return -1;
     }
     if (d->opt.test_clock && jobs_test_kind_register(d->jobs) != 0) {

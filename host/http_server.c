@@ -165,6 +165,32 @@ const char *http_query(const struct http_request *req, const char *name)
                                        MHD_GET_ARGUMENT_KIND, name);
 }
 
+struct pair_walk {
+    http_pair_fn fn;
+    void *ctx;
+    int n;
+};
+
+static enum MHD_Result visit_pair(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    struct pair_walk *w = cls;
+    w->fn(key, value, w->ctx);
+    w->n++;
+    return MHD_YES;
+}
+
+int http_each_pair(const struct http_request *req, int kind, http_pair_fn fn, void *ctx)
+{
+    struct pair_walk w = { fn, ctx, 0 };
+    if (!req->conn)
+        return 0;
+    MHD_get_connection_values((struct MHD_Connection *)req->conn,
+                              kind ? MHD_GET_ARGUMENT_KIND : MHD_HEADER_KIND, visit_pair, &w);
+    return w.n;
+}
+
 static bool request_id_ok(const char *id)
 {
     size_t n = id ? strlen(id) : 0;

@@ -136,6 +136,12 @@ const char *http_header(const struct http_request *req, const char *name);
 /* A query argument by name, or NULL. Borrowed for the request. */
 const char *http_query(const struct http_request *req, const char *name);
 
+/* Calls fn for every request header (kind 0) or query argument (kind 1),
+ * in arrival order, with borrowed name and value (value may be NULL for a
+ * query argument without one). Returns how many were visited. */
+typedef void (*http_pair_fn)(const char *name, const char *value, void *ctx);
+int http_each_pair(const struct http_request *req, int kind, http_pair_fn fn, void *ctx);
+
 /* Matches path against pattern; on success fills params (malloc'd copies the
  * caller frees) and returns their count, else -1. Exposed for tests. */
 int http_match(const char *pattern, const char *path, char **params, int max_params);

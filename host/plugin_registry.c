@@ -107,6 +107,55 @@ int registry_acquire(struct registry *reg, const char *tenant, const char *key,
     return 0;
 }
 
+int registry_tenants_with(struct registry *reg, const char *key, char ***tenants, size_t *n,
+                          uint64_t *generation)
+{
+    struct reg_slot *s;
+    *tenants = NULL;
+    *n = 0;
+    for (;;) {
+        s = atomic_load(&reg->current);
+        if (!s) {
+            *generation = 0;
+            return 0;
+        }
+        atomic_fetch_add(&s->pins, 1);
+        if (atomic_load(&reg->current) == s)
+            break;
+        slot_unpin(reg, s);
+    }
+    const struct reg_gen *g = s->gen;
+    bool by_id = strchr(key, '.') != NULL;
+    char **list = g->n_tenants ? calloc(g->n_tenants, sizeof *list) : NULL;
+    size_t k = 0;
+    int rc = 0;
+    if (g->n_tenants && !list)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < g->n_tenants; i++) {
+        const struct reg_tenant *t = &g->tenants[i];
+        for (uint32_t j = 0; j < t->n; j++) {
+            if (!instance_matches(t->inst[j], key, by_id))
+                continue;
+            if (!(list[k] = strdup(t->id)))
+                rc = -1;
+            else
+                k++;
+            break;
+        }
+    }
+    *generation = g->number;
+    slot_unpin(reg, s);
+    if (rc != 0) {
+        for (size_t i = 0; i < k; i++)
+            free(list[i]);
+        free(list);
+        return -1;
+    }
+    *tenants = list;
+    *n = k;
+    return 0;
+}
+
 void registry_release(struct registry_handle *h)
 {
     struct registry *reg = h->inst->reg;

@@ -141,6 +141,16 @@ int registry_acquire(struct registry *reg, const char *tenant, const char *key,
 void registry_release(struct registry_handle *h);
 
 /*
+ * The tenants that have a binding matching key (a kind name or a plugin id,
+ * as for registry_acquire) in the current generation, whose number goes to
+ * *generation (0 and no tenants before the first). *tenants is a malloc'd
+ * array of *n malloc'd ids in tenant order; the caller frees both. Returns
+ * 0, or -1 when out of memory.
+ */
+int registry_tenants_with(struct registry *reg, const char *key, char ***tenants, size_t *n,
+                          uint64_t *generation);
+
+/*
  * Prepares call for one op on h's instance: its tenant, plugin, config,
  * key-value pool, outbound URL settings, a deadline timeout_ms from now
  * (0: none) and the instance's cancellation flag. Serialises the call when

@@ -14,6 +14,8 @@ int routes_test_register(struct daemon *d);     /* /admin/test/... (only with --
 int routes_test_clock_register(struct daemon *d); /* /admin/test/clock, /idle (from the above) */
 int routes_clinic_register(struct daemon *d);   /* the clinic API on the public listener */
 int routes_jobs_register(struct daemon *d);     /* /admin/jobs and the jobs gauges */
-int routes_plugins_register(struct daemon *d);  /* /admin/plugins (+ a test-only plugin call) */
+int routes_plugins_register(struct daemon *d);
+int routes_webhooks_register(struct daemon *d); /* POST /webhooks/{provider}/{endpoint}[/{tenant}] */
+int routes_test_messaging_register(struct daemon *d); /* /admin/test/tenants/{tenant}/... */  /* /admin/plugins (+ a test-only plugin call) */
 
 #endif

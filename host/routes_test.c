@@ -68,5 +68,5 @@ int routes_test_register(struct daemon *d)
     if (daemon_add_route(d, true, "POST", "/admin/test/sleep", post_sleep, HTTP_AUTH_ADMIN) ||
         daemon_add_route(d, true, "POST", "/admin/test/form", post_form, HTTP_AUTH_ADMIN))
         return -1;
-    return routes_test_clock_register(d);
+    return routes_test_clock_register(d) || routes_test_messaging_register(d);
 }
