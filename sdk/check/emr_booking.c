@@ -129,10 +129,7 @@ void emr_check_patients(struct emr_run *e)
     }
     if (emr_need(e, EMR_PATIENT_FIND, "patient_find")) {
         if (!e->patient_id[0]) {
-            /* Nothing was created here: use what the EMR has, if anything. */
-            int n = find_patient(e, "patient_find", e->patient_id, sizeof e->patient_id);
-            if (n >= 0)
-                kit_fail(e->k, "patient_find", "no patient created to find");
+            kit_fail(e->k, "patient_find", "no patient was created to find");
             return;
         }
         int n = find_patient(e, "patient_find", again, sizeof again);
@@ -215,8 +212,8 @@ void emr_check_book(struct emr_run *e)
     if (!e->appt_id[0])
         kit_fail(e->k, "book_conflict", "nothing was booked");
     else if (r.rc != BW_E_CONFLICT)
-        kit_fail(e->k, "book_conflict", "booking a taken slot with another key returned %s%s%s",
-                 bw_strerror(r.rc), r.rc ? "" : " (a double booking)", "");
+        kit_fail(e->k, "book_conflict", "booking a taken slot with another key returned %s%s",
+                 bw_strerror(r.rc), r.rc ? "" : " (a double booking)");
     else
         kit_pass(e->k, "book_conflict");
     kit_result_free(&r);
