@@ -20,7 +20,10 @@ BW_DEPS_RUN=(postgresql postgresql-client curl jq wrk ca-certificates
 BW_DEPS_SIM=(python3)
 # The browser test of the web chat widget (tests/browser/): headless
 # Chromium driven by playwright-core from npm, which downloads no browser.
-BW_DEPS_BROWSER=(chromium nodejs npm)
+# Debian's nodejs has npm as a package of its own; a nodejs that brings its
+# own npm (as NodeSource's does, and conflicts with Debian's npm) needs none.
+BW_DEPS_BROWSER=(chromium nodejs)
+if ! command -v npm >/dev/null 2>&1; then BW_DEPS_BROWSER+=(npm); fi
 
 # The fuzz targets (tests/fuzz/): clang with its libFuzzer runtime.
 BW_DEPS_FUZZ=(clang libclang-rt-14-dev)
