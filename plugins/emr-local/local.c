@@ -57,7 +57,19 @@ struct ctx {
     cJSON *cat;                /* owned */
     struct zone zone;
     int step_min;
+    struct bw_buf *scratch;    /* the call's, reused by every read (a call owns few blocks) */
 };
+
+/* The call's scratch buffer for this operation, emptied. */
+static struct bw_buf *ctx_scratch(struct ctx *c)
+{
+    const struct bw_host *h = c->in->host;
+    if (!c->scratch)
+        c->scratch = h->buf_scratch(c->call);
+    if (c->scratch && h->buf_truncate(c->scratch, 0) != 0)
+        return NULL;
+    return c->scratch;
+}
 
 static const char *const day_names[7] = { "sun", "mon", "tue", "wed", "thu", "fri", "sat" };
 
@@ -66,7 +78,7 @@ static const char *const day_names[7] = { "sun", "mon", "tue", "wed", "thu", "fr
 static int kv_read(struct ctx *c, const char *key, cJSON **out, char **raw, size_t *raw_len)
 {
     const struct bw_host *h = c->in->host;
-    struct bw_buf *b = h->buf_scratch(c->call);
+    struct bw_buf *b = ctx_scratch(c);
     int32_t found = 0;
     *out = NULL;
     if (!b)
@@ -638,7 +650,7 @@ static int index_lookup(struct ctx *c, const char *fmt, const char *v, char *id,
     int rc = key_fmt(c, key, fmt, v, NULL);
     if (rc)
         return rc;
-    struct bw_buf *b = h->buf_scratch(c->call);
+    struct bw_buf *b = ctx_scratch(c);
     int32_t found = 0;
     id[0] = 0;
     if (!b || h->kv_get(c->call, key, b, &found) != 0)
@@ -656,8 +668,10 @@ static int local_patient_find(void *instance, struct bw_call *call, const struct
 {
     struct ctx c = { .in = instance, .call = call, .err = err };
     cJSON *q = NULL;
-    if (bwsdk_json_parse(query, BW_SCHEMA_EMR_PATIENT_QUERY, &q) != 0)
+    if (bwsdk_json_parse(query, BW_SCHEMA_EMR_PATIENT_QUERY, &q) != 0 || !cJSON_IsObject(q)) {
+        cJSON_Delete(q);
         return bwsdk_error(err, BW_E_INVAL, NULL, "patient_query/1 expected");
+    }
     cJSON *res = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(res, "patients");
     int rc = BW_E_NOMEM;
@@ -702,9 +716,10 @@ static int local_patient_create(void *instance, struct bw_call *call, const stru
     const char *last = bwsdk_json_string_or(p, "last_name", "");
     const char *phone = bwsdk_json_string_or(p, "phone", "");
     const char *email = bwsdk_json_string_or(p, "email", "");
-    if (!first[0] || strlen(first) > 100 || strlen(last) > 100 || strlen(phone) > 16 ||
-        strlen(email) > 254) {
-        rc = bwsdk_error(err, BW_E_INVAL, NULL, "a patient needs a first name (names at most 100)");
+    if (!cJSON_IsObject(p) || !first[0] || !last[0] || strlen(first) > 100 || strlen(last) > 100 ||
+        strlen(phone) > 16 || strlen(email) > 254) {
+        rc = bwsdk_error(err, BW_E_INVAL, NULL,
+                         "a patient needs a first and a last name (each at most 100 bytes)");
         goto done;
     }
     if (idempotency_key && idempotency_key[0]) {

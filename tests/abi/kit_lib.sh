@@ -97,6 +97,11 @@ kit_last() { tail -n 1 "$KIT_LOG"; }
 kit_emr_check() {
     spec=$1 config=$(kit_src "$2")
     shift 2
+    # A configuration may name files of the checkout as @srcdir@/...
+    if grep -q '@srcdir@' "$config"; then
+        sed "s|@srcdir@|$srcdir|g" "$config" >"$KIT_TMP/binding-$kit_n.conf"
+        config=$KIT_TMP/binding-$kit_n.conf
+    fi
     so=$(kit_stage "$spec") || { bad "cannot stage $spec"; return 1; }
     against=
     if [ $# -gt 0 ]; then
