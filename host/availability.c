@@ -204,7 +204,8 @@ int availability_generate(const struct knowledge *k, const struct avail_query *q
             }
         }
     }
-    qsort(out->v + first, out->n - first, sizeof *out->v, cmp_slot);
+    if (out->n - first > 1) /* qsort's array may not be NULL, even when empty */
+        qsort(out->v + first, out->n - first, sizeof *out->v, cmp_slot);
     return 0;
 }
 
@@ -231,7 +232,8 @@ int availability_filter(const struct knowledge *k, const struct avail_query *q, 
         if ((rc = avail_slots_add(out, s->start_us, s->end_us, s->provider_id)) != 0)
             return rc;
     }
-    qsort(out->v + first, out->n - first, sizeof *out->v, cmp_slot);
+    if (out->n - first > 1) /* qsort's array may not be NULL, even when empty */
+        qsort(out->v + first, out->n - first, sizeof *out->v, cmp_slot);
     return 0;
 }
 

@@ -460,7 +460,8 @@ static int parse_top(struct kn_owned *o, char *err, size_t cap)
     for (size_t i = 0; i < k->n_closed; i++)
         if (!date_ok(k->closed_dates[i]))
             return fail(err, cap, "closed_dates[%zu]: must be a date YYYY-MM-DD", i);
-    qsort((void *)k->closed_dates, k->n_closed, sizeof *k->closed_dates, cmp_str);
+    if (k->n_closed > 1) /* qsort's array may not be NULL, even when empty */
+        qsort((void *)k->closed_dates, k->n_closed, sizeof *k->closed_dates, cmp_str);
 
     int64_t v;
     if ((rc = int_member(d, "slot_step_min", 5, 120, 15, &v, "", err, cap)))

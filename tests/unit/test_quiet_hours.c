@@ -487,33 +487,33 @@ static void run_scenario(const struct scenario *sc, int samples)
 
 #define US_CHANGES { "2027-03-14T10:00:00Z", "2027-11-07T09:00:00Z", NULL }
 
-Test(quiet_hours, property_los_angeles, .timeout = 120)
+Test(quiet_hours, property_los_angeles)
 {
     struct scenario sc = { "LA recipient", "+13105550134", NY, false, false, US_CHANGES };
     run_scenario(&sc, 800);
 }
 
-Test(quiet_hours, property_new_york_random_windows, .timeout = 120)
+Test(quiet_hours, property_new_york_random_windows)
 {
     struct scenario sc = { "NY recipient, random windows", "+16465550134", LA, false, true,
                            { "2027-03-14T07:00:00Z", "2027-11-07T06:00:00Z", NULL } };
     run_scenario(&sc, 800);
 }
 
-Test(quiet_hours, property_clinic_zone_random_windows, .timeout = 120)
+Test(quiet_hours, property_clinic_zone_random_windows)
 {
     struct scenario sc = { "no number, LA clinic, random windows", NULL, LA, false, true, US_CHANGES };
     run_scenario(&sc, 800);
 }
 
-Test(quiet_hours, property_florida_cap, .timeout = 120)
+Test(quiet_hours, property_florida_cap)
 {
     struct scenario sc = { "Miami with the Florida rule", "+13055550134", LA, true, false,
                            { "2027-03-14T07:00:00Z", "2027-11-07T06:00:00Z", NULL } };
     run_scenario(&sc, 800);
 }
 
-Test(quiet_hours, property_two_zones, .timeout = 120)
+Test(quiet_hours, property_two_zones)
 {
     struct scenario sc = { "Florida panhandle, two zones, random windows", "+18505550134", NY, false, true,
                            { "2027-03-14T07:00:00Z", "2027-03-14T08:00:00Z", "2027-11-07T06:00:00Z", "2027-11-07T07:00:00Z" } };
@@ -523,7 +523,7 @@ Test(quiet_hours, property_two_zones, .timeout = 120)
     run_scenario(&fl, 400);
 }
 
-Test(quiet_hours, property_berlin_and_sydney, .timeout = 120)
+Test(quiet_hours, property_berlin_and_sydney)
 {
     struct scenario b = { "Berlin clinic, foreign number", "+4915112345678", "Europe/Berlin", false, true,
                           { "2027-03-28T01:00:00Z", "2027-10-31T01:00:00Z", NULL } };
@@ -542,7 +542,7 @@ Test(quiet_hours, property_berlin_and_sydney, .timeout = 120)
  * opening, the local start time to the second in the zone that opens last,
  * never later than a day after now. With recent sends a Florida number
  * waits for the cap to clear; a fourth send in 24 hours never goes early. */
-Test(quiet_hours, property_every_area_code_over_six_years, .timeout = 240)
+Test(quiet_hours, property_every_area_code_over_six_years)
 {
     static const char *const clinics[] = { "America/St_Johns", "America/Phoenix", "Pacific/Honolulu",
                                            "America/Halifax",  "America/Anchorage", "Australia/Adelaide",
