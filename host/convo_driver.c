@@ -542,11 +542,12 @@ static int job_link(struct db_conn *tx, const struct job *job, struct job_result
     PQclear(r);
     const char *held = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "link_reply"));
     if (held && url && url[0]) {
-        const char *kind = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "link_kind"));
-        char text[OUTBOUND_TEXT_MAX + 1];
+        const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "link_kind"));
+        char text[OUTBOUND_TEXT_MAX + 1], kind[16];
+        snprintf(kind, sizeof kind, "%s", k ? k : "reply");
         fill_link(held, url, text, sizeof text);
         struct outbound_msg m = { .tenant_id = job->tenant_id, .conversation_id = conv,
-                                  .kind = kind ? kind : "reply", .text = text,
+                                  .kind = kind, .text = text,
                                   .caused_by = payload_int(root, "link_caused_by") };
         cJSON_DeleteItemFromObjectCaseSensitive(root, "link_reply");
         cJSON_DeleteItemFromObjectCaseSensitive(root, "link_kind");
@@ -558,8 +559,9 @@ static int job_link(struct db_conn *tx, const struct job *job, struct job_result
                           "updated_at = to_timestamp($4::double precision / 1e6) "
                           "WHERE tenant_id = $1 AND id = $2");
         const char *sp[] = { job->tenant_id, cid, s, now };
-        if (!s || outbound_enqueue(tx, &m, NULL) != 0 || exec_ok(tx, &st_state, 4, sp) != 0) {
-            snprintf(res->error, sizeof res->error, "cannot send the deposit link");
+        int orc = s ? outbound_enqueue(tx, &m, NULL) : OUTBOUND_E_INVAL;
+        if (orc != 0 || exec_ok(tx, &st_state, 4, sp) != 0) {
+            snprintf(res->error, sizeof res->error, "cannot send the deposit link (%d)", orc);
             rc = JOB_RETRY;
         }
         cJSON_free(s);
