@@ -24,6 +24,8 @@
 #include "deposits.h"
 #include "emr_call.h"
 #include "convo_driver_host.h"
+
+#define KNOWLEDGE_NOTFOUND_RC (-4) /* KNOWLEDGE_E_NOTFOUND (host/knowledge.h cannot be included here) */
 #include "jobs.h"
 #include "log.h"
 #include "outbound.h"
@@ -291,6 +293,23 @@ static int act_deposit_link(struct drv *x, const struct convo_action *a)
     return 0;
 }
 
+/* The provider's payment id of the conversation's newest paid deposit. */
+static void paid_reference(struct drv *x, char *out, size_t cap)
+{
+    DB_STMT(st_paid, "SELECT payment_id FROM deposits WHERE tenant_id = $1 AND conversation_id = $2 "
+                     "AND status = 'paid' AND payment_id IS NOT NULL ORDER BY id DESC LIMIT 1");
+    char cid[24];
+    snprintf(cid, sizeof cid, "%" PRId64, x->conv_id);
+    const char *p[] = { x->tenant, cid };
+    PGresult *r = db_exec(x->tx, &st_paid, 2, p);
+    snprintf(out, cap, "conversation-%" PRId64, x->conv_id);
+    if (db_ok(r) && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] && strspn(PQgetvalue(r, 0, 0), "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                  "abcdefghijklmnopqrstuvwxyz0123456789_-") ==
+                                              strlen(PQgetvalue(r, 0, 0)))
+        snprintf(out, cap, "%s", PQgetvalue(r, 0, 0));
+    PQclear(r);
+}
+
 static int act_book(struct drv *x, const struct convo_action *a)
 {
     int64_t ids[CONVO_VISIT_MAX];
@@ -311,12 +330,15 @@ static int act_book(struct drv *x, const struct convo_action *a)
             rc = -1;
             break;
         }
-        char dj[256] = "";
+        char dj[400] = "";
         if (a->cents > 0 && i == n - 1) {
+            char paid[32], ref[160];
+            paid_reference(x, ref, sizeof ref);
+            clock_format_utc(x->now, paid);
             snprintf(dj, sizeof dj,
-                     "{\"amount_minor\":%" PRId64 ",\"currency\":\"%s\",\"payment_reference\":\"conv-%" PRId64
-                     "\",\"paid_at\":%" PRId64 "}",
-                     a->cents, x->currency, x->conv_id, x->now / 1000000);
+                     "{\"amount_minor\":%" PRId64 ",\"currency\":\"%s\",\"payment_reference\":\"%s\","
+                     "\"paid_at\":\"%s\"}",
+                     a->cents, x->currency, ref, paid);
         }
         int64_t bid;
         int br = booking_submit(x->tx, x->tenant, ids[i], dj[0] ? dj : NULL, &bid);
@@ -336,7 +358,7 @@ static int act_schedule(struct drv *x, const struct convo_action *a)
     snprintf(payload, sizeof payload, "{\"conversation_id\":%" PRId64 ",\"timer\":%d}", x->conv_id,
              (int)a->timer);
     snprintf(dedupe, sizeof dedupe, "convo.timer:%" PRId64 ":%d:%" PRId64, x->conv_id, (int)a->timer,
-             a->at_us);
+             a->at_us / 1000000);
     struct job_spec spec = { .tenant_id = x->tenant, .kind = CONVO_DRIVER_TIMER_KIND, .payload = payload,
                              .run_at_us = a->at_us, .dedupe_key = dedupe };
     return jobs_enqueue(x->tx, &spec, NULL) < 0 ? -1 : 0;
@@ -383,8 +405,37 @@ static int port_act(void *ctx, const struct convo_action *a)
 
 /* ------------------------------------------------------------------ turns */
 
+/*
+ * The core's state writes slot starts as microseconds ("start_us"): sixteen
+ * digits, which a stored-data audit cannot tell from a card number. Stored,
+ * they are whole seconds ("start_s"; slots start on whole minutes).
+ */
+static void state_times(cJSON *node, bool to_store)
+{
+    cJSON *it;
+    cJSON_ArrayForEach(it, node) {
+        const char *from = to_store ? "start_us" : "start_s";
+        if (it->string && strcmp(it->string, from) == 0 && cJSON_IsNumber(it)) {
+            double v = to_store ? (double)((int64_t)it->valuedouble / 1000000)
+                                : it->valuedouble * 1e6;
+            cJSON_SetNumberValue(it, v);
+            char *name = cJSON_malloc(strlen("start_us") + 1);
+            if (name) {
+                snprintf(name, strlen("start_us") + 1, "%s", to_store ? "start_s" : "start_us");
+                if (!(it->type & cJSON_StringIsConst))
+                    cJSON_free(it->string);
+                it->string = name;
+                it->type &= ~cJSON_StringIsConst;
+            }
+        } else if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+            state_times(it, to_store);
+        }
+    }
+}
+
+
 /* Runs ev (or, with text, the message understood) on conversation conv_id
- * of tenant in tx. Returns 0 or -1. */
+ * of tenant in tx. Returns 0, 1 (the tenant has no catalog: nothing to do) or -1. */
 static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64_t conv_id,
                  struct convo_ev *ev, const char *text, int64_t caused_by, char *err, size_t errcap)
 {
@@ -424,6 +475,8 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
     x.hk = cdh_knowledge_get(tx, tenant, &x.doc, &x.currency, &x.deposit_policy, &kr);
     if (!x.hk) {
         snprintf(err, errcap, "no catalog for the tenant (%d)", kr);
+        /* No catalog imported: the engine has nothing to say (not a fault to retry). */
+        rc = kr == KNOWLEDGE_NOTFOUND_RC ? 1 : -1;
         goto out;
     }
     if (convo_knowledge_from_json(x.doc, x.ck) != 0) {
@@ -431,7 +484,9 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
         goto out;
     }
     convo_state_init(st);
-    const cJSON *core = cJSON_GetObjectItemCaseSensitive(root, "core");
+    cJSON *core = cJSON_GetObjectItemCaseSensitive(root, "core");
+    if (core)
+        state_times(core, false);
     if (core && convo_state_from_json(x.ck, core, st) != 0)
         convo_state_init(st);
     if (text) {
@@ -456,6 +511,7 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
     cJSON *cj = convo_state_to_json(x.ck, st);
     if (!cj)
         goto out;
+    state_times(cj, true);
     cJSON_DeleteItemFromObjectCaseSensitive(root, "core");
     cJSON_AddItemToObject(root, "core", cj);
     char *s = cJSON_PrintUnformatted(root);
@@ -492,6 +548,11 @@ static int on_event(struct db_conn *tx, const struct convo_event *e, void *ctx)
         text = e->text ? e->text : "";
     }
     int rc = drive(ctx, tx, e->tenant_id, e->conversation_id, &ev, text, cause, err, sizeof err);
+    if (rc > 0) {
+        const char *fields[] = { "tenant", e->tenant_id, NULL };
+        log_write(LOG_WARN, NULL, fields, "no reply: %s", err);
+        return 0;
+    }
     if (rc != 0) {
         char cid[24];
         snprintf(cid, sizeof cid, "%" PRId64, e->conversation_id);
@@ -525,7 +586,7 @@ static int job_link(struct db_conn *tx, const struct job *job, struct job_result
         struct convo_ev ev = { .kind = CONVO_EV_ACTION_FAILED, .retryable = false };
         rc = drive(ctx, tx, job->tenant_id, conv, &ev, NULL, 0, res->error, sizeof res->error);
         cJSON_Delete(p);
-        return rc ? JOB_RETRY : 0;
+        return rc < 0 ? JOB_RETRY : 0;
     }
     char cid[24];
     snprintf(cid, sizeof cid, "%" PRId64, conv);
@@ -588,7 +649,7 @@ static int job_paid(struct db_conn *tx, const struct job *job, struct job_result
         return JOB_RETRY;
     }
     struct convo_ev ev = { .kind = CONVO_EV_PAYMENT, .amount_cents = g == 1 ? dep.amount_minor : 0 };
-    return drive(d, tx, job->tenant_id, conv, &ev, NULL, 0, res->error, sizeof res->error) ? JOB_RETRY : 0;
+    return drive(d, tx, job->tenant_id, conv, &ev, NULL, 0, res->error, sizeof res->error) < 0 ? JOB_RETRY : 0;
 }
 
 static int job_timer(struct db_conn *tx, const struct job *job, struct job_result *res, void *ctx)
@@ -600,7 +661,7 @@ static int job_timer(struct db_conn *tx, const struct job *job, struct job_resul
     if (conv <= 0)
         return JOB_PARK;
     struct convo_ev ev = { .kind = CONVO_EV_TIMER, .timer = (uint8_t)timer };
-    return drive(ctx, tx, job->tenant_id, conv, &ev, NULL, 0, res->error, sizeof res->error) ? JOB_RETRY : 0;
+    return drive(ctx, tx, job->tenant_id, conv, &ev, NULL, 0, res->error, sizeof res->error) < 0 ? JOB_RETRY : 0;
 }
 
 int convo_driver_register(struct daemon *d)
