@@ -3,8 +3,8 @@
  * Twilio plugin and its simulator, the built-in calendar (emr.local) and the
  * Square plugin and its simulator, a real PostgreSQL, set up the way the
  * evaluation runner does it (tests/eval/eval_world.c) with the Glow clinic.
- * A missed call gets the text-back; "new client, botox friday 3:30" gets the
- * slot offered and held once a name is given; the name gets the deposit
+ * A missed call gets the text-back; "new client, want Botox" gets slots offered,
+ * "Friday 3:30" that slot, asking for a name; the name gets the deposit
  * link (the Square simulator's checkout URL, the clinic's deposit amount);
  * the simulator's payment books the appointment in emr.local with a new
  * client of that name, after the payment.
@@ -23,9 +23,9 @@
 
 static const char case_json[] =
     "{\"id\":\"driver-e2e\",\"clinic\":\"glow\",\"now\":\"2027-03-02T20:15:00\","
-    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550177\"}],"
-    "\"script\":[{\"missed_call\":true},{\"say\":\"Hi, new client, botox friday 3:30\"},"
-    "{\"say\":\"Emily Chen\"},{\"pay_deposit\":true}],\"expect\":{}}";
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550101\"}],"
+    "\"script\":[{\"missed_call\":true},{\"say\":\"Yes, new client, want Botox\"},"
+    "{\"say\":\"Friday 3:30 works\"},{\"say\":\"Emily Chen\"},{\"pay_deposit\":true}],\"expect\":{}}";
 
 static struct eval_world *w;
 static struct eval_case c;
@@ -45,6 +45,8 @@ static void step(int i, struct eval_patient_obs *obs)
     const cJSON *s = cJSON_GetArrayItem(c.script, i);
     cr_assert_eq(eval_world_step(w, s, &c.patients[0], err, sizeof err), 0, "step %d: %s", i + 1, err);
     cr_assert_eq(eval_world_observe(w, &c.patients[0], obs, err, sizeof err), 0, "%s", err);
+    for (size_t k = 0; getenv("BW_DRIVER_TRACE") && k < obs->n_sent; k++)
+        fprintf(stderr, "step %d sent[%zu]: %s\n", i + 1, k, obs->sent[k].text);
 }
 
 Test(convo_driver, missed_call_to_booked_appointment, .timeout = 180)
@@ -76,18 +78,24 @@ Test(convo_driver, missed_call_to_booked_appointment, .timeout = 180)
 
     step(1, &obs);
     cr_assert_eq(obs.n_sent, 2);
-    cr_expect(strstr(obs.sent[1].text, "3:30 PM") != NULL, "the asked-for slot: %s", obs.sent[1].text);
-    cr_expect_eq(obs.last_deposit_cents, -1, "no link before the name");
+    cr_expect(strstr(obs.sent[1].text, "Which would you like") != NULL, "slots offered: %s", obs.sent[1].text);
 
     step(2, &obs);
-    cr_assert_eq(obs.n_sent, 3, "the deposit link, got %zu messages", obs.n_sent);
-    cr_expect(strstr(obs.sent[2].text, "/checkout/") != NULL, "a checkout link: %s", obs.sent[2].text);
-    cr_expect(strstr(obs.sent[2].text, "{link}") == NULL, "the mark is replaced: %s", obs.sent[2].text);
+    cr_assert_eq(obs.n_sent, 3);
+    cr_expect(strstr(obs.sent[2].text, "3:30 PM") != NULL, "the asked-for slot: %s", obs.sent[2].text);
+    cr_expect(strstr(obs.sent[2].text, "/checkout/") == NULL, "no link before the name");
+
+    step(3, &obs);
+    cr_assert_eq(obs.n_sent, 4, "the deposit link, got %zu messages", obs.n_sent);
+    cr_expect(strstr(obs.sent[3].text, "/checkout/") != NULL, "a checkout link: %s", obs.sent[3].text);
+    cr_expect(strstr(obs.sent[3].text, "{link}") == NULL, "the mark is replaced: %s", obs.sent[3].text);
     cr_expect_eq(obs.last_deposit_cents, 5000, "the clinic's new-client Botox deposit");
     cr_expect(obs.hold_active_unpaid, "the slot is held until payment");
     cr_expect_eq(obs.n_appts, 0, "nothing written in the EMR before payment");
 
-    step(3, &obs);
+    step(4, &obs);
+    cr_assert_eq(obs.n_sent, 5, "the confirmation, got %zu messages", obs.n_sent);
+    cr_expect(strstr(obs.sent[4].text, "booked") != NULL, "%s", obs.sent[4].text);
     cr_expect_not(obs.hold_active_unpaid);
     cr_expect_not(obs.deposit_due_unpaid);
     size_t created = 0;
