@@ -14,6 +14,7 @@
 
 #include "casl_gate.h"
 #include "clock.h"
+#include "convo_driver.h"
 #include "daemon_deposits.h"
 #include "daemon_plugins.h"
 #include "jobs.h"
@@ -206,6 +207,10 @@ static int create_jobs(struct daemon *d)
     }
     if (daemon_deposits_start(d) != 0) {
         log_error("cannot register the deposit jobs");
+        return -1;
+    }
+    if (convo_driver_register(d) != 0) {
+        log_error("cannot register the conversation engine");
         return -1;
     }
     return 0;

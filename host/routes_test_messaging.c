@@ -51,7 +51,27 @@ static void get_state(struct http_request *req, struct http_response *resp, void
             "    OR (m.created_at = e.at AND m.direction = 'in')))) ORDER BY e.id)"
             "   FROM consent_events e WHERE e.tenant_id = k.tenant_id AND e.contact = k.address"
             "   AND e.kind IN ('opt_out', 'opt_in')), '[]'::json)::text,"
-            " k.emr_patient_id"
+            " k.emr_patient_id,"
+            " COALESCE((SELECT json_agg(json_build_object('id', h.id,"
+            "   'status', CASE h.state WHEN 'booking' THEN 'booked' ELSE h.state END,"
+            "   'deposit', (SELECT json_build_object('cents', dp.amount_minor, 'status', dp.status)"
+            "     FROM deposits dp WHERE dp.tenant_id = h.tenant_id AND dp.hold_ref = 'hold-' || h.id"
+            "     ORDER BY dp.id DESC LIMIT 1)) ORDER BY h.id)"
+            "   FROM holds h WHERE h.tenant_id = k.tenant_id AND h.contact_id = k.id), '[]'::json)::text,"
+            " COALESCE((SELECT json_agg(json_build_object('id', b.id, 'state', b.state,"
+            "   'appointment_id', b.emr_appointment_id,"
+            "   'deposit_due', dp.id IS NOT NULL,"
+            "   'deposit_paid', dp.status IN ('paid', 'refunded'),"
+            "   'written_before_payment', dp.id IS NOT NULL AND b.emr_appointment_id IS NOT NULL"
+            "     AND (dp.paid_at IS NULL OR b.created_at < dp.paid_at)) ORDER BY b.id)"
+            "   FROM holds h JOIN bookings b ON b.tenant_id = h.tenant_id AND b.hold_id = h.id"
+            "   LEFT JOIN LATERAL (SELECT d2.id, d2.status, d2.paid_at FROM deposits d2"
+            "     WHERE d2.tenant_id = h.tenant_id AND d2.hold_ref = 'hold-' || h.id"
+            "     ORDER BY d2.id DESC LIMIT 1) dp ON true"
+            "   WHERE h.tenant_id = k.tenant_id AND h.contact_id = k.id), '[]'::json)::text,"
+            " (SELECT b.emr_patient_id FROM holds h JOIN bookings b ON b.tenant_id = h.tenant_id"
+            "   AND b.hold_id = h.id WHERE h.tenant_id = k.tenant_id AND h.contact_id = k.id"
+            "   AND b.client_created AND b.emr_patient_id IS NOT NULL ORDER BY b.id DESC LIMIT 1)"
             " FROM contacts k LEFT JOIN conversations v ON v.tenant_id = k.tenant_id"
             " AND v.contact_id = k.id"
             " LEFT JOIN consent_state o ON o.tenant_id = k.tenant_id AND o.contact = k.address"
@@ -98,6 +118,12 @@ static void get_state(struct http_request *req, struct http_response *resp, void
         cJSON_AddItemToObject(k, "messages", msgs ? msgs : cJSON_CreateArray());
         cJSON *consent = cJSON_Parse(PQgetvalue(r, i, 9));
         cJSON_AddItemToObject(k, "consent", consent ? consent : cJSON_CreateArray());
+        cJSON *holds = cJSON_Parse(PQgetvalue(r, i, 11));
+        cJSON_AddItemToObject(k, "holds", holds ? holds : cJSON_CreateArray());
+        cJSON *bookings = cJSON_Parse(PQgetvalue(r, i, 12));
+        cJSON_AddItemToObject(k, "bookings", bookings ? bookings : cJSON_CreateArray());
+        if (!PQgetisnull(r, i, 13))
+            cJSON_AddStringToObject(k, "emr_patient_created", PQgetvalue(r, i, 13));
         cJSON_AddItemToArray(arr, k);
     }
     PQclear(r);

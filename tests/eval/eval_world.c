@@ -302,7 +302,11 @@ void eval_world_stop(struct eval_world *w)
         testdb_drop(w->db);
         free(w->db);
     }
-    if (w->dir[0]) {
+    /* BW_EVAL_KEEP=1 keeps the daemon's directory (its log) for a look. */
+    const char *keep = getenv("BW_EVAL_KEEP");
+    if (w->dir[0] && keep && keep[0] == '1')
+        fprintf(stderr, "kept %s\n", w->dir);
+    else if (w->dir[0]) {
         char cmd[400];
         const char *names[] = { "bookwelld.conf", "bookwelld.log", "ready.json", "twilio_token",
                                 "square_token", "square_key", NULL };

@@ -19,7 +19,8 @@ Control API (JSON in and out):
   POST /_sim/reset                 forget everything received
   GET  /_sim/requests              every API request received (method, path,
                                    content_type, form as [key, value] pairs)
-  GET  /_sim/messages              messages created
+  GET  /_sim/messages              messages created (each with received_ms: when
+                                   the send request arrived, wall-clock ms)
   GET  /_sim/callbacks             status callbacks posted and their answers
   POST /_sim/fault                 {"status":503} or {"code":20429}, "count":N,
                                    optional "delay_ms" (answer late, after the
@@ -298,6 +299,7 @@ class Handler(BaseHTTPRequestHandler):
         msg["uri"] = "/2010-04-01/Accounts/%s/Messages/%s.json" % (account, msg["sid"])
         public = {k: v for k, v in msg.items() if not k.startswith("_")}
         msg["_callback"] = get("StatusCallback")
+        msg["received_ms"] = time.time() * 1000.0  # wall clock, for /_sim/messages only
         msg["_flow"] = ["queued", "sent", "delivered"]
         msg["_media"] = media
         with STATE.lock:

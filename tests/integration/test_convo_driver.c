@@ -1,0 +1,119 @@
+/*
+ * The conversation driver end to end in the real daemon: bookwelld with the
+ * Twilio plugin and its simulator, the built-in calendar (emr.local) and the
+ * Square plugin and its simulator, a real PostgreSQL, set up the way the
+ * evaluation runner does it (tests/eval/eval_world.c) with the Glow clinic.
+ * A missed call gets the text-back; "new client, want Botox" gets slots offered,
+ * "Friday 3:30" that slot, asking for a name; the name gets the deposit
+ * link (the Square simulator's checkout URL, the clinic's deposit amount);
+ * the simulator's payment books the appointment in emr.local with a new
+ * client of that name, after the payment.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "eval/eval_case.h"
+#include "eval/eval_expect.h"
+#include "eval/eval_world.h"
+
+static const char case_json[] =
+    "{\"id\":\"driver-e2e\",\"clinic\":\"glow\",\"now\":\"2027-03-02T20:15:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550101\"}],"
+    "\"script\":[{\"missed_call\":true},{\"say\":\"Yes, new client, want Botox\"},"
+    "{\"say\":\"Friday 3:30 works\"},{\"say\":\"Emily Chen\"},{\"pay_deposit\":true}],\"expect\":{}}";
+
+static struct eval_world *w;
+static struct eval_case c;
+static cJSON *clinic;
+
+static bool sent_matches(const struct eval_patient_obs *o, const char *needle)
+{
+    for (size_t i = 0; i < o->n_sent; i++)
+        if (strstr(o->sent[i].text, needle))
+            return true;
+    return false;
+}
+
+static void step(int i, struct eval_patient_obs *obs)
+{
+    char err[512];
+    const cJSON *s = cJSON_GetArrayItem(c.script, i);
+    cr_assert_eq(eval_world_step(w, s, &c.patients[0], err, sizeof err), 0, "step %d: %s", i + 1, err);
+    cr_assert_eq(eval_world_observe(w, &c.patients[0], obs, err, sizeof err), 0, "%s", err);
+    for (size_t k = 0; getenv("BW_DRIVER_TRACE") && k < obs->n_sent; k++)
+        fprintf(stderr, "step %d sent[%zu]: %s\n", i + 1, k, obs->sent[k].text);
+}
+
+Test(convo_driver, missed_call_to_booked_appointment, .timeout = 180)
+{
+    char err[512], path[512];
+    const char *shared = getenv("BW_SHARED_DIR");
+    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
+    clinic = eval_read_json(path, err, sizeof err);
+    cr_assert_not_null(clinic, "%s", err);
+    char cpath[] = "/tmp/bw-driver-case-XXXXXX";
+    int fd = mkstemp(cpath);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, case_json, sizeof case_json - 1), (ssize_t)(sizeof case_json - 1));
+    close(fd);
+    cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
+    unlink(cpath);
+    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
+    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
+                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
+                                 .clinic_path = path, .clinic = clinic };
+    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
+    cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
+
+    struct eval_patient_obs obs;
+    step(0, &obs);
+    cr_assert_eq(obs.n_sent, 1, "one text-back, got %zu messages", obs.n_sent);
+    cr_expect(sent_matches(&obs, "Glow Aesthetics"), "the text-back names the clinic: %s", obs.sent[0].text);
+    cr_expect(sent_matches(&obs, "missed your call"), "%s", obs.sent[0].text);
+
+    step(1, &obs);
+    cr_assert_eq(obs.n_sent, 2);
+    cr_expect(strstr(obs.sent[1].text, "Which would you like") != NULL, "slots offered: %s", obs.sent[1].text);
+
+    step(2, &obs);
+    cr_assert_eq(obs.n_sent, 3);
+    cr_expect(strstr(obs.sent[2].text, "3:30 PM") != NULL, "the asked-for slot: %s", obs.sent[2].text);
+    cr_expect(strstr(obs.sent[2].text, "/checkout/") == NULL, "no link before the name");
+
+    step(3, &obs);
+    cr_assert_eq(obs.n_sent, 4, "the deposit link, got %zu messages", obs.n_sent);
+    cr_expect(strstr(obs.sent[3].text, "/checkout/") != NULL, "a checkout link: %s", obs.sent[3].text);
+    cr_expect(strstr(obs.sent[3].text, "{link}") == NULL, "the mark is replaced: %s", obs.sent[3].text);
+    cr_expect_eq(obs.last_deposit_cents, 5000, "the clinic's new-client Botox deposit");
+    cr_expect(obs.hold_active_unpaid, "the slot is held until payment");
+    cr_expect_eq(obs.n_appts, 0, "nothing written in the EMR before payment");
+
+    step(4, &obs);
+    cr_assert_eq(obs.n_sent, 5, "the confirmation, got %zu messages", obs.n_sent);
+    cr_expect(strstr(obs.sent[4].text, "booked") != NULL, "%s", obs.sent[4].text);
+    cr_expect_not(obs.hold_active_unpaid);
+    cr_expect_not(obs.deposit_due_unpaid);
+    size_t created = 0;
+    for (size_t i = 0; i < obs.n_appts; i++)
+        if (obs.appts[i].created) {
+            created++;
+            cr_expect_str_eq(obs.appts[i].service, "botox");
+            cr_expect_str_eq(obs.appts[i].start, "2027-03-05T15:30");
+        }
+    cr_expect_eq(created, 1, "one appointment in emr.local, got %zu", created);
+    cr_expect(obs.client_created, "a new client in emr.local");
+    cr_expect_str_eq(obs.client_first_name ? obs.client_first_name : "", "Emily");
+    cr_expect_str_eq(obs.client_last_name ? obs.client_last_name : "", "Chen");
+    cr_expect_str_eq(eval_outcome(&obs), "booked");
+    cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
+
+    eval_world_stop(w);
+    w = NULL;
+    eval_case_free(&c);
+    cJSON_Delete(clinic);
+}
