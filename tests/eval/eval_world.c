@@ -80,18 +80,56 @@ static int case_start_utc(const struct eval_world *w, char out[32])
     return 0;
 }
 
+/* The EMR plugin's entry when it talks to a simulator: its configuration
+ * group comes from tests/eval/emr/<name>.conf in the checkout, where
+ * @BASE_URL@ stands for the simulator's address (credentials there match
+ * the simulator's defaults). */
+static int emr_sim_entry(struct eval_world *w, char *out, size_t out_cap, char *err, size_t cap)
+{
+    char path[512], body[4096];
+    snprintf(path, sizeof path, "%s/tests/eval/emr/%s.conf", w->o.srcdir, w->o.emr);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, cap, "no configuration for --emr %s (%s)", w->o.emr, path);
+        return -1;
+    }
+    size_t n = fread(body, 1, sizeof body - 1, f);
+    bool whole = feof(f);
+    fclose(f);
+    if (!whole) {
+        snprintf(err, cap, "%s is too long", path);
+        return -1;
+    }
+    body[n] = '\0';
+    size_t used = (size_t)snprintf(out, out_cap, "  { plugin = \"emr.%s\"; base_url = \"%s\"; config = {\n",
+                                   w->o.emr, w->emr_sim.base_url);
+    for (const char *p = body; *p && used < out_cap;) {
+        const char *mark = strstr(p, "@BASE_URL@");
+        size_t plain = mark ? (size_t)(mark - p) : strlen(p);
+        used += (size_t)snprintf(out + used, out_cap - used, "%.*s%s", (int)plain, p,
+                                 mark ? w->emr_sim.base_url : "");
+        p += plain + (mark ? strlen("@BASE_URL@") : 0);
+    }
+    if (used < out_cap)
+        used += (size_t)snprintf(out + used, out_cap - used, "  }; }");
+    if (used >= out_cap) {
+        snprintf(err, cap, "%s makes too long a plugin entry", path);
+        return -1;
+    }
+    return 0;
+}
+
 /* The tenant file: the clinic's plugins pointed at the simulators. */
 static int write_tenant(struct eval_world *w, char *err, size_t cap)
 {
-    char text[8192], emr[1024];
+    char text[12288], emr[6144];
     const char *country = str_of(w->o.clinic, "country");
     if (!w->have_emr_sim) {
         snprintf(emr, sizeof emr,
                  "  { plugin = \"emr.local\"; config = { clinic_file = \"%s\"; }; }",
                  w->o.clinic_path);
-    } else {
-        snprintf(emr, sizeof emr, "  { plugin = \"emr.%s\"; base_url = \"%s\"; config = { }; }",
-                 w->o.emr, w->emr_sim.base_url);
+    } else if (emr_sim_entry(w, emr, sizeof emr, err, cap) != 0) {
+        return -1;
     }
     int n = snprintf(
         text, sizeof text,
