@@ -67,7 +67,7 @@ Test(jobs_multi, two_daemons_run_every_job_once_in_key_order_across_a_sigkill)
 {
     struct test_daemon_opts o = {
         .conninfo = conninfo, .test_clock = true, .test_clock_start = START,
-        .extra_conf = "jobs = { workers = 4; lease = \"2s\"; poll_interval = \"200ms\"; };",
+        .extra_conf = "jobs = { workers = 4; lease = \"10s\"; poll_interval = \"200ms\"; };",
     };
     test_daemon_start(&da, &o);
     test_daemon_start(&db, &o);
