@@ -92,6 +92,91 @@ static int contact_holds(struct drv *x, const char *states, int64_t *ids, int ca
 
 /* ------------------------------------------------------------------ ports */
 
+/* How far ahead a client's upcoming appointments are looked for. */
+#define CLIENT_APPTS_DAYS 120
+
+/* Adds an appointment/1 that is still booked to out->appts, keeping the
+ * earliest CONVO_APPTS_MAX. */
+static void client_add_appt(struct drv *x, const cJSON *a, struct convo_client *out)
+{
+    const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "id"));
+    const char *status = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "status"));
+    const char *svc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "service_id"));
+    const char *prov = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "provider_id"));
+    const char *start = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "start"));
+    const char *end = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "end"));
+    int64_t s_us, e_us;
+    if (!id || !id[0] || strlen(id) >= CONVO_REF_MAX || !svc || !start ||
+        (status && strcmp(status, "booked") != 0) || clock_parse_rfc3339(start, &s_us) != 0 || s_us < x->now)
+        return;
+    int si = convo_knowledge_service(x->ck, svc);
+    int pi = prov ? convo_knowledge_provider(x->ck, prov) : -1;
+    if (si < 0)
+        return;
+    int32_t dur = x->ck->services[si].dur_min;
+    if (end && clock_parse_rfc3339(end, &e_us) == 0 && e_us > s_us)
+        dur = (int32_t)((e_us - s_us) / 60000000);
+    size_t at = out->nappts;
+    if (at == CONVO_APPTS_MAX) {
+        /* Full: replace the latest when this one is earlier. */
+        size_t latest = 0;
+        for (size_t i = 1; i < at; i++)
+            if (out->appts[i].part.start_us > out->appts[latest].part.start_us)
+                latest = i;
+        if (out->appts[latest].part.start_us <= s_us)
+            return;
+        at = latest;
+    } else {
+        out->nappts++;
+    }
+    struct convo_appt *ap = &out->appts[at];
+    snprintf(ap->ref, sizeof ap->ref, "%s", id);
+    ap->part.service = (int16_t)si;
+    ap->part.provider = (int16_t)pi;
+    ap->part.dur_min = dur;
+    ap->part.start_us = s_us;
+}
+
+/* The upcoming appointments of EMR patient pid into out. Returns 0 (also
+ * when the EMR cannot list them) or CONVO_PORT_UNAVAILABLE. */
+static int client_appts(struct drv *x, const char *pid, struct convo_client *out)
+{
+    char from[32], to[32];
+    cJSON *q = cJSON_CreateObject();
+    char *in = NULL;
+    if (!q || !cJSON_AddStringToObject(q, "patient_id", pid) ||
+        !cJSON_AddStringToObject(q, "from", clock_format_utc(x->now, from)) ||
+        !cJSON_AddStringToObject(q, "to", clock_format_utc(x->now + (int64_t)CLIENT_APPTS_DAYS * 86400 * 1000000,
+                                                            to)) ||
+        !(in = cJSON_PrintUnformatted(q))) {
+        cJSON_Delete(q);
+        return CONVO_E_NOMEM;
+    }
+    cJSON_Delete(q);
+    struct emr_result r;
+    int rc = emr_call(x->d->registry, x->tenant, EMR_OP_APPOINTMENT_LIST, in, NULL, 0, &r);
+    cJSON_free(in);
+    if (rc == BW_E_NOTSUP) {
+        emr_result_free(&r);
+        return 0;
+    }
+    if (rc != 0) {
+        emr_result_free(&r);
+        return CONVO_PORT_UNAVAILABLE;
+    }
+    cJSON *res = cJSON_ParseWithLength(r.json, r.len);
+    const cJSON *a;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(res, "appointments")) {
+        const char *owner = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(a, "patient_id"));
+        if (owner && strcmp(owner, pid) != 0)
+            continue;
+        client_add_appt(x, a, out);
+    }
+    cJSON_Delete(res);
+    emr_result_free(&r);
+    return 0;
+}
+
 static int port_client(void *ctx, struct convo_client *out)
 {
     struct drv *x = ctx;
@@ -123,9 +208,16 @@ static int port_client(void *ctx, struct convo_client *out)
         snprintf(out->first, sizeof out->first, "%s", fn ? fn : "");
         snprintf(out->last, sizeof out->last, "%s", ln ? ln : "");
     }
+    /* Every patient record with this phone: a clinic may hold duplicates. */
+    const cJSON *pt;
+    cJSON_ArrayForEach(pt, cJSON_GetObjectItemCaseSensitive(res, "patients")) {
+        const char *pid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(pt, "id"));
+        if (pid && pid[0] && (rc = client_appts(x, pid, out)) != 0)
+            break;
+    }
     cJSON_Delete(res);
     emr_result_free(&r);
-    return 0;
+    return rc;
 }
 
 static int port_availability(void *ctx, const struct convo_query *q, struct convo_slot *slots, size_t cap,
@@ -364,6 +456,64 @@ static int act_schedule(struct drv *x, const struct convo_action *a)
     return jobs_enqueue(x->tx, &spec, NULL) < 0 ? -1 : 0;
 }
 
+/* Cancels or moves an existing appointment in the EMR. The idempotency
+ * key names the appointment (and the new start), so a retried turn does not
+ * write twice. */
+static int act_change(struct drv *x, const struct convo_action *a)
+{
+    bool cancel = a->kind == CONVO_ACT_CANCEL;
+    cJSON *q = cJSON_CreateObject();
+    char *in = NULL, idem[65], s[32], e[32];
+    if (!q || !a->ref[0] || !cJSON_AddStringToObject(q, "appointment_id", a->ref)) {
+        cJSON_Delete(q);
+        return q ? CONVO_PORT_REFUSED : CONVO_E_NOMEM;
+    }
+    if (cancel) {
+        snprintf(idem, sizeof idem, "cancel:%.56s", a->ref);
+        if (!cJSON_AddStringToObject(q, "reason", "patient_request"))
+            goto nomem;
+    } else {
+        const struct convo_part *p = &a->visit.part[0];
+        if (a->visit.n < 1 || p->service < 0 || (size_t)p->service >= x->ck->nservices) {
+            cJSON_Delete(q);
+            return CONVO_PORT_REFUSED;
+        }
+        snprintf(idem, sizeof idem, "move:%" PRId64 ":%.40s", p->start_us / 1000000, a->ref);
+        if (!cJSON_AddStringToObject(q, "start", clock_format_utc(p->start_us, s)) ||
+            !cJSON_AddStringToObject(q, "end",
+                                     clock_format_utc(p->start_us + (int64_t)p->dur_min * 60000000, e)) ||
+            (p->provider >= 0 && (size_t)p->provider < x->ck->nproviders &&
+             !cJSON_AddStringToObject(q, "provider_id", x->ck->providers[p->provider].id)))
+            goto nomem;
+    }
+    if (!(in = cJSON_PrintUnformatted(q)))
+        goto nomem;
+    cJSON_Delete(q);
+    struct emr_result r;
+    int rc = emr_call(x->d->registry, x->tenant, cancel ? EMR_OP_CANCEL : EMR_OP_RESCHEDULE, in, idem, 0, &r);
+    cJSON_free(in);
+    if (rc != 0) {
+        char cid[24], code[24];
+        snprintf(cid, sizeof cid, "%" PRId64, x->conv_id);
+        snprintf(code, sizeof code, "%d", rc);
+        const char *fields[] = { "tenant", x->tenant, "conversation", cid, "rc", code, NULL };
+        log_write(LOG_WARN, NULL, fields, "%s failed in the EMR", cancel ? "cancel" : "reschedule");
+    }
+    emr_result_free(&r);
+    if (rc == 0) {
+        cdh_invalidate(x->tenant);
+        return 0;
+    }
+    if (rc == BW_E_CONFLICT)
+        return CONVO_PORT_TAKEN;
+    if (rc == BW_E_RETRY || rc == BW_E_TIMEOUT || rc == BW_E_REMOTE || rc == BW_E_CANCELLED)
+        return CONVO_PORT_UNAVAILABLE;
+    return CONVO_PORT_REFUSED;
+nomem:
+    cJSON_Delete(q);
+    return CONVO_E_NOMEM;
+}
+
 static void alert(struct drv *x, const char *what, const char *reason)
 {
     char cid[24];
@@ -396,8 +546,7 @@ static int port_act(void *ctx, const struct convo_action *a)
         return act_schedule(x, a);
     case CONVO_ACT_CANCEL:
     case CONVO_ACT_RESCHEDULE:
-        /* Changing an existing appointment goes to staff for now. */
-        return CONVO_PORT_REFUSED;
+        return act_change(x, a);
     default:
         return CONVO_E_INVAL;
     }

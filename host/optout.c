@@ -322,10 +322,6 @@ static bool rule_anywhere(const struct seg *s, int i)
         strcmp(w, "unsubscribed") == 0 || strcmp(w, "revoke") == 0 || strcmp(w, "stopall") == 0 ||
         strcmp(w, "optout") == 0 || in(w, FR_OUT))
         return true;
-    if (eq(s, i, "wrong") && (eq(s, i + 1, "number") || eq(s, i + 1, "person")))
-        return true;
-    if (eq(s, i, "numero") && eq(s, i + 1, "equivocado"))
-        return true;
     if (eq(s, i, "leave") && eq(s, i + 1, "me") && eq(s, i + 2, "alone"))
         return true;
     if ((eq(s, i, "never") || eq(s, i, "didnt") || (eq(s, i, "did") && eq(s, i + 1, "not"))) &&

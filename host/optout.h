@@ -12,9 +12,11 @@
  *   message is the single word "arret".
  * - Revocation in plain words, English and Spanish (and a little French):
  *   "please stop texting me", "take me off your list", "don't message me
- *   again", "no más", "dejen de escribirme", "wrong number". Appointment
- *   requests that share the words are not revocations: "cancel my
- *   appointment", "can I stop by tomorrow?", "I want to stop getting botox".
+ *   again", "no más", "dejen de escribirme". Appointment requests that
+ *   share the words are not revocations: "cancel my appointment", "can I
+ *   stop by tomorrow?", "I want to stop getting botox". Nor is "wrong
+ *   number" by itself: the conversation answers it once and books nothing;
+ *   "wrong number, stop texting me" revokes through its other words.
  *   CANCEL, END, QUIT and REMOVE revoke only as the whole message or with a
  *   messaging object ("cancel the texts"); STOP and UNSUBSCRIBE also revoke as
  *   a sentence of their own ("Not interested. STOP"), which is deliberate:

@@ -164,6 +164,24 @@ static bool wants_booking(struct dctx *c)
     return false;
 }
 
+/* A message with nothing to act on: yes, no, thanks, hello, "wrong
+ * number" again, or nothing understood. */
+static bool small_talk(const struct nlu_result *r)
+{
+    static const uint8_t chat[] = { NLU_INTENT_WRONG_NUMBER, NLU_INTENT_GREETING, NLU_INTENT_THANKS,
+                                    NLU_INTENT_YES, NLU_INTENT_NO };
+    if (r->nservices || r->when.n || r->nproviders || (r->flags & NLU_F_CARD_DIGITS))
+        return false;
+    for (int i = 0; i < NLU_INTENT_COUNT; i++) {
+        bool allowed = false;
+        for (size_t j = 0; j < sizeof chat; j++)
+            allowed |= chat[j] == i;
+        if (!allowed && cv_has(r, (enum nlu_intent)i))
+            return false;
+    }
+    return true;
+}
+
 static void on_message(struct dctx *c)
 {
     const struct nlu_result *r = c->r;
@@ -209,6 +227,11 @@ static void on_message(struct dctx *c)
         replies_handoff(&c->reply);
         go_handoff(c, "asked_for_person", false);
         return;
+    }
+    if (st->stage == CONVO_ST_CLOSED) {
+        if (small_talk(r))
+            return; /* after "wrong number": answered once, nothing more to say */
+        st->stage = CONVO_ST_CHAT; /* they do want something after all */
     }
     if (cv_has(r, NLU_INTENT_WRONG_NUMBER) && !cv_has(r, NLU_INTENT_BOOK)) {
         release_pending(c);

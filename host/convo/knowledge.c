@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "nlu/nlu.h"
 
@@ -269,6 +270,39 @@ int convo_knowledge_from_json(const cJSON *clinic, struct convo_knowledge *k)
             copy_str(pol, "parking", k->parking, sizeof k->parking, false) ||
             copy_str(pol, "numbing", k->numbing, sizeof k->numbing, false))
             return KN_E_INVAL;
+    }
+    k->cancel_notice_min = convo_knowledge_notice_min(k->cancellation);
+    return 0;
+}
+
+/* Whether s starts with word w (ASCII, any case) not followed by a letter. */
+static bool word_at(const char *s, const char *w)
+{
+    size_t n = strlen(w);
+    if (strncasecmp(s, w, n) != 0)
+        return false;
+    char c = s[n];
+    return !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'));
+}
+
+int convo_knowledge_notice_min(const char *policy)
+{
+    for (const char *p = policy; p && *p; p++) {
+        if (*p < '0' || *p > '9' || (p > policy && p[-1] >= '0' && p[-1] <= '9'))
+            continue;
+        long v = 0;
+        const char *q = p;
+        while (*q >= '0' && *q <= '9' && v < 100000)
+            v = v * 10 + (*q++ - '0');
+        if (*q >= '0' && *q <= '9')
+            continue; /* too long to be a notice */
+        if (*q == ' ' || *q == '-')
+            q++;
+        if (v > 0 && v <= 24 * 30 &&
+            (word_at(q, "hours") || word_at(q, "hour") || word_at(q, "hrs") || word_at(q, "hr") || word_at(q, "h")))
+            return (int)v * 60;
+        if (v > 0 && v <= 30 && (word_at(q, "days") || word_at(q, "day")))
+            return (int)v * 24 * 60;
     }
     return 0;
 }

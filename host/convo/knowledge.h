@@ -69,6 +69,7 @@ struct convo_knowledge {
     size_t nrules;
     struct kn_rule rules[KN_RULES_MAX];
     char cancellation[KN_TEXT_MAX];
+    int cancel_notice_min; /* the notice the cancellation policy asks ("24 hours ahead"); 0: none stated */
     char parking[KN_TEXT_MAX];
     char numbing[KN_TEXT_MAX];
 };
@@ -84,6 +85,10 @@ int convo_knowledge_provider(const struct convo_knowledge *k, const char *id);
 /* Whether provider p offers service s, and works on weekday wd. */
 bool convo_knowledge_offers(const struct convo_knowledge *k, int p, int s);
 bool convo_knowledge_works(const struct convo_knowledge *k, int p, int wd);
+
+/* The notice a cancellation policy's text asks for, in minutes: the first
+ * "N hours" / "N-hour" / "N hrs" / "Nh" / "N days" in it; 0 when none. */
+int convo_knowledge_notice_min(const char *policy);
 
 /* Whether local day `day` is a closed date, or a weekday without hours. */
 bool convo_knowledge_closed_day(const struct convo_knowledge *k, int32_t day);

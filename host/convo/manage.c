@@ -1,8 +1,10 @@
 /*
  * Existing appointments: cancelling one (after saying the tenant's
- * cancellation policy and asking to confirm; with a reminder that STOP is
- * how to stop texts, for those who meant that) and moving one (to slots with
- * the same provider where possible, through the booking flow's choosing).
+ * cancellation policy, and whether its notice window has passed, and asking
+ * to confirm; with a reminder that STOP is how to stop texts, for those who
+ * meant that) and moving one (to slots with the same provider where
+ * possible, through the booking flow's choosing; inside the policy's
+ * notice window the policy is said first).
  * The appointment is found among the client's upcoming ones by the date or
  * the service the patient named, else the next one.
  */
@@ -54,6 +56,40 @@ static void not_found(struct dctx *c)
     if (c->st->stage != CONVO_ST_HANDOFF)
         c->st->resume_stage = CONVO_ST_CHAT;
     c->st->stage = CONVO_ST_HANDOFF;
+}
+
+/* Whether changing appointment p now is inside the policy's notice window. */
+static bool too_late(struct dctx *c, const struct convo_part *p)
+{
+    int n = c->k->cancel_notice_min;
+    return n > 0 && p->start_us - c->now_us < (int64_t)n * 60 * 1000000;
+}
+
+/* "24 hours", "2 days": the policy's notice. */
+static void notice_text(const struct convo_knowledge *k, char *out, size_t cap)
+{
+    int n = k->cancel_notice_min;
+    if (n % (24 * 60) == 0 && n >= 48 * 60)
+        snprintf(out, cap, "%d days", n / (24 * 60));
+    else
+        snprintf(out, cap, "%d hour%s", n / 60, n == 60 ? "" : "s");
+}
+
+/* The tenant's cancellation policy, and whether it applies to changing p
+ * now (when the policy names its notice). */
+static void policy_note(struct dctx *c, const struct convo_part *p)
+{
+    if (!c->k->cancellation[0])
+        return;
+    replies_add(&c->reply, "Just so you know: %s", c->k->cancellation);
+    if (!c->k->cancel_notice_min)
+        return;
+    char win[32];
+    notice_text(c->k, win, sizeof win);
+    if (too_late(c, p))
+        replies_add(&c->reply, "Your appointment is less than %s away, so that applies here.", win);
+    else
+        replies_add(&c->reply, "You're more than %s ahead, so you're within that window.", win);
 }
 
 static void describe_appt(struct dctx *c, const struct convo_part *p, char *out, size_t cap)
@@ -115,8 +151,7 @@ void manage_cancel(struct dctx *c)
     st->appt = a->part;
     describe_appt(c, &a->part, desc, sizeof desc);
     replies_add(&c->reply, "I see your %s.", desc);
-    if (c->k->cancellation[0])
-        replies_add(&c->reply, "Just so you know: %s", c->k->cancellation);
+    policy_note(c, &a->part);
     replies_add(&c->reply, "Would you like me to cancel it?");
     replies_add(&c->reply, "(If you meant to stop our texts instead, reply STOP.)");
     st->stage = CONVO_ST_CANCEL_ASK;
@@ -148,6 +183,13 @@ void manage_reschedule(struct dctx *c)
     bool has_to = false;
     for (int i = 0; i < r->when.n; i++)
         has_to |= r->when.item[i].role != NLU_ROLE_FROM;
+    if (too_late(c, &a->part)) {
+        /* Moving inside the notice window: the policy applies, say so first. */
+        char win[32];
+        notice_text(c->k, win, sizeof win);
+        replies_add(&c->reply, "Just so you know, your appointment is less than %s away, and our policy says: %s",
+                    win, c->k->cancellation);
+    }
     if (!has_to) {
         char desc[256];
         describe_appt(c, &a->part, desc, sizeof desc);

@@ -229,6 +229,8 @@ static const struct src sources[] = {
     P(HELP, 95, "^ help|info $"),
 
     /* health */
+    /* what inbound redaction left of a health detail (redact.h's markers) */
+    P(MEDICAL, 92, "health info"),
     P(MEDICAL, 92, "pregnant|pregnancy|breastfeeding|nursing|conceive"),
     P(MEDICAL, 88, "breast feeding"),
     P(MEDICAL, 85, "weeks along"),
@@ -250,6 +252,7 @@ static const struct src sources[] = {
     P(MEDICAL, 85, "eyelid|eyelids|eyebrow|eyebrows|brow|brows|smile|lip|lips|eye|eyes|face * is|are|looks|feels|seems * droopy|drooping|uneven|asymmetrical|lopsided|heavy"),
     P(MEDICAL, 78, "my * bruise|bruised|bruising|itchy|itching|red|redness|sore|tender|bump|bumps|headache|rash|sensitive"),
 
+    P(URGENT, 96, "urgent health info"),
     P(URGENT, 95, "vision|blurry|blindness|blind|blanching|blanched|necrosis|anaphylaxis|emergency|911|mottled|dusky"),
     P(URGENT, 95, "cant|cannot see"),
     P(URGENT, 95, "can not see"),

@@ -91,6 +91,10 @@ static void observe_appointments(struct eval_world *w, const cJSON *contact,
 {
     const char *pid = str_of(contact, "emr_patient_id");
     const cJSON *a;
+    /* An EMR may move an appointment by writing it anew and marking the old
+     * one as replaced ("rescheduled"): the service of each such old one. */
+    const char *replaced[EVAL_OBS_MAX];
+    size_t nreplaced = 0;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(now_appts, "appointments")) {
         const char *owner = str_of(a, "patient_id"), *id = str_of(a, "id");
         bool mine = owner && pid && strcmp(owner, pid) == 0;
@@ -124,11 +128,25 @@ static void observe_appointments(struct eval_world *w, const cJSON *contact,
             bool was_cancelled = bstatus && strcmp(bstatus, "cancelled") == 0;
             e->cancelled = cancelled && !was_cancelled;
             e->moved = !cancelled && bstart && start && strcmp(bstart, start) != 0;
+            bool was_live = !bstatus || strcmp(bstatus, "booked") == 0;
+            if (was_live && status && strcmp(status, "booked") != 0 && !cancelled && !e->moved &&
+                nreplaced < EVAL_OBS_MAX && e->service)
+                replaced[nreplaced++] = e->service;
             if (!e->cancelled && !e->moved)
-                continue; /* unchanged: not the case's doing */
+                continue; /* unchanged (or replaced, counted below): not itself the case's doing */
         }
         o->n_appts++;
     }
+    /* The appointment that took a replaced one's place was moved, not booked. */
+    for (size_t r = 0; r < nreplaced; r++)
+        for (size_t i = 0; i < o->n_appts; i++) {
+            struct eval_appt *e = &o->appts[i];
+            if (e->created && !e->cancelled && e->service && strcmp(e->service, replaced[r]) == 0) {
+                e->created = false;
+                e->moved = true;
+                break;
+            }
+        }
     (void)p;
 }
 

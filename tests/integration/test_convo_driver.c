@@ -7,7 +7,9 @@
  * "Friday 3:30" that slot, asking for a name; the name gets the deposit
  * link (the Square simulator's checkout URL, the clinic's deposit amount);
  * the simulator's payment books the appointment in emr.local with a new
- * client of that name, after the payment.
+ * client of that name, after the payment. An existing client's appointment,
+ * found by their phone in emr.local, is cancelled after the policy is said
+ * and the patient confirms, and moved to the time they name.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -49,7 +51,9 @@ static void step(int i, struct eval_patient_obs *obs)
         fprintf(stderr, "step %d sent[%zu]: %s\n", i + 1, k, obs->sent[k].text);
 }
 
-Test(convo_driver, missed_call_to_booked_appointment, .timeout = 180)
+/* Starts the world (daemon, simulators, emr.local with the Glow clinic)
+ * for the case text json. */
+static void start(const char *json)
 {
     char err[512], path[512];
     const char *shared = getenv("BW_SHARED_DIR");
@@ -59,7 +63,7 @@ Test(convo_driver, missed_call_to_booked_appointment, .timeout = 180)
     char cpath[] = "/tmp/bw-driver-case-XXXXXX";
     int fd = mkstemp(cpath);
     cr_assert_geq(fd, 0);
-    cr_assert_eq(write(fd, case_json, sizeof case_json - 1), (ssize_t)(sizeof case_json - 1));
+    cr_assert_eq(write(fd, json, strlen(json)), (ssize_t)strlen(json));
     close(fd);
     cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
     unlink(cpath);
@@ -69,7 +73,20 @@ Test(convo_driver, missed_call_to_booked_appointment, .timeout = 180)
                                  .clinic_path = path, .clinic = clinic };
     cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
     cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
+}
 
+static void stop(void)
+{
+    eval_world_stop(w);
+    w = NULL;
+    eval_case_free(&c);
+    cJSON_Delete(clinic);
+}
+
+Test(convo_driver, missed_call_to_booked_appointment, .timeout = 180)
+{
+    char err[512];
+    start(case_json);
     struct eval_patient_obs obs;
     step(0, &obs);
     cr_assert_eq(obs.n_sent, 1, "one text-back, got %zu messages", obs.n_sent);
@@ -111,9 +128,60 @@ Test(convo_driver, missed_call_to_booked_appointment, .timeout = 180)
     cr_expect_str_eq(obs.client_last_name ? obs.client_last_name : "", "Chen");
     cr_expect_str_eq(eval_outcome(&obs), "booked");
     cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
+    stop();
+}
 
-    eval_world_stop(w);
-    w = NULL;
-    eval_case_free(&c);
-    cJSON_Delete(clinic);
+/* Dana (+14155550177) has a Lip Filler with Dr. Smith on Friday March 5 at
+ * 14:00 in the clinic file. */
+Test(convo_driver, existing_client_cancels_through_the_emr, .timeout = 180)
+{
+    char err[512];
+    start("{\"id\":\"driver-cancel\",\"clinic\":\"glow\",\"now\":\"2027-03-02T15:00:00\","
+          "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550177\"}],"
+          "\"script\":[{\"say\":\"I need to cancel my appointment\"},{\"say\":\"yes\"}],\"expect\":{}}");
+    struct eval_patient_obs obs;
+    step(0, &obs);
+    cr_assert_eq(obs.n_sent, 1);
+    cr_expect(strstr(obs.sent[0].text, "Dana") != NULL, "greets the known client: %s", obs.sent[0].text);
+    cr_expect(strstr(obs.sent[0].text, "Lip Filler") != NULL, "names the EMR's appointment: %s",
+              obs.sent[0].text);
+    cr_expect(strstr(obs.sent[0].text, "24 hours") != NULL, "says the clinic's policy: %s", obs.sent[0].text);
+    cr_expect_eq(obs.n_appts, 0, "nothing cancelled before the patient confirms");
+
+    step(1, &obs);
+    cr_assert_eq(obs.n_sent, 2);
+    cr_expect(strstr(obs.sent[1].text, "cancelled") != NULL, "%s", obs.sent[1].text);
+    cr_assert_eq(obs.n_appts, 1, "one appointment changed in emr.local, got %zu", obs.n_appts);
+    cr_expect(obs.appts[0].cancelled);
+    cr_expect_str_eq(obs.appts[0].start, "2027-03-05T14:00");
+    cr_expect_not(obs.client_created);
+    cr_expect_not(obs.handoff, "no handoff: the assistant did it");
+    cr_expect_str_eq(eval_outcome(&obs), "cancelled");
+    cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
+    stop();
+}
+
+Test(convo_driver, existing_client_moves_an_appointment_through_the_emr, .timeout = 180)
+{
+    char err[512];
+    start("{\"id\":\"driver-move\",\"clinic\":\"glow\",\"now\":\"2027-03-02T15:00:00\","
+          "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550177\"}],"
+          "\"script\":[{\"say\":\"can I move my lip filler on friday to saturday at 11?\"}],\"expect\":{}}");
+    struct eval_patient_obs obs;
+    step(0, &obs);
+    cr_assert_eq(obs.n_sent, 1);
+    cr_expect(strstr(obs.sent[0].text, "moved") != NULL, "%s", obs.sent[0].text);
+    size_t moved = 0;
+    for (size_t i = 0; i < obs.n_appts; i++)
+        if (obs.appts[i].moved) {
+            moved++;
+            cr_expect_str_eq(obs.appts[i].service, "lip-filler");
+            cr_expect_str_eq(obs.appts[i].provider, "dr-smith");
+            cr_expect_str_eq(obs.appts[i].start, "2027-03-06T11:00");
+        }
+    cr_expect_eq(moved, 1, "one appointment moved in emr.local, got %zu", moved);
+    cr_expect_not(obs.client_created);
+    cr_expect_str_eq(eval_outcome(&obs), "rescheduled");
+    cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
+    stop();
 }

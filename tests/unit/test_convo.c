@@ -5,7 +5,9 @@
  * (queries only, state untouched, then the decision), silence while staff
  * have the conversation, urgent symptoms, a lost hold, lapsed holds in and
  * out of quiet hours, repeated payments, booking retries, card numbers, and
- * the wording's bounds (length, prices only from the catalog).
+ * the wording's bounds (length, prices only from the catalog), the
+ * cancellation policy's notice window when cancelling or moving an
+ * appointment, and a wrong number answered once.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -549,4 +551,79 @@ Test(convo, open_now_and_where)
                "\"script\":[{\"say\":\"are you open right now?\"},{\"say\":\"where are you located?\"}],"
                "\"expect\":{\"p1\":{\"outcome\":\"no_booking\","
                "\"replies_include\":[\"open right now until 8:00 PM\",\"210 Market St\",\"parking\"]}}}");
+}
+
+Test(convo, cancellation_notice_comes_from_the_policy_text)
+{
+    cr_assert_eq(kn.cancel_notice_min, 24 * 60, "glow: \"at least 24 hours ahead\"");
+    cr_assert_eq(convo_knowledge_notice_min("Please give us 48-hour notice."), 48 * 60);
+    cr_assert_eq(convo_knowledge_notice_min("Cancel 12 hrs ahead or pay a $50 fee"), 12 * 60);
+    cr_assert_eq(convo_knowledge_notice_min("We need 2 days' notice"), 2 * 24 * 60);
+    cr_assert_eq(convo_knowledge_notice_min("24h notice please"), 24 * 60);
+    cr_assert_eq(convo_knowledge_notice_min("A $50 fee applies to no-shows."), 0);
+    cr_assert_eq(convo_knowledge_notice_min("Suite 400, 2nd floor"), 0);
+    cr_assert_eq(convo_knowledge_notice_min(""), 0);
+    cr_assert_eq(convo_knowledge_notice_min(NULL), 0);
+}
+
+Test(convo, cancelling_ahead_of_the_notice_window)
+{
+    run_inline("{\"id\":\"cancel-early\",\"clinic\":\"glow\",\"now\":\"2027-03-02T15:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550177\"}],"
+               "\"script\":[{\"say\":\"I need to cancel my appointment\"},{\"say\":\"yes\"}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"cancelled\",\"client_created\":false,"
+               "\"replies_include\":[\"Lip Filler\",\"24 hours ahead to keep your deposit\","
+               "\"more than 24 hours ahead\",\"is cancelled\"],"
+               "\"replies_exclude\":[\"less than 24 hours\"]}}}");
+}
+
+Test(convo, cancelling_inside_the_notice_window_says_the_policy_applies)
+{
+    run_inline("{\"id\":\"cancel-late\",\"clinic\":\"glow\",\"now\":\"2027-03-05T09:30:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550177\"}],"
+               "\"script\":[{\"say\":\"I can't make it today, please cancel\"},{\"say\":\"yes please cancel it\"}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"cancelled\",\"client_created\":false,"
+               "\"replies_include\":[\"less than 24 hours away, so that applies here\"],"
+               "\"replies_exclude\":[\"more than 24 hours\"]}}}");
+}
+
+Test(convo, moving_inside_the_notice_window_says_the_policy_first)
+{
+    run_inline("{\"id\":\"move-late\",\"clinic\":\"glow\",\"now\":\"2027-03-04T16:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550177\"}],"
+               "\"script\":[{\"say\":\"can I move my lip filler tomorrow to saturday at 11?\"}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"rescheduled\",\"client_created\":false,"
+               "\"appointment\":{\"service\":\"lip-filler\",\"start\":\"2027-03-06T11:00\",\"provider\":\"dr-smith\"},"
+               "\"replies_include\":[\"less than 24 hours away\",\"moved to\"]}}}");
+}
+
+Test(convo, moving_ahead_of_the_window_does_not_warn)
+{
+    run_inline("{\"id\":\"move-early\",\"clinic\":\"glow\",\"now\":\"2027-03-02T15:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550177\"}],"
+               "\"script\":[{\"say\":\"can I move my lip filler on friday to saturday at 11?\"}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"rescheduled\","
+               "\"appointment\":{\"service\":\"lip-filler\",\"start\":\"2027-03-06T11:00\"},"
+               "\"replies_exclude\":[\"less than 24 hours\"]}}}");
+}
+
+Test(convo, wrong_number_is_answered_once_and_books_nothing)
+{
+    run_inline("{\"id\":\"wrong\",\"clinic\":\"glow\",\"now\":\"2027-03-02T20:15:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550109\"}],"
+               "\"script\":[{\"missed_call\":true},{\"say\":\"sorry wrong number\"},{\"say\":\"ok\"}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"no_booking\",\"deposit_cents\":0,"
+               "\"replies_include\":[\"sorry for the mix-up\"],"
+               "\"replies_exclude\":[\"unsubscribed\",\"which treatment\",\"help you today\"]}}}");
+}
+
+Test(convo, after_a_wrong_number_a_real_question_is_answered)
+{
+    run_inline("{\"id\":\"wrong-then-ask\",\"clinic\":\"glow\",\"now\":\"2027-03-02T12:00:00\","
+               "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550108\"}],"
+               "\"script\":[{\"missed_call\":true},{\"say\":\"wrong number sorry\"},{\"say\":\"thanks\"},"
+               "{\"say\":\"actually how much is a hydrafacial?\"},{\"say\":\"yes\"}],"
+               "\"expect\":{\"p1\":{\"outcome\":\"no_booking\","
+               "\"replies_include\":[\"mix-up\",\"\\\\$199\",\"(Thursday|Wednesday|Friday|day)\"],"
+               "\"replies_exclude\":[\"welcome\"]}}}");
 }

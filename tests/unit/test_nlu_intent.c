@@ -5,6 +5,8 @@
  */
 #include "test_nlu_fixture.h"
 
+#include "redact.h"
+
 TestSuite(nlu_intent, .init = fixture_setup, .fini = fixture_teardown);
 
 #define NOW "2027-03-03T12:00:00-08:00"
@@ -92,15 +94,18 @@ static const struct ic cases[] = {
       { "Can I get botox while pregnant? I'm 12 weeks along", "I'm breastfeeding, is that ok",
         "I take blood thinners", "is it safe?", "I'm allergic to lidocaine", "any side effects?",
         "will I bruise?", "I have an autoimmune condition", "can I work out after botox",
-        "I got botox 2 weeks ago and my eyelid is droopy", "my forehead is bruised", NULL },
+        "I got botox 2 weeks ago and my eyelid is droopy", "my forehead is bruised",
+        "Can I get botox while [health info]? I'm [health info] along", "I have [health info], can I book?",
+        NULL },
       { "how much is botox", "is it painful?", "book botox friday", NULL } },
     { NLU_INTENT_URGENT,
       { "I had filler last month and my lip is swollen and hard, is that normal??",
         "my lips are turning white after filler", "I can't see properly since my filler",
         "my vision is blurry", "trouble breathing after botox", "severe pain in my cheek",
-        "my face is swollen and hot", "this is an emergency", "I have a lump and it's getting worse", NULL },
+        "my face is swollen and hot", "this is an emergency", "I have a lump and it's getting worse",
+        "I have [urgent health info] after my filler", NULL },
       { "will my lips be swollen after filler?", "how long does swelling last", "is it painful?",
-        "can I get botox while pregnant?", NULL } },
+        "can I get botox while pregnant?", "Can I get botox while [health info]?", NULL } },
     { NLU_INTENT_GREETING,
       { "hi", "hello?", "Hey there", "good morning!", "hiii", "Hi it's Maria", NULL },
       { "this is high", "thanks", NULL } },
@@ -356,4 +361,33 @@ Test(nlu_intent, arguments_and_empty_messages)
     cr_assert_eq(nlu_intents(&r, 1, list, 4), 0);
     r = understand(glow, NOW, NULL, "\xFF\xFE bad \xC3 bytes \xE2\x82");
     cr_assert_eq(r.when.n, 0);
+}
+
+/* The engine reads messages after inbound redaction: what redact_message()
+ * leaves of a health question or an urgent symptom is still one. */
+Test(nlu_intent, redacted_health_details_stay_medical)
+{
+    static const char *const medical[] = {
+        "Can I get botox while pregnant? I'm 12 weeks along", "I'm breastfeeding, can I get filler",
+        "I have diabetes, is microneedling ok", NULL,
+    };
+    static const char *const urgent[] = { "I have chest pain after my filler", "my vision is blurry since friday",
+                                          NULL };
+    char buf[256];
+    for (int i = 0; medical[i]; i++) {
+        char *red = redact_message(medical[i]);
+        cr_assert_not_null(red);
+        cr_expect_neq(strcmp(red, medical[i]), 0, "\"%s\" was not redacted", medical[i]);
+        struct nlu_result r = understand(glow, NOW, NULL, red);
+        cr_expect(has(&r, NLU_INTENT_MEDICAL), "\"%s\" should be medical (got %s)", red, intents(&r, buf, sizeof buf));
+        cr_expect_not(has(&r, NLU_INTENT_URGENT), "\"%s\" should not be urgent", red);
+        free(red);
+    }
+    for (int i = 0; urgent[i]; i++) {
+        char *red = redact_message(urgent[i]);
+        cr_assert_not_null(red);
+        struct nlu_result r = understand(glow, NOW, NULL, red);
+        cr_expect(has(&r, NLU_INTENT_URGENT), "\"%s\" should be urgent (got %s)", red, intents(&r, buf, sizeof buf));
+        free(red);
+    }
 }
