@@ -79,10 +79,21 @@ static void observe_appointments(struct eval_world *w, const cJSON *contact,
                                  cJSON *now_appts, cJSON *patients_now)
 {
     const char *pid = eval_str_of(contact, "emr_patient_id");
+    const char *created = eval_str_of(contact, "emr_patient_created");
     const cJSON *a;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(now_appts, "appointments")) {
         const char *owner = eval_str_of(a, "patient_id"), *id = eval_str_of(a, "id");
-        bool mine = owner && pid && strcmp(owner, pid) == 0;
+        /* The patient's: their EMR client's (known, created for them, or
+         * found by their phone), or one of their conversation's bookings
+         * (a patient on Instagram or web chat may have no phone). */
+        bool mine = owner && ((pid && strcmp(owner, pid) == 0) ||
+                              (created && strcmp(owner, created) == 0));
+        const cJSON *bk;
+        cJSON_ArrayForEach(bk, cJSON_GetObjectItemCaseSensitive(contact, "bookings")) {
+            const char *bid = eval_str_of(bk, "appointment_id");
+            if (bid && id && strcmp(bid, id) == 0)
+                mine = true;
+        }
         const cJSON *pp;
         cJSON_ArrayForEach(pp, cJSON_GetObjectItemCaseSensitive(patients_now, "patients")) {
             const char *ppid = eval_str_of(pp, "id");
@@ -208,11 +219,13 @@ int eval_world_observe(struct eval_world *w, const struct eval_patient_def *p,
     if (rc == 0) {
         observe_appointments(w, contact, p, o, appts, patients);
         const char *created = eval_str_of(contact, "emr_patient_created");
+        /* Created for this patient; its names come from the EMR when it can
+         * be found (by the phone the patient gave). */
+        o->client_created = created != NULL;
         const cJSON *pp;
         cJSON_ArrayForEach(pp, cJSON_GetObjectItemCaseSensitive(patients, "patients")) {
             const char *id = eval_str_of(pp, "id");
             if (created && id && strcmp(created, id) == 0) {
-                o->client_created = true;
                 o->client_first_name = eval_str_of(pp, "first_name");
                 o->client_last_name = eval_str_of(pp, "last_name");
             }

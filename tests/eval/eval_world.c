@@ -395,12 +395,14 @@ void eval_world_stop(struct eval_world *w)
         test_sim_stop(&w->emr_sim);
     if (w->have_instagram)
         test_sim_stop(&w->instagram);
-    if (w->db) {
-        testdb_drop(w->db);
-        free(w->db);
-    }
-    /* BW_EVAL_KEEP=1 keeps the daemon's directory (its log) for a look. */
+    /* BW_EVAL_KEEP=1 keeps the daemon's directory (its log) and the case's
+     * database for a look. */
     const char *keep = getenv("BW_EVAL_KEEP");
+    if (w->db && keep && keep[0] == '1')
+        fprintf(stderr, "kept database %s\n", w->db);
+    else if (w->db)
+        testdb_drop(w->db);
+    free(w->db);
     if (w->dir[0] && keep && keep[0] == '1')
         fprintf(stderr, "kept %s\n", w->dir);
     else if (w->dir[0]) {
