@@ -31,7 +31,8 @@
 #include "outbound.h"
 
 DB_STMT(st_load,
-        "SELECT c.state::text, c.status, c.contact_id, COALESCE(ct.phone, ct.address) "
+        "SELECT c.state::text, c.status, c.contact_id, COALESCE(ct.phone, "
+        "CASE WHEN ct.address ~ '^\\+[1-9][0-9]{6,14}$' THEN ct.address END, '') "
         "FROM conversations c JOIN contacts ct ON ct.tenant_id = c.tenant_id AND ct.id = c.contact_id "
         "WHERE c.tenant_id = $1 AND c.id = $2 FOR UPDATE OF c");
 DB_STMT(st_save,
@@ -52,7 +53,7 @@ struct drv {
     struct db_conn *tx;
     const char *tenant;
     int64_t conv_id, contact_id, caused_by;
-    char phone[64];
+    char phone[64];            /* "" for a contact without one (Instagram, web chat) */
     const void *hk;
     const cJSON *doc;
     const char *currency, *deposit_policy;
@@ -181,6 +182,8 @@ static int port_client(void *ctx, struct convo_client *out)
 {
     struct drv *x = ctx;
     memset(out, 0, sizeof *out);
+    if (!x->phone[0])
+        return 0; /* no phone to look up: a new client */
     cJSON *q = cJSON_CreateObject();
     char *in = NULL;
     if (!q || !cJSON_AddStringToObject(q, "phone", x->phone) || !(in = cJSON_PrintUnformatted(q))) {
@@ -306,7 +309,7 @@ static char *patient_json(struct drv *x, const char *first, const char *last, co
 {
     cJSON *p = cJSON_CreateObject();
     char *s = NULL;
-    if (p && cJSON_AddStringToObject(p, "phone", x->phone) &&
+    if (p && (!x->phone[0] || cJSON_AddStringToObject(p, "phone", x->phone)) &&
         (!first || !first[0] || cJSON_AddStringToObject(p, "first_name", first)) &&
         (!last || !last[0] || cJSON_AddStringToObject(p, "last_name", last)) &&
         (!email || !email[0] || cJSON_AddStringToObject(p, "email", email)))

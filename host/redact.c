@@ -5,6 +5,7 @@
  * first; a span passing Luhn is masked. Aligning on groups finds a card
  * written after an order number ("order 12345 4111 1111 1111 1111") without
  * turning every long unbroken identifier into a 10% chance of a false match.
+ * A card's security code named as such ("cvv 123") is masked as well.
  */
 #include "redact.h"
 
@@ -71,11 +72,49 @@ static size_t scan_run(char *s, size_t start, int *masked)
     return i;
 }
 
+static char lower(char c) { return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c; }
+
+/* Whether the word w (lower case) starts at s[i], not inside another word. */
+static bool word_at(const char *s, size_t i, const char *w)
+{
+    size_t n = strlen(w);
+    if (i > 0 && ((lower(s[i - 1]) >= 'a' && lower(s[i - 1]) <= 'z') || is_digit(s[i - 1])))
+        return false;
+    for (size_t k = 0; k < n; k++)
+        if (lower(s[i + k]) != w[k])
+            return false;
+    return true;
+}
+
+/* Masks a card's security code: 3 or 4 digits written after "cvv", "cvv2",
+ * "cvc", "cvc2", "cid", "csc" or "security code" (then optional ':', '#',
+ * '=', '-' or spaces). Keeps the length. */
+static void mask_security_codes(char *s)
+{
+    static const char *const words[] = { "security code", "cvv2", "cvc2", "cvv", "cvc", "cid",
+                                         "csc" };
+    for (size_t i = 0; s[i]; i++) {
+        for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+            if (!word_at(s, i, words[w]))
+                continue;
+            size_t j = i + strlen(words[w]), d = 0;
+            while (s[j] == ' ' || s[j] == ':' || s[j] == '#' || s[j] == '=' || s[j] == '-')
+                j++;
+            while (is_digit(s[j + d]))
+                d++;
+            if (d >= 3 && d <= 4)
+                memset(s + j, '*', d);
+            break;
+        }
+    }
+}
+
 int redact_card_numbers(char *s)
 {
     int masked = 0, pass;
     if (!s)
         return 0;
+    mask_security_codes(s);
     /* Again until nothing changes: the four digits a mask keeps can start a
      * card with the digits after them ("4111...1111" glued to "1111 1111
      * 1111"). Each pass masks at least nine digits or ends the loop. */

@@ -119,6 +119,41 @@ static void test_call_free(struct test_call *tc)
     free(tc);
 }
 
+/* The instance's capabilities as {"capabilities": [names]}. */
+static int call_capabilities(const struct registry_handle *h, const struct bw_emr_ops *ops,
+                             struct bw_call *call, struct bw_buf *out)
+{
+    static const struct {
+        uint64_t bit;
+        const char *name;
+    } names[] = {
+        { BW_EMR_CAP_AVAILABILITY, "availability" },
+        { BW_EMR_CAP_BOOK, "book" },
+        { BW_EMR_CAP_RESCHEDULE, "reschedule" },
+        { BW_EMR_CAP_CANCEL, "cancel" },
+        { BW_EMR_CAP_PATIENT_FIND, "patient_find" },
+        { BW_EMR_CAP_PATIENT_CREATE, "patient_create" },
+        { BW_EMR_CAP_DEPOSIT_PAYMENT, "deposit_payment" },
+        { BW_EMR_CAP_DEPOSIT_NOTE, "deposit_note" },
+        { BW_EMR_CAP_LINK_ONLY, "link_only" },
+        { BW_EMR_CAP_APPOINTMENT_LIST, "appointment_list" },
+    };
+    uint64_t caps = 0;
+    int rc = ops->capabilities(h->instance, call, &caps);
+    if (rc != 0)
+        return rc;
+    cJSON *o = cJSON_CreateObject();
+    cJSON *list = o ? cJSON_AddArrayToObject(o, "capabilities") : NULL;
+    for (size_t i = 0; list && i < sizeof names / sizeof names[0]; i++)
+        if ((caps & names[i].bit) && !cJSON_AddItemToArray(list, cJSON_CreateString(names[i].name)))
+            list = NULL;
+    char *text = list ? cJSON_PrintUnformatted(o) : NULL;
+    rc = text ? plugin_buf_append(out, text, strlen(text)) : BW_E_NOMEM;
+    cJSON_free(text);
+    cJSON_Delete(o);
+    return rc;
+}
+
 /* An EMR read op by name (catalog by default): the evaluation runner and
  * tests read the EMR under test through the tenant's own binding. */
 static int call_op(const struct registry_handle *h, const struct test_call *tc,
@@ -131,6 +166,8 @@ static int call_op(const struct registry_handle *h, const struct test_call *tc,
     struct bw_json q = { NULL, (const uint8_t *)in, strlen(in) };
     if (!tc->op[0] || strcmp(tc->op, "catalog") == 0)
         return ops->catalog(h->instance, call, out, err);
+    if (strcmp(tc->op, "capabilities") == 0)
+        return call_capabilities(h, ops, call, out);
     if (strcmp(tc->op, "availability") == 0 && BW_FN(ops, availability)) {
         q.schema = BW_SCHEMA_EMR_AVAILABILITY_QUERY;
         return ops->availability(h->instance, call, &q, out, err);
@@ -187,7 +224,7 @@ done:
 }
 
 /* {"tenant": "...", "plugin": "emr" or "emr.local", "op": "catalog" |
- * "availability" | "patient_find" | "appointment_list", "input": {...},
+ * "capabilities" | "availability" | "patient_find" | "appointment_list", "input": {...},
  * "timeout_ms": N} */
 static void post_test_call(struct http_request *req, struct http_response *resp, void *ctx)
 {

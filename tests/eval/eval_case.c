@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "eval/eval_json.h"
+
 cJSON *eval_read_json(const char *path, char *err, size_t cap)
 {
     FILE *f = fopen(path, "rb");
@@ -48,21 +50,15 @@ cJSON *eval_read_json(const char *path, char *err, size_t cap)
     return doc;
 }
 
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 int eval_case_load(const char *path, struct eval_case *c, char *err, size_t cap)
 {
     memset(c, 0, sizeof *c);
     c->doc = eval_read_json(path, err, cap);
     if (!c->doc)
         return -1;
-    c->id = str_of(c->doc, "id");
-    c->clinic = str_of(c->doc, "clinic");
-    c->now = str_of(c->doc, "now");
+    c->id = eval_str_of(c->doc, "id");
+    c->clinic = eval_str_of(c->doc, "clinic");
+    c->now = eval_str_of(c->doc, "now");
     c->script = cJSON_GetObjectItemCaseSensitive(c->doc, "script");
     c->expect = cJSON_GetObjectItemCaseSensitive(c->doc, "expect");
     const cJSON *patients = cJSON_GetObjectItemCaseSensitive(c->doc, "patients");
@@ -78,11 +74,11 @@ int eval_case_load(const char *path, struct eval_case *c, char *err, size_t cap)
             goto fail;
         }
         struct eval_patient_def *d = &c->patients[c->n_patients++];
-        d->id = str_of(p, "id");
-        d->channel = str_of(p, "channel");
-        d->phone = str_of(p, "phone");
-        d->ig_user = str_of(p, "ig_user");
-        d->visitor = str_of(p, "visitor");
+        d->id = eval_str_of(p, "id");
+        d->channel = eval_str_of(p, "channel");
+        d->phone = eval_str_of(p, "phone");
+        d->ig_user = eval_str_of(p, "ig_user");
+        d->visitor = eval_str_of(p, "visitor");
         bool ok = d->id && d->channel &&
                   ((strcmp(d->channel, "sms") == 0 && d->phone) ||
                    (strcmp(d->channel, "instagram") == 0 && d->ig_user) ||
@@ -119,7 +115,7 @@ void eval_case_free(struct eval_case *c)
 const struct eval_patient_def *eval_case_step_patient(const struct eval_case *c,
                                                       const cJSON *step)
 {
-    const char *as = str_of(step, "as");
+    const char *as = eval_str_of(step, "as");
     if (!as)
         return c->n_patients ? &c->patients[0] : NULL;
     for (size_t i = 0; i < c->n_patients; i++)

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "eval/eval_json.h"
+
 static bool any_appt(const struct eval_patient_obs *o, int which)
 {
     for (size_t i = 0; i < o->n_appts; i++) {
@@ -57,19 +59,13 @@ int eval_regex_match(const char *pattern, const char *text)
     return rc >= 0 ? 1 : 0;
 }
 
-static const char *str_of(const cJSON *obj, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Whether appointment a satisfies the expectation e. */
 static bool appt_matches(const cJSON *e, const struct eval_appt *a)
 {
     if (a->cancelled)
         return false;
-    const char *service = str_of(e, "service"), *provider = str_of(e, "provider");
-    const char *start = str_of(e, "start");
+    const char *service = eval_str_of(e, "service"), *provider = eval_str_of(e, "provider");
+    const char *start = eval_str_of(e, "start");
     if (service && (!a->service || strcmp(service, a->service) != 0))
         return false;
     if (provider && (!a->provider || strcmp(provider, a->provider) != 0))
@@ -124,7 +120,7 @@ int eval_check_patient(const cJSON *expect, const struct eval_patient_obs *o, ch
                        size_t cap)
 {
     char seen[512];
-    const char *outcome = str_of(expect, "outcome");
+    const char *outcome = eval_str_of(expect, "outcome");
     if (outcome && strcmp(outcome, eval_outcome(o)) != 0) {
         snprintf(why, cap, "outcome %s, expected %s", eval_outcome(o), outcome);
         return -1;
@@ -164,7 +160,7 @@ int eval_check_patient(const cJSON *expect, const struct eval_patient_obs *o, ch
         return -1;
     }
     if (cJSON_IsObject(client)) {
-        const char *first = str_of(client, "first_name"), *last = str_of(client, "last_name");
+        const char *first = eval_str_of(client, "first_name"), *last = eval_str_of(client, "last_name");
         if (!o->client_created ||
             (first && (!o->client_first_name || strcasecmp(first, o->client_first_name) != 0)) ||
             (last && (!o->client_last_name || strcasecmp(last, o->client_last_name) != 0))) {

@@ -15,18 +15,13 @@
 
 #include "eval/eval_case.h"
 #include "eval/eval_expect.h"
+#include "eval/eval_json.h"
 #include "eval/eval_stored.h"
 #include "eval/eval_world.h"
 
 struct tally {
     int passed, failed, skipped;
 };
-
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 /* Runs the case's script and checks it; 0 pass, -1 fail (why), 1 skip. */
 static int run_case(const struct eval_world_opts *o, const struct eval_case *c, cJSON *report,
@@ -107,7 +102,7 @@ static void one_case(const struct eval_world_opts *o, const char *path, cJSON *r
     char why[1024] = "";
     cJSON *report = reports ? cJSON_CreateObject() : NULL;
     int rc;
-    const char *clinic_id = str_of(o->clinic, "id");
+    const char *clinic_id = eval_str_of(o->clinic, "id");
     if (eval_case_load(path, &c, why, sizeof why) != 0) {
         rc = -1;
         const char *slash = strrchr(path, '/');

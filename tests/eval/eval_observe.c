@@ -4,7 +4,8 @@
  * daemon's outbox for their business times), the conversation state on the
  * daemon's test-only state route (opt-out, handoff, holds, deposits), and
  * the appointments and clients of the EMR under test compared with the
- * start of the case. Then the rules every case checks.
+ * start of the case. Then the rules every case checks (1-4 and 6-8; 5 and
+ * stored_exclude read what was stored, eval_stored.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,30 +14,18 @@
 
 #include "clock.h"
 #include "eval/eval_http.h"
+#include "eval/eval_json.h"
 #include "eval/eval_rules.h"
 #include "eval/eval_world_internal.h"
 #include "tz.h"
 
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static bool bool_of(const cJSON *o, const char *key)
-{
-    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, key));
-}
-
 /* The daemon's contact for p, or NULL. */
 static const cJSON *contact_of(const struct eval_world *w, const struct eval_patient_def *p)
 {
-    const char *address = strcmp(p->channel, "sms") == 0         ? p->phone
-                          : strcmp(p->channel, "instagram") == 0 ? p->ig_user
-                                                                 : p->visitor;
+    const char *address = eval_world_address(w, p);
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(w->state, "contacts")) {
-        const char *ch = str_of(c, "channel"), *addr = str_of(c, "address");
+        const char *ch = eval_str_of(c, "channel"), *addr = eval_str_of(c, "address");
         if (ch && addr && strcmp(ch, p->channel) == 0 && strcmp(addr, address) == 0)
             return c;
     }
@@ -48,7 +37,7 @@ static const cJSON *sim_message(const struct eval_world *w, const char *sid)
 {
     const cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(w->sent, "messages")) {
-        const char *s = str_of(m, "sid");
+        const char *s = eval_str_of(m, "sid");
         if (s && sid && strcmp(s, sid) == 0)
             return m;
     }
@@ -74,7 +63,7 @@ static bool after_optout(const cJSON *contact, double mid)
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(contact, "consent")) {
         const cJSON *m = cJSON_GetObjectItemCaseSensitive(e, "message_id");
-        const char *kind = str_of(e, "kind");
+        const char *kind = eval_str_of(e, "kind");
         if (!kind || !cJSON_IsNumber(m) || m->valuedouble > mid)
             continue;
         if (strcmp(kind, "opt_out") == 0)
@@ -89,18 +78,29 @@ static void observe_appointments(struct eval_world *w, const cJSON *contact,
                                  const struct eval_patient_def *p, struct eval_patient_obs *o,
                                  cJSON *now_appts, cJSON *patients_now)
 {
-    const char *pid = str_of(contact, "emr_patient_id");
+    const char *pid = eval_str_of(contact, "emr_patient_id");
+    const char *created = eval_str_of(contact, "emr_patient_created");
     const cJSON *a;
     /* An EMR may move an appointment by writing it anew and marking the old
      * one as replaced ("rescheduled"): the service of each such old one. */
     const char *replaced[EVAL_OBS_MAX];
     size_t nreplaced = 0;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(now_appts, "appointments")) {
-        const char *owner = str_of(a, "patient_id"), *id = str_of(a, "id");
-        bool mine = owner && pid && strcmp(owner, pid) == 0;
+        const char *owner = eval_str_of(a, "patient_id"), *id = eval_str_of(a, "id");
+        /* The patient's: their EMR client's (known, created for them, or
+         * found by their phone), or one of their conversation's bookings
+         * (a patient on Instagram or web chat may have no phone). */
+        bool mine = owner && ((pid && strcmp(owner, pid) == 0) ||
+                              (created && strcmp(owner, created) == 0));
+        const cJSON *bk;
+        cJSON_ArrayForEach(bk, cJSON_GetObjectItemCaseSensitive(contact, "bookings")) {
+            const char *bid = eval_str_of(bk, "appointment_id");
+            if (bid && id && strcmp(bid, id) == 0)
+                mine = true;
+        }
         const cJSON *pp;
         cJSON_ArrayForEach(pp, cJSON_GetObjectItemCaseSensitive(patients_now, "patients")) {
-            const char *ppid = str_of(pp, "id");
+            const char *ppid = eval_str_of(pp, "id");
             if (owner && ppid && strcmp(owner, ppid) == 0)
                 mine = true;
         }
@@ -108,23 +108,23 @@ static void observe_appointments(struct eval_world *w, const cJSON *contact,
             continue;
         const cJSON *before = NULL, *b;
         cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(w->emr_before, "appointments")) {
-            const char *bid = str_of(b, "id");
+            const char *bid = eval_str_of(b, "id");
             if (bid && strcmp(bid, id) == 0)
                 before = b;
         }
-        const char *status = str_of(a, "status"), *start = str_of(a, "start");
+        const char *status = eval_str_of(a, "status"), *start = eval_str_of(a, "start");
         bool cancelled = status && strcmp(status, "cancelled") == 0;
         struct eval_appt *e = &o->appts[o->n_appts];
         memset(e, 0, sizeof *e);
-        e->service = str_of(a, "service_id");
-        e->provider = str_of(a, "provider_id");
+        e->service = eval_str_of(a, "service_id");
+        e->provider = eval_str_of(a, "provider_id");
         if (local_minute(w, start, e->start) != 0)
             continue;
         if (!before) {
             e->created = true;
             e->cancelled = cancelled;
         } else {
-            const char *bstatus = str_of(before, "status"), *bstart = str_of(before, "start");
+            const char *bstatus = eval_str_of(before, "status"), *bstart = eval_str_of(before, "start");
             bool was_cancelled = bstatus && strcmp(bstatus, "cancelled") == 0;
             e->cancelled = cancelled && !was_cancelled;
             e->moved = !cancelled && bstart && start && strcmp(bstart, start) != 0;
@@ -161,18 +161,18 @@ int eval_world_observe(struct eval_world *w, const struct eval_patient_def *p,
     const cJSON *contact = contact_of(w, p);
     if (!contact)
         return 0; /* the product never heard of this patient */
-    o->opted_out = bool_of(contact, "opted_out");
-    o->handoff = bool_of(contact, "handoff");
+    o->opted_out = eval_bool_of(contact, "opted_out");
+    o->handoff = eval_bool_of(contact, "handoff");
 
     int idx = eval_world_patient_index(w, p);
     const char *last_link = NULL;
     const cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(contact, "messages")) {
-        const char *dir = str_of(m, "direction");
-        const cJSON *sim = sim_message(w, str_of(m, "provider_id"));
+        const char *dir = eval_str_of(m, "direction");
+        const cJSON *sim = sim_message(w, eval_str_of(m, "provider_id"));
         if (!dir || strcmp(dir, "out") != 0 || !sim || o->n_sent == EVAL_OBS_MAX)
             continue;
-        const char *text = str_of(sim, "body");
+        const char *text = eval_str_of(sim, "body");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
         o->sent[o->n_sent++] = (struct eval_sent){
             text ? text : "", cJSON_IsNumber(id) && after_optout(contact, id->valuedouble) };
@@ -186,9 +186,9 @@ int eval_world_observe(struct eval_world *w, const struct eval_patient_def *p,
 
     const cJSON *h;
     cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(contact, "holds")) {
-        const char *status = str_of(h, "status");
+        const char *status = eval_str_of(h, "status");
         const cJSON *dep = cJSON_GetObjectItemCaseSensitive(h, "deposit");
-        const char *dstatus = str_of(dep, "status");
+        const char *dstatus = eval_str_of(dep, "status");
         bool paid = dstatus && strcmp(dstatus, "paid") == 0;
         if (status && strcmp(status, "active") == 0 && !paid)
             o->hold_active_unpaid = true;
@@ -197,7 +197,7 @@ int eval_world_observe(struct eval_world *w, const struct eval_patient_def *p,
     }
     const cJSON *b;
     cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(contact, "bookings"))
-        if (bool_of(b, "deposit_due") && !bool_of(b, "deposit_paid"))
+        if (eval_bool_of(b, "deposit_due") && !eval_bool_of(b, "deposit_paid"))
             o->deposit_due_unpaid = true;
 
     if (last_link) {
@@ -211,7 +211,7 @@ int eval_world_observe(struct eval_world *w, const struct eval_patient_def *p,
         eval_resp_free(&r);
         const cJSON *link;
         cJSON_ArrayForEach(link, cJSON_GetObjectItemCaseSensitive(state, "links")) {
-            const char *lid = str_of(link, "id");
+            const char *lid = eval_str_of(link, "id");
             const cJSON *amount = cJSON_GetObjectItemCaseSensitive(link, "amount_cents");
             if (lid && strcmp(lid, id) == 0 && cJSON_IsNumber(amount))
                 o->last_deposit_cents = (int64_t)amount->valuedouble;
@@ -222,26 +222,30 @@ int eval_world_observe(struct eval_world *w, const struct eval_patient_def *p,
     /* The EMR: this patient's clients and appointments now, against the
      * start of the case. */
     cJSON *q = cJSON_CreateObject(), *patients = NULL, *appts = NULL;
-    if (p->phone)
-        cJSON_AddStringToObject(q, "phone", p->phone);
-    int rc = p->phone ? eval_world_emr_call(w, "patient_find", q, &patients, err, cap) : 0;
+    /* A patient on Instagram or web chat is found by the phone they gave. */
+    const char *phone = p->phone ? p->phone : eval_str_of(contact, "phone");
+    if (phone)
+        cJSON_AddStringToObject(q, "phone", phone);
+    int rc = phone ? eval_world_emr_call(w, "patient_find", q, &patients, err, cap) : 0;
     cJSON_Delete(q);
     q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "from", "2000-01-01T00:00:00Z");
     cJSON_AddStringToObject(q, "to", "2100-01-01T00:00:00Z");
-    if (rc == 0)
+    if (rc == 0 && eval_world_emr_can(w, "appointment_list"))
         rc = eval_world_emr_call(w, "appointment_list", q, &appts, err, cap);
     cJSON_Delete(q);
     if (rc == 0) {
         observe_appointments(w, contact, p, o, appts, patients);
-        const char *created = str_of(contact, "emr_patient_created");
+        const char *created = eval_str_of(contact, "emr_patient_created");
+        /* Created for this patient; its names come from the EMR when it can
+         * be found (by the phone the patient gave). */
+        o->client_created = created != NULL;
         const cJSON *pp;
         cJSON_ArrayForEach(pp, cJSON_GetObjectItemCaseSensitive(patients, "patients")) {
-            const char *id = str_of(pp, "id");
+            const char *id = eval_str_of(pp, "id");
             if (created && id && strcmp(created, id) == 0) {
-                o->client_created = true;
-                o->client_first_name = str_of(pp, "first_name");
-                o->client_last_name = str_of(pp, "last_name");
+                o->client_first_name = eval_str_of(pp, "first_name");
+                o->client_last_name = eval_str_of(pp, "last_name");
             }
         }
     }
@@ -251,8 +255,8 @@ int eval_world_observe(struct eval_world *w, const struct eval_patient_def *p,
         cJSON_AddStringToObject(keep, "first_name", o->client_first_name ? o->client_first_name : "");
         cJSON_AddStringToObject(keep, "last_name", o->client_last_name ? o->client_last_name : "");
         cJSON_AddItemToObject(w->state, "observed_client", keep);
-        o->client_first_name = str_of(keep, "first_name");
-        o->client_last_name = str_of(keep, "last_name");
+        o->client_first_name = eval_str_of(keep, "first_name");
+        o->client_last_name = eval_str_of(keep, "last_name");
     }
     if (appts) {
         for (size_t i = 0; i < o->n_appts; i++) {
@@ -261,8 +265,8 @@ int eval_world_observe(struct eval_world *w, const struct eval_patient_def *p,
             cJSON_AddStringToObject(keep, "s", o->appts[i].service ? o->appts[i].service : "");
             cJSON_AddStringToObject(keep, "p", o->appts[i].provider ? o->appts[i].provider : "");
             cJSON_AddItemToObject(w->state, "observed_appt", keep);
-            o->appts[i].service = str_of(keep, "s");
-            o->appts[i].provider = str_of(keep, "p");
+            o->appts[i].service = eval_str_of(keep, "s");
+            o->appts[i].provider = eval_str_of(keep, "p");
         }
     }
     cJSON_Delete(patients);
@@ -295,11 +299,11 @@ int eval_world_check_rules(struct eval_world *w, char *err, size_t cap)
         int after = 0;
         const cJSON *m;
         cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(contact, "messages")) {
-            const char *dir = str_of(m, "direction");
-            const cJSON *sim = sim_message(w, str_of(m, "provider_id"));
+            const char *dir = eval_str_of(m, "direction");
+            const cJSON *sim = sim_message(w, eval_str_of(m, "provider_id"));
             if (!dir || strcmp(dir, "out") != 0 || !sim)
                 continue;
-            const char *text = str_of(sim, "body");
+            const char *text = eval_str_of(sim, "body");
             if (!text)
                 text = "";
             if (eval_utf8_chars(text) > EVAL_MESSAGE_MAX_CHARS) {
@@ -315,7 +319,7 @@ int eval_world_check_rules(struct eval_world *w, char *err, size_t cap)
             }
             int64_t at;
             struct tz_local l;
-            const char *sent_at = str_of(m, "sent_at");
+            const char *sent_at = eval_str_of(m, "sent_at");
             if (sent_at && clock_parse_rfc3339(sent_at, &at) == 0 &&
                 tz_to_local(w->timezone, at, &l) == 0 &&
                 !eval_quiet_hours_ok(l.hour * 60 + l.minute, caused(w, p->id, at))) {
@@ -329,36 +333,46 @@ int eval_world_check_rules(struct eval_world *w, char *err, size_t cap)
                 return -1;
             }
         }
+        int idx = eval_world_patient_index(w, p);
+        if (contact && eval_check_once(contact, idx >= 0 ? w->calls[idx] : 0, p->id, err, cap) != 0)
+            return -1;
     }
     /* Rule 7: no two live appointments of one provider overlap. */
     cJSON *q = cJSON_CreateObject(), *appts = NULL;
     cJSON_AddStringToObject(q, "from", "2000-01-01T00:00:00Z");
     cJSON_AddStringToObject(q, "to", "2100-01-01T00:00:00Z");
-    int rc = eval_world_emr_call(w, "appointment_list", q, &appts, err, cap);
+    /* (An EMR that cannot list appointments leaves nothing to compare.) */
+    int rc = eval_world_emr_can(w, "appointment_list")
+                 ? eval_world_emr_call(w, "appointment_list", q, &appts, err, cap)
+                 : 0;
     cJSON_Delete(q);
     if (rc != 0)
         return -1;
     const cJSON *a, *b;
     cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(appts, "appointments")) {
         int64_t as, ae, bs, be;
-        const char *st = str_of(a, "status"), *prov = str_of(a, "provider_id");
+        const char *st = eval_str_of(a, "status"), *prov = eval_str_of(a, "provider_id");
         if ((st && strcmp(st, "cancelled") == 0) || !prov ||
-            clock_parse_rfc3339(str_of(a, "start") ? str_of(a, "start") : "", &as) != 0 ||
-            clock_parse_rfc3339(str_of(a, "end") ? str_of(a, "end") : "", &ae) != 0)
+            clock_parse_rfc3339(eval_str_of(a, "start") ? eval_str_of(a, "start") : "", &as) != 0 ||
+            clock_parse_rfc3339(eval_str_of(a, "end") ? eval_str_of(a, "end") : "", &ae) != 0)
             continue;
         for (b = a->next; b; b = b->next) {
-            const char *st2 = str_of(b, "status"), *prov2 = str_of(b, "provider_id");
+            const char *st2 = eval_str_of(b, "status"), *prov2 = eval_str_of(b, "provider_id");
             if ((st2 && strcmp(st2, "cancelled") == 0) || !prov2 || strcmp(prov, prov2) != 0 ||
-                clock_parse_rfc3339(str_of(b, "start") ? str_of(b, "start") : "", &bs) != 0 ||
-                clock_parse_rfc3339(str_of(b, "end") ? str_of(b, "end") : "", &be) != 0)
+                clock_parse_rfc3339(eval_str_of(b, "start") ? eval_str_of(b, "start") : "", &bs) != 0 ||
+                clock_parse_rfc3339(eval_str_of(b, "end") ? eval_str_of(b, "end") : "", &be) != 0)
                 continue;
             if (as < be && bs < ae) {
-                snprintf(err, cap, "rule 7: appointments %s and %s of %s overlap", str_of(a, "id"),
-                         str_of(b, "id"), prov);
+                snprintf(err, cap, "rule 7: appointments %s and %s of %s overlap", eval_str_of(a, "id"),
+                         eval_str_of(b, "id"), prov);
                 cJSON_Delete(appts);
                 return -1;
             }
         }
+    }
+    if (eval_check_appointments_once(appts, w->emr_before, err, cap) != 0) {
+        cJSON_Delete(appts);
+        return -1;
     }
     cJSON_Delete(appts);
     /* Rule 6: an appointment whose deposit was due is written only after
@@ -367,9 +381,9 @@ int eval_world_check_rules(struct eval_world *w, char *err, size_t cap)
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(w->state, "contacts")) {
         const cJSON *bk;
         cJSON_ArrayForEach(bk, cJSON_GetObjectItemCaseSensitive(c, "bookings")) {
-            if (bool_of(bk, "written_before_payment")) {
+            if (eval_bool_of(bk, "written_before_payment")) {
                 snprintf(err, cap, "rule 6: appointment %s was written before its deposit was paid",
-                         str_of(bk, "appointment_id") ? str_of(bk, "appointment_id") : "?");
+                         eval_str_of(bk, "appointment_id") ? eval_str_of(bk, "appointment_id") : "?");
                 return -1;
             }
         }
@@ -400,21 +414,10 @@ cJSON *eval_world_transcript(struct eval_world *w)
         const cJSON *m;
         cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(w->sent, "messages")) {
             cJSON *e = cJSON_CreateObject();
-            cJSON_AddStringToObject(e, "to", str_of(m, "to") ? str_of(m, "to") : "");
-            cJSON_AddStringToObject(e, "body", str_of(m, "body") ? str_of(m, "body") : "");
+            cJSON_AddStringToObject(e, "to", eval_str_of(m, "to") ? eval_str_of(m, "to") : "");
+            cJSON_AddStringToObject(e, "body", eval_str_of(m, "body") ? eval_str_of(m, "body") : "");
             cJSON_AddItemToArray(msgs, e);
         }
     }
     return t;
-}
-
-bool eval_world_lacks(struct eval_world *w, const struct eval_case *c, char *why, size_t cap)
-{
-    /* Every EMR plugin of this repository declares every capability the
-     * cases use; a plugin that lacks one would be skipped here. */
-    (void)w;
-    (void)c;
-    (void)why;
-    (void)cap;
-    return false;
 }

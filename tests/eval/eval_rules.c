@@ -4,8 +4,11 @@
 #include "eval/eval_rules.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "eval/eval_json.h"
 
 static int money_add(struct eval_money *m, int64_t cents)
 {
@@ -328,4 +331,75 @@ int64_t eval_parse_duration(const char *iso)
 bool eval_quiet_hours_ok(int local_min, bool caused)
 {
     return caused || (local_min >= 8 * 60 && local_min < 21 * 60);
+}
+
+int eval_check_once(const cJSON *contact, unsigned calls_made, const char *who, char *err,
+                    size_t cap)
+{
+    const cJSON *a, *b;
+    const cJSON *messages = cJSON_GetObjectItemCaseSensitive(contact, "messages");
+    cJSON_ArrayForEach(a, messages) {
+        const char *dir = eval_str_of(a, "direction"), *pid = eval_str_of(a, "provider_id");
+        const cJSON *cause = cJSON_GetObjectItemCaseSensitive(a, "caused_by");
+        const char *kind = eval_str_of(a, "kind"), *text = eval_str_of(a, "text");
+        for (b = a->next; b && dir; b = b->next) {
+            const char *dir2 = eval_str_of(b, "direction");
+            if (!dir2 || strcmp(dir, dir2) != 0)
+                continue;
+            if (strcmp(dir, "in") == 0) {
+                const char *pid2 = eval_str_of(b, "provider_id");
+                if (pid && pid2 && strcmp(pid, pid2) == 0) {
+                    snprintf(err, cap, "rule 8: message %s of %s was stored twice", pid, who);
+                    return -1;
+                }
+                continue;
+            }
+            const cJSON *cause2 = cJSON_GetObjectItemCaseSensitive(b, "caused_by");
+            const char *kind2 = eval_str_of(b, "kind"), *text2 = eval_str_of(b, "text");
+            if (cJSON_IsNumber(cause) && cJSON_IsNumber(cause2) &&
+                cause->valuedouble == cause2->valuedouble && kind && kind2 &&
+                strcmp(kind, kind2) == 0 && text && text2 && strcmp(text, text2) == 0) {
+                snprintf(err, cap, "rule 8: \"%.120s\" was sent to %s twice for one cause", text,
+                         who);
+                return -1;
+            }
+        }
+    }
+    const cJSON *calls = cJSON_GetObjectItemCaseSensitive(contact, "missed_calls");
+    if (cJSON_IsNumber(calls) && calls->valuedouble > calls_made) {
+        snprintf(err, cap, "rule 8: %d missed calls of %s recorded, the script made %u",
+                 calls->valueint, who, calls_made);
+        return -1;
+    }
+    return 0;
+}
+
+int eval_check_appointments_once(const cJSON *appts, const cJSON *before, char *err, size_t cap)
+{
+    const cJSON *a, *b, *old;
+    cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(appts, "appointments")) {
+        const char *id = eval_str_of(a, "id"), *st = eval_str_of(a, "status");
+        const char *pat = eval_str_of(a, "patient_id"), *svc = eval_str_of(a, "service_id");
+        const char *start = eval_str_of(a, "start");
+        bool existed = false;
+        cJSON_ArrayForEach(old, cJSON_GetObjectItemCaseSensitive(before, "appointments")) {
+            const char *oid = eval_str_of(old, "id");
+            if (id && oid && strcmp(id, oid) == 0)
+                existed = true;
+        }
+        if (existed || !pat || !svc || !start || (st && strcmp(st, "cancelled") == 0))
+            continue;
+        for (b = a->next; b; b = b->next) {
+            const char *st2 = eval_str_of(b, "status"), *pat2 = eval_str_of(b, "patient_id");
+            const char *svc2 = eval_str_of(b, "service_id"), *start2 = eval_str_of(b, "start");
+            if ((st2 && strcmp(st2, "cancelled") == 0) || !pat2 || !svc2 || !start2)
+                continue;
+            if (strcmp(pat, pat2) == 0 && strcmp(svc, svc2) == 0 && strcmp(start, start2) == 0) {
+                snprintf(err, cap, "rule 8: appointment %s at %s was created twice for %s", svc,
+                         start, pat);
+                return -1;
+            }
+        }
+    }
+    return 0;
 }

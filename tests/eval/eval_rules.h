@@ -3,8 +3,9 @@
  * every case checks"), as pure functions over texts and the clinic file:
  * message length, the dollar amounts an assistant message may carry, card
  * numbers (Luhn), "stored" matching (any letter case, with or without
- * spaces), whether a send was proactive and inside quiet hours, and ISO 8601
- * durations. The runner applies them to what the product sent and stored;
+ * spaces), whether a send was proactive and inside quiet hours, ISO 8601
+ * durations, and what a duplicated webhook may not change. The runner
+ * applies them to what the product sent and stored;
  * tests/unit/test_eval_rules.c proves them on their own.
  */
 #ifndef BW_TESTS_EVAL_RULES_H
@@ -71,5 +72,24 @@ int64_t eval_parse_duration(const char *iso);
  * 08:00-21:00.
  */
 bool eval_quiet_hours_ok(int local_min, bool caused);
+
+/*
+ * Rule 8 for one contact of the daemon's test state route (its "messages"
+ * with direction, kind, text, provider_id and caused_by, and its
+ * "missed_calls"): a redelivered webhook changed nothing. Each provider
+ * message id is stored once; no more missed calls are recorded than the
+ * script made (calls_made); no assistant message is sent twice for one
+ * cause (the same text of the same kind answering the same message or
+ * call). Returns 0, or -1 with err naming who.
+ */
+int eval_check_once(const cJSON *contact, unsigned calls_made, const char *who, char *err,
+                    size_t cap);
+
+/*
+ * Rule 8 in the EMR: no appointment the case created (one of appts, an
+ * appointment_list answer, that before lacks) repeats another live one of
+ * the same patient, service and start. Returns 0, or -1 with err.
+ */
+int eval_check_appointments_once(const cJSON *appts, const cJSON *before, char *err, size_t cap);
 
 #endif

@@ -1,7 +1,11 @@
 /*
  * The script's steps, delivered the way the providers deliver them: a
  * missed call as Twilio's voice webhook and then the <Dial> action callback
- * the TwiML answer names, a text as Twilio's signed SMS webhook, a payment
+ * the TwiML answer names, a text as Twilio's signed SMS webhook, an
+ * Instagram message as Meta's webhook POST signed with the app secret
+ * (X-Hub-Signature-256; the Instagram simulator makes the payload and so
+ * opens its messaging window for the user), a web chat message through the
+ * widget's public endpoints (a session, then the message), a payment
  * through the Square simulator's checkout (which posts Square's signed
  * notifications), a wait as the simulated clock's walk through due jobs.
  * With duplicate_webhooks on, every webhook the runner delivers is
@@ -13,15 +17,10 @@
 #include <unistd.h>
 
 #include "eval/eval_http.h"
+#include "eval/eval_json.h"
 #include "eval/eval_rules.h"
 #include "eval/eval_world_internal.h"
 #include "support/daemon_proc.h"
-
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 static void make_sid(struct eval_world *w, const char *prefix, char out[40])
 {
@@ -128,8 +127,141 @@ static int step_missed_call(struct eval_world *w, const struct eval_patient_def 
     }
     if (idx >= 0 && w->first_webhook_ms[idx] == 0)
         w->first_webhook_ms[idx] = t0;
+    if (idx >= 0)
+        w->calls[idx]++;
     note_event(w, p);
     return 0;
+}
+
+/* Posts body to url with headers (twice when duplicating). */
+static int post_twice(struct eval_world *w, const char *url, const char *const *h, const char *body,
+                      long want, char *err, size_t cap)
+{
+    struct eval_resp r;
+    int rc = eval_http("POST", url, h, body, strlen(body), &r);
+    long status = r.status;
+    eval_resp_free(&r);
+    if (rc == 0 && w->duplicate) {
+        eval_http("POST", url, h, body, strlen(body), &r);
+        eval_resp_free(&r);
+    }
+    if (rc != 0 || status != want) {
+        snprintf(err, cap, "POST %s: HTTP %ld", url, status);
+        return -1;
+    }
+    return 0;
+}
+
+/* The Instagram simulator's clock follows the business clock, so Meta's
+ * messaging windows are judged on the time the product sees. */
+static void instagram_clock(struct eval_world *w)
+{
+    int64_t now = eval_world_clock(w);
+    char url[256], body[64];
+    struct eval_resp r;
+    if (!w->have_instagram || now < 0)
+        return;
+    snprintf(url, sizeof url, "%s/_sim/clock", w->instagram.base_url);
+    snprintf(body, sizeof body, "{\"now_ms\":%lld}", (long long)(now / 1000));
+    const char *h[] = { "Content-Type: application/json", NULL };
+    eval_http("POST", url, h, body, strlen(body), &r);
+    eval_resp_free(&r);
+}
+
+static int step_say_instagram(struct eval_world *w, const struct eval_patient_def *p,
+                              const char *text, char *err, size_t cap)
+{
+    char url[256], sig[96], header[128];
+    struct eval_resp r;
+    instagram_clock(w);
+    cJSON *q = cJSON_CreateObject(), *made = NULL;
+    cJSON_AddStringToObject(q, "account", EVAL_IG_ACCOUNT);
+    cJSON_AddStringToObject(q, "sender", p->ig_user);
+    cJSON_AddStringToObject(q, "text", text);
+    cJSON_AddBoolToObject(q, "deliver", false);
+    snprintf(url, sizeof url, "%s/_sim/inbound", w->instagram.base_url);
+    eval_http_json("POST", url, NULL, q, &r, &made);
+    cJSON_Delete(q);
+    eval_resp_free(&r);
+    const char *body = eval_str_of(made, "body");
+    if (!body || eval_hub_signature(EVAL_IG_APP_SECRET, body, sig, sizeof sig) != 0) {
+        cJSON_Delete(made);
+        snprintf(err, cap, "the Instagram simulator made no webhook payload");
+        return -1;
+    }
+    snprintf(header, sizeof header, "X-Hub-Signature-256: %s", sig);
+    const char *h[] = { header, "Content-Type: application/json",
+                        "User-Agent: facebookexternalua", NULL };
+    snprintf(url, sizeof url, "%s/webhooks/instagram/main", w->public_url);
+    int idx = eval_world_patient_index(w, p);
+    double t0 = eval_now_ms();
+    int rc = post_twice(w, url, h, body, 200, err, cap);
+    cJSON_Delete(made);
+    if (rc == 0 && idx >= 0 && w->first_webhook_ms[idx] == 0)
+        w->first_webhook_ms[idx] = t0;
+    if (rc == 0)
+        note_event(w, p);
+    return rc;
+}
+
+/* The widget's session for patient p: started on its first message, as the
+ * widget does when its panel first opens. */
+static int webchat_session(struct eval_world *w, int idx, char *err, size_t cap)
+{
+    struct eval_patient_run *run = &w->run[idx];
+    char url[256];
+    struct eval_resp r;
+    cJSON *body = cJSON_CreateObject(), *answer = NULL;
+    if (run->token[0]) {
+        cJSON_Delete(body);
+        return 0;
+    }
+    snprintf(url, sizeof url, "%s/webhooks/webchat/session?key=%s", w->public_url, w->widget_key);
+    eval_http_json("POST", url, NULL, body, &r, &answer);
+    long status = r.status;
+    cJSON_Delete(body);
+    eval_resp_free(&r);
+    const char *token = eval_str_of(answer, "token"), *visitor = eval_str_of(answer, "visitor");
+    if (status != 200 || !token || !visitor || strlen(token) >= sizeof run->token ||
+        strlen(visitor) >= sizeof run->address) {
+        snprintf(err, cap, "web chat session: HTTP %ld", status);
+        cJSON_Delete(answer);
+        return -1;
+    }
+    snprintf(run->token, sizeof run->token, "%s", token);
+    snprintf(run->address, sizeof run->address, "%s", visitor);
+    cJSON_Delete(answer);
+    return 0;
+}
+
+static int step_say_webchat(struct eval_world *w, const struct eval_patient_def *p,
+                            const char *text, char *err, size_t cap)
+{
+    int idx = eval_world_patient_index(w, p);
+    if (idx < 0 || webchat_session(w, idx, err, cap) != 0)
+        return -1;
+    char url[256], auth[320], id[40];
+    snprintf(url, sizeof url, "%s/webhooks/webchat/messages?key=%s", w->public_url, w->widget_key);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", w->run[idx].token);
+    snprintf(id, sizeof id, "msg-%08x-%08x", ++w->seq, (unsigned)getpid());
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "id", id);
+    cJSON_AddStringToObject(m, "text", text);
+    char *body = cJSON_PrintUnformatted(m);
+    cJSON_Delete(m);
+    if (!body) {
+        snprintf(err, cap, "out of memory");
+        return -1;
+    }
+    const char *h[] = { auth, "Content-Type: application/json", NULL };
+    double t0 = eval_now_ms();
+    int rc = post_twice(w, url, h, body, 202, err, cap);
+    cJSON_free(body);
+    if (rc == 0 && w->first_webhook_ms[idx] == 0)
+        w->first_webhook_ms[idx] = t0;
+    if (rc == 0)
+        note_event(w, p);
+    return rc;
 }
 
 static int step_say_sms(struct eval_world *w, const struct eval_patient_def *p, const char *text,
@@ -160,11 +292,11 @@ static int last_link(struct eval_world *w, const struct eval_patient_def *p, cha
     char err[256];
     if (eval_world_refresh(w, err, sizeof err) != 0)
         return -1;
-    const char *found = NULL;
+    const char *found = NULL, *address = eval_world_address(w, p);
     const cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(w->sent, "messages")) {
-        const char *to = str_of(m, "to"), *body = str_of(m, "body");
-        if (!to || !body || !p->phone || strcmp(to, p->phone) != 0)
+        const char *to = eval_str_of(m, "to"), *body = eval_str_of(m, "body");
+        if (!to || !body || !address[0] || strcmp(to, address) != 0)
             continue;
         const char *at = strstr(body, "/checkout/");
         if (at)
@@ -256,19 +388,19 @@ int eval_world_step(struct eval_world *w, const cJSON *step, const struct eval_p
                     char *err, size_t cap)
 {
     int rc;
-    const char *say = str_of(step, "say"), *wait = str_of(step, "wait"), *emr = str_of(step, "emr");
+    const char *say = eval_str_of(step, "say"), *wait = eval_str_of(step, "wait"), *emr = eval_str_of(step, "emr");
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "duplicate_webhooks"))) {
         w->duplicate = true;
         rc = 0;
     } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "missed_call"))) {
         rc = step_missed_call(w, p, err, cap);
     } else if (say) {
-        if (strcmp(p->channel, "sms") == 0) {
+        if (strcmp(p->channel, "sms") == 0)
             rc = step_say_sms(w, p, say, err, cap);
-        } else {
-            snprintf(err, cap, "the %s channel is not driven by this runner yet", p->channel);
-            rc = -1;
-        }
+        else if (strcmp(p->channel, "instagram") == 0)
+            rc = step_say_instagram(w, p, say, err, cap);
+        else
+            rc = step_say_webchat(w, p, say, err, cap);
     } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(step, "pay_deposit"))) {
         rc = step_pay(w, p, err, cap);
     } else if (wait) {
@@ -287,5 +419,11 @@ int eval_world_step(struct eval_world *w, const cJSON *step, const struct eval_p
     cJSON_AddItemToArray(w->transcript, entry);
     if (rc == 0)
         rc = eval_world_wait_idle(w, err, cap);
+    if (rc == 0) {
+        /* Web chat replies are stamped when first seen: look right away. */
+        eval_world_collect(w);
+        if (wait)
+            instagram_clock(w);
+    }
     return rc;
 }

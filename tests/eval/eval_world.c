@@ -1,10 +1,13 @@
 /*
  * The evaluation world's processes: a fresh database per case, the
- * simulators (Twilio, Square, and the EMR's when the EMR under test is not
- * the built-in calendar), and bookwelld --test-clock started at the case's
- * "now" with a tenant for the clinic bound to the plugins under test; the
- * clinic imported into the catalog and the EMR. Also the small requests the
- * other parts share: the clock, idleness, EMR calls, the state route.
+ * simulators (Twilio, Square, Instagram when a patient of the case is on
+ * Instagram, and the EMR's when the EMR under test is not the built-in
+ * calendar), and bookwelld --test-clock started at the case's "now" with a
+ * tenant for the clinic bound to the plugins under test (the web chat
+ * widget too when a patient is on web chat); the clinic imported into the
+ * catalog and the EMR. Also the small requests the other parts share: the
+ * clock, idleness, EMR calls, the state route, and what reached the
+ * patients on every channel.
  */
 #include "eval/eval_world_internal.h"
 
@@ -23,15 +26,10 @@
 
 #include "clock.h"
 #include "eval/eval_http.h"
+#include "eval/eval_json.h"
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
 #include "tz.h"
-
-static const char *str_of(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
 
 int eval_world_patient_index(const struct eval_world *w, const struct eval_patient_def *p)
 {
@@ -119,11 +117,37 @@ static int emr_sim_entry(struct eval_world *w, char *out, size_t out_cap, char *
     return 0;
 }
 
+/* The channel bindings other than Twilio's, for the channels the case's
+ * patients use: Instagram pointed at its simulator (the runner's own
+ * account id and app secret), the web chat widget under the runner's own
+ * key (rate limits wide enough for any script: the business clock that
+ * refills them stands still between steps). */
+static void other_channels(const struct eval_world *w, char *out, size_t cap)
+{
+    size_t n = 0;
+    out[0] = '\0';
+    if (w->have_instagram)
+        n += (size_t)snprintf(
+            out, cap,
+            "  { plugin = \"channel.instagram\"; base_url = \"%s\"; config = {\n"
+            "      app_secret = \"file:%s/ig_app_secret\"; verify_token = \"file:%s/ig_verify_token\";\n"
+            "      access_token = \"file:%s/ig_access_token\"; account_ids = [ \"%s\" ]; }; },\n",
+            w->instagram.base_url, w->dir, w->dir, w->dir, EVAL_IG_ACCOUNT);
+    if (w->have_webchat && n < cap)
+        snprintf(out + n, cap - n,
+                 "  { plugin = \"channel.webchat\"; config = {\n"
+                 "      widget_key = \"%s\"; token_secret = \"file:%s/webchat_secret\";\n"
+                 "      clinic_name = \"%s\"; allowed_origins = [ \"*\" ]; token_ttl = \"720h\";\n"
+                 "      visitor_burst = 1000; ip_burst = 100000; }; },\n",
+                 w->widget_key, w->dir,
+                 eval_str_of(w->o.clinic, "name") ? eval_str_of(w->o.clinic, "name") : w->tenant);
+}
+
 /* The tenant file: the clinic's plugins pointed at the simulators. */
 static int write_tenant(struct eval_world *w, char *err, size_t cap)
 {
-    char text[12288], emr[6144];
-    const char *country = str_of(w->o.clinic, "country");
+    char text[16384], emr[6144], channels[2048];
+    const char *country = eval_str_of(w->o.clinic, "country");
     if (!w->have_emr_sim) {
         snprintf(emr, sizeof emr,
                  "  { plugin = \"emr.local\"; config = { clinic_file = \"%s\"; }; }",
@@ -131,6 +155,7 @@ static int write_tenant(struct eval_world *w, char *err, size_t cap)
     } else if (emr_sim_entry(w, emr, sizeof emr, err, cap) != 0) {
         return -1;
     }
+    other_channels(w, channels, sizeof channels);
     int n = snprintf(
         text, sizeof text,
         "tenant = { id = \"%s\"; name = \"%s\"; timezone = \"%s\"; country = \"%s\"; };\n"
@@ -143,19 +168,24 @@ static int write_tenant(struct eval_world *w, char *err, size_t cap)
         "      access_token = \"file:%s/square_token\"; signature_key = \"file:%s/square_key\";\n"
         "      location_id = \"%s\"; merchant_id = \"%s\"; api_base = \"%s\";\n"
         "      notification_url = \"%s/webhooks/square/payments\"; }; },\n"
+        "%s"
         "%s\n"
         ");\n",
-        w->tenant, str_of(w->o.clinic, "name") ? str_of(w->o.clinic, "name") : w->tenant,
+        w->tenant, eval_str_of(w->o.clinic, "name") ? eval_str_of(w->o.clinic, "name") : w->tenant,
         w->timezone, country ? country : "US", w->twilio.base_url, EVAL_TWILIO_ACCOUNT, w->dir,
         w->clinic_phone, EVAL_FORWARD_NUMBER, w->public_url, w->twilio.base_url,
         w->square.base_url, w->dir, w->dir, EVAL_SQUARE_LOCATION, EVAL_SQUARE_MERCHANT,
-        w->square.base_url, w->public_url, emr);
+        w->square.base_url, w->public_url, channels, emr);
     char name[128];
     snprintf(name, sizeof name, "tenants/%s.conf", w->tenant);
     if (n < 0 || (size_t)n >= sizeof text || write_text(w->dir, name, text) != 0 ||
         write_text(w->dir, "twilio_token", EVAL_TWILIO_TOKEN) != 0 ||
         write_text(w->dir, "square_token", EVAL_SQUARE_TOKEN) != 0 ||
-        write_text(w->dir, "square_key", EVAL_SQUARE_SIGNATURE_KEY) != 0) {
+        write_text(w->dir, "square_key", EVAL_SQUARE_SIGNATURE_KEY) != 0 ||
+        write_text(w->dir, "ig_app_secret", EVAL_IG_APP_SECRET) != 0 ||
+        write_text(w->dir, "ig_verify_token", EVAL_IG_VERIFY_TOKEN) != 0 ||
+        write_text(w->dir, "ig_access_token", EVAL_IG_ACCESS_TOKEN) != 0 ||
+        write_text(w->dir, "webchat_secret", EVAL_WEBCHAT_SECRET) != 0) {
         snprintf(err, cap, "cannot write the tenant configuration");
         return -1;
     }
@@ -245,7 +275,7 @@ static int import_clinic(struct eval_world *w, char *err, size_t cap)
     snprintf(path, sizeof path, "/admin/tenants/%s/catalog", w->tenant);
     int rc = admin(w, "POST", path, w->o.clinic, &answer, &status);
     if (rc != 0 || status != 200) {
-        const char *msg = answer ? str_of(answer, "message") : NULL;
+        const char *msg = answer ? eval_str_of(answer, "message") : NULL;
         snprintf(err, cap, "importing the clinic: HTTP %ld %s", status, msg ? msg : "");
         cJSON_Delete(answer);
         return -1;
@@ -265,10 +295,23 @@ int eval_world_start(struct eval_world **out, const struct eval_world_opts *o,
     }
     w->o = *o;
     w->c = c;
-    w->tenant = str_of(o->clinic, "id");
-    w->timezone = str_of(o->clinic, "timezone");
-    w->clinic_phone = str_of(o->clinic, "phone");
+    w->tenant = eval_str_of(o->clinic, "id");
+    w->timezone = eval_str_of(o->clinic, "timezone");
+    w->clinic_phone = eval_str_of(o->clinic, "phone");
     w->transcript = cJSON_CreateArray();
+    w->seen = cJSON_CreateArray();
+    snprintf(w->widget_key, sizeof w->widget_key, "%s-widget", w->tenant ? w->tenant : "eval");
+    for (size_t i = 0; i < c->n_patients; i++) {
+        const struct eval_patient_def *p = &c->patients[i];
+        if (strcmp(p->channel, "sms") == 0)
+            snprintf(w->run[i].address, sizeof w->run[i].address, "%s", p->phone);
+        if (strcmp(p->channel, "instagram") == 0) {
+            snprintf(w->run[i].address, sizeof w->run[i].address, "%s", p->ig_user);
+            w->have_instagram = true;
+        }
+        if (strcmp(p->channel, "webchat") == 0)
+            w->have_webchat = true; /* the address comes with the session */
+    }
     if (!w->timezone || !w->clinic_phone) {
         snprintf(err, cap, "the clinic lacks timezone or phone");
         goto fail;
@@ -294,6 +337,12 @@ int eval_world_start(struct eval_world **out, const struct eval_world_opts *o,
         test_sim_start(&w->emr_sim, o->emr, emr_args);
         w->have_emr_sim = true;
     }
+    if (w->have_instagram) {
+        const char *ig_args[] = { "--app-secret", EVAL_IG_APP_SECRET, "--verify-token",
+                                  EVAL_IG_VERIFY_TOKEN, "--access-token", EVAL_IG_ACCESS_TOKEN,
+                                  NULL };
+        test_sim_start(&w->instagram, "instagram", ig_args);
+    }
     if (start_daemon(w, err, cap) != 0)
         goto fail;
     char url[256];
@@ -304,11 +353,19 @@ int eval_world_start(struct eval_world **out, const struct eval_world_opts *o,
     eval_resp_free(&r);
     if (import_clinic(w, err, cap) != 0 || eval_world_wait_idle(w, err, cap) != 0)
         goto fail;
-    cJSON *q = cJSON_CreateObject();
-    cJSON_AddStringToObject(q, "from", "2000-01-01T00:00:00Z");
-    cJSON_AddStringToObject(q, "to", "2100-01-01T00:00:00Z");
-    int rc = eval_world_emr_call(w, "appointment_list", q, &w->emr_before, err, cap);
-    cJSON_Delete(q);
+    cJSON *caps = NULL;
+    if (eval_world_emr_call(w, "capabilities", NULL, &caps, err, cap) != 0)
+        goto fail;
+    w->emr_caps = cJSON_DetachItemFromObjectCaseSensitive(caps, "capabilities");
+    cJSON_Delete(caps);
+    int rc = 0;
+    if (eval_world_emr_can(w, "appointment_list")) {
+        cJSON *q = cJSON_CreateObject();
+        cJSON_AddStringToObject(q, "from", "2000-01-01T00:00:00Z");
+        cJSON_AddStringToObject(q, "to", "2100-01-01T00:00:00Z");
+        rc = eval_world_emr_call(w, "appointment_list", q, &w->emr_before, err, cap);
+        cJSON_Delete(q);
+    }
     if (rc != 0)
         goto fail;
     *out = w;
@@ -336,18 +393,23 @@ void eval_world_stop(struct eval_world *w)
     test_sim_stop(&w->square);
     if (w->have_emr_sim)
         test_sim_stop(&w->emr_sim);
-    if (w->db) {
-        testdb_drop(w->db);
-        free(w->db);
-    }
-    /* BW_EVAL_KEEP=1 keeps the daemon's directory (its log) for a look. */
+    if (w->have_instagram)
+        test_sim_stop(&w->instagram);
+    /* BW_EVAL_KEEP=1 keeps the daemon's directory (its log) and the case's
+     * database for a look. */
     const char *keep = getenv("BW_EVAL_KEEP");
+    if (w->db && keep && keep[0] == '1')
+        fprintf(stderr, "kept database %s\n", w->db);
+    else if (w->db)
+        testdb_drop(w->db);
+    free(w->db);
     if (w->dir[0] && keep && keep[0] == '1')
         fprintf(stderr, "kept %s\n", w->dir);
     else if (w->dir[0]) {
         char cmd[400];
         const char *names[] = { "bookwelld.conf", "bookwelld.log", "ready.json", "twilio_token",
-                                "square_token", "square_key", NULL };
+                                "square_token", "square_key", "ig_app_secret",
+                                "ig_verify_token", "ig_access_token", "webchat_secret", NULL };
         for (int i = 0; names[i]; i++) {
             snprintf(cmd, sizeof cmd, "%s/%s", w->dir, names[i]);
             unlink(cmd);
@@ -360,8 +422,10 @@ void eval_world_stop(struct eval_world *w)
     }
     cJSON_Delete(w->transcript);
     cJSON_Delete(w->emr_before);
+    cJSON_Delete(w->emr_caps);
     cJSON_Delete(w->state);
     cJSON_Delete(w->sent);
+    cJSON_Delete(w->seen);
     free(w);
 }
 
@@ -371,7 +435,7 @@ int64_t eval_world_clock(struct eval_world *w)
     long status = 0;
     int64_t us = -1;
     if (admin(w, "GET", "/admin/test/clock", NULL, &answer, &status) == 0 && status == 200) {
-        const char *now = str_of(answer, "now");
+        const char *now = eval_str_of(answer, "now");
         if (!now || clock_parse_rfc3339(now, &us) != 0)
             us = -1;
     }
@@ -411,13 +475,104 @@ int eval_world_emr_call(struct eval_world *w, const char *op, const cJSON *input
     *result = NULL;
     if (rc != 0 || status != 200) {
         snprintf(err, cap, "EMR %s: HTTP %ld %s", op, status,
-                 answer && str_of(answer, "rc") ? str_of(answer, "rc") : "");
+                 answer && eval_str_of(answer, "rc") ? eval_str_of(answer, "rc") : "");
         cJSON_Delete(answer);
         return -1;
     }
     *result = cJSON_DetachItemFromObjectCaseSensitive(answer, "result");
     cJSON_Delete(answer);
     return 0;
+}
+
+const char *eval_world_address(const struct eval_world *w, const struct eval_patient_def *p)
+{
+    int i = eval_world_patient_index(w, p);
+    return i >= 0 ? w->run[i].address : "";
+}
+
+static void add_sent(cJSON *list, const char *sid, const char *to, const char *body, double ms)
+{
+    cJSON *m = cJSON_CreateObject();
+    if (!m)
+        return;
+    cJSON_AddStringToObject(m, "sid", sid);
+    cJSON_AddStringToObject(m, "to", to);
+    cJSON_AddStringToObject(m, "body", body);
+    if (ms > 0)
+        cJSON_AddNumberToObject(m, "received_ms", ms);
+    cJSON_AddItemToArray(list, m);
+}
+
+/* The clinic's messages on the web chat stream of patient i after the last
+ * event read, into w->seen ("id: N", "event: message", "data: {...}"
+ * blocks; the plugin's message id of event N is "wc-<visitor>-N"). */
+static void collect_webchat(struct eval_world *w, size_t i)
+{
+    struct eval_patient_run *run = &w->run[i];
+    char url[640];
+    struct eval_resp r;
+    if (!run->token[0])
+        return;
+    snprintf(url, sizeof url, "%s/webhooks/webchat/events?key=%s&token=%s&lastEventId=%ld",
+             w->public_url, w->widget_key, run->token, run->last_event);
+    if (eval_http("GET", url, NULL, NULL, 0, &r) != 0 || r.status != 200) {
+        eval_resp_free(&r);
+        return;
+    }
+    double now = eval_now_ms();
+    long id = -1;
+    for (char *line = r.body; line && *line;) {
+        char *end = strchr(line, '\n');
+        if (end)
+            *end = '\0';
+        if (strncmp(line, "id: ", 4) == 0) {
+            id = strtol(line + 4, NULL, 10);
+        } else if (strncmp(line, "data: ", 6) == 0 && id > 0) {
+            cJSON *ev = cJSON_Parse(line + 6);
+            const char *from = eval_str_of(ev, "from"), *text = eval_str_of(ev, "text");
+            if (from && strcmp(from, "clinic") == 0 && text) {
+                char sid[160];
+                snprintf(sid, sizeof sid, "wc-%s-%ld", run->address, id);
+                add_sent(w->seen, sid, run->address, text, now);
+            }
+            cJSON_Delete(ev);
+            if (id > run->last_event)
+                run->last_event = id;
+            id = -1;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    eval_resp_free(&r);
+}
+
+void eval_world_collect(struct eval_world *w)
+{
+    for (size_t i = 0; i < w->c->n_patients; i++)
+        if (strcmp(w->c->patients[i].channel, "webchat") == 0)
+            collect_webchat(w, i);
+}
+
+/* The Instagram simulator's Send API requests as messages. */
+static void instagram_sent(struct eval_world *w, cJSON *list)
+{
+    char url[256];
+    struct eval_resp r;
+    cJSON *doc = NULL;
+    snprintf(url, sizeof url, "%s/_sim/sent", w->instagram.base_url);
+    eval_http_json("GET", url, NULL, NULL, &r, &doc);
+    eval_resp_free(&r);
+    const cJSON *s;
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(doc, "sent")) {
+        const cJSON *body = cJSON_GetObjectItemCaseSensitive(s, "body");
+        const cJSON *recipient = cJSON_GetObjectItemCaseSensitive(body, "recipient");
+        const cJSON *message = cJSON_GetObjectItemCaseSensitive(body, "message");
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(s, "received_ms");
+        const char *sid = eval_str_of(s, "message_id"), *to = eval_str_of(recipient, "id");
+        const char *text = eval_str_of(message, "text");
+        if (sid && to)
+            add_sent(list, sid, to, text ? text : "", cJSON_IsNumber(at) ? at->valuedouble : 0);
+    }
+    cJSON_Delete(doc);
 }
 
 int eval_world_refresh(struct eval_world *w, char *err, size_t cap)
@@ -435,9 +590,89 @@ int eval_world_refresh(struct eval_world *w, char *err, size_t cap)
     snprintf(url, sizeof url, "%s/_sim/messages", w->twilio.base_url);
     eval_http_json("GET", url, NULL, NULL, &r, &sent);
     eval_resp_free(&r);
+    if (!sent)
+        sent = cJSON_CreateObject();
+    cJSON *list = cJSON_GetObjectItemCaseSensitive(sent, "messages");
+    if (!cJSON_IsArray(list)) {
+        cJSON_DeleteItemFromObjectCaseSensitive(sent, "messages");
+        list = cJSON_AddArrayToObject(sent, "messages");
+    }
+    if (w->have_instagram)
+        instagram_sent(w, list);
+    eval_world_collect(w);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, w->seen)
+        cJSON_AddItemToArray(list, cJSON_Duplicate(m, 1));
     cJSON_Delete(w->state);
     cJSON_Delete(w->sent);
     w->state = state;
     w->sent = sent;
     return 0;
+}
+
+bool eval_world_emr_can(const struct eval_world *w, const char *capability)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, w->emr_caps)
+        if (cJSON_IsString(c) && strcmp(c->valuestring, capability) == 0)
+            return true;
+    return false;
+}
+
+/* Whether any patient's expectations name one of the outcomes. */
+static bool expects_outcome(const struct eval_case *c, const char *const *outcomes)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, c->expect) {
+        const char *o = eval_str_of(e, "outcome");
+        for (int i = 0; o && outcomes[i]; i++)
+            if (strcmp(o, outcomes[i]) == 0)
+                return true;
+    }
+    return false;
+}
+
+/* Whether any patient's expectations have the member. */
+static bool expects(const struct eval_case *c, const char *member)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, c->expect) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, member);
+        if (v && !cJSON_IsFalse(v) && !(cJSON_IsNumber(v) && v->valuedouble == 0))
+            return true;
+    }
+    return false;
+}
+
+bool eval_world_lacks(struct eval_world *w, const struct eval_case *c, char *why, size_t cap)
+{
+    static const char *const booking[] = { "booked", "held", "expired", NULL };
+    static const char *const moved[] = { "rescheduled", NULL };
+    static const char *const cancelled[] = { "cancelled", NULL };
+    static const char *const changed[] = { "booked", "rescheduled", "cancelled", NULL };
+    struct {
+        bool needed;
+        const char *capability;
+    } needs[] = {
+        /* Offering and holding slots, and booking them. */
+        { expects_outcome(c, booking) || expects(c, "appointment") || expects(c, "appointments") ||
+              expects(c, "deposit_cents"),
+          "availability" },
+        { expects_outcome(c, booking) || expects(c, "appointment") || expects(c, "appointments"),
+          "book" },
+        { expects_outcome(c, moved), "reschedule" },
+        { expects_outcome(c, cancelled), "cancel" },
+        { expects(c, "client_created"), "patient_create" },
+        /* The runner reads appointments back from the EMR. */
+        { expects_outcome(c, changed) || expects(c, "appointment") || expects(c, "appointments"),
+          "appointment_list" },
+    };
+    for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++) {
+        if (needs[i].needed && !eval_world_emr_can(w, needs[i].capability)) {
+            snprintf(why, cap, "the EMR %s declares no %s capability", w->o.emr,
+                     needs[i].capability);
+            return true;
+        }
+    }
+    return false;
 }

@@ -21,12 +21,26 @@
 #define EVAL_SQUARE_MERCHANT "MLEVALMERCHANT1"
 #define EVAL_SQUARE_LOCATION "LEVALLOCATION1"
 #define EVAL_FORWARD_NUMBER "+14155550999"
+#define EVAL_IG_ACCOUNT "17841400000000000"
+#define EVAL_IG_APP_SECRET "eval-instagram-app-secret"
+#define EVAL_IG_VERIFY_TOKEN "eval-instagram-verify-token"
+#define EVAL_IG_ACCESS_TOKEN "eval-instagram-access-token"
+#define EVAL_WEBCHAT_SECRET "eval-webchat-token-secret-0123456789"
 #define EVAL_EVENTS_MAX 256
 
 /* A patient's own action (message, call, payment) on the business clock. */
 struct eval_event {
     const char *patient;       /* the patient id, borrowed from the case */
     int64_t biz_us;
+};
+
+/* A patient as the product knows them: the address of their contact (the
+ * phone, the Instagram-scoped id, or the visitor id the web chat session
+ * gave), and the web chat session (token, last stream event read). */
+struct eval_patient_run {
+    char address[96];
+    char token[256];
+    long last_event;
 };
 
 struct eval_world {
@@ -41,18 +55,26 @@ struct eval_world {
     pid_t daemon;
     unsigned public_port, admin_port;
     char public_url[64], admin_url[64];
-    struct test_sim twilio, square, emr_sim;
+    struct test_sim twilio, square, emr_sim, instagram;
     bool have_emr_sim;
+    bool have_instagram;       /* a patient of the case is on Instagram */
+    bool have_webchat;         /* a patient of the case is on web chat */
+    char widget_key[96];       /* the web chat binding's widget key */
     bool duplicate;            /* duplicate_webhooks is on */
     bool emr_down;
     unsigned seq;              /* provider ids made up by the runner */
     struct eval_event events[EVAL_EVENTS_MAX];
     size_t n_events;
     double first_webhook_ms[EVAL_PATIENTS_MAX]; /* real time of the revealing webhook, 0: none */
+    struct eval_patient_run run[EVAL_PATIENTS_MAX];
+    unsigned calls[EVAL_PATIENTS_MAX]; /* missed calls the script made, per patient */
+    cJSON *seen;               /* web chat messages seen: [{sid, to, body, received_ms}] */
     cJSON *transcript;         /* the steps and what came back (owned) */
     cJSON *emr_before;         /* the EMR's appointments when the case started (owned) */
+    cJSON *emr_caps;           /* the EMR instance's capabilities: ["book", ...] (owned) */
     cJSON *state;              /* the last test-only state document (owned) */
-    cJSON *sent;               /* the last list of messages the Twilio simulator received */
+    cJSON *sent;               /* every message that reached a patient's provider:
+                                * {"messages": [{sid, to, body, received_ms}]} */
 };
 
 /* The patient index of p in the case. */
@@ -69,7 +91,20 @@ int eval_world_wait_idle(struct eval_world *w, char *err, size_t cap);
 int eval_world_emr_call(struct eval_world *w, const char *op, const cJSON *input, cJSON **result,
                         char *err, size_t cap);
 
-/* Refreshes w->state and w->sent. */
+/* Whether the EMR instance declares the capability ("book", "cancel",
+ * "appointment_list", ...). */
+bool eval_world_emr_can(const struct eval_world *w, const char *capability);
+
+/* Refreshes w->state and w->sent (the Twilio simulator's messages, the
+ * Instagram simulator's Send API requests, the web chat streams). */
 int eval_world_refresh(struct eval_world *w, char *err, size_t cap);
+
+/* Reads the web chat messages that are new since the last look into
+ * w->seen, stamped with the real time they were first seen (the widget's
+ * event stream carries no wall-clock time of its own). */
+void eval_world_collect(struct eval_world *w);
+
+/* The product's address of patient p ("" before a web chat session). */
+const char *eval_world_address(const struct eval_world *w, const struct eval_patient_def *p);
 
 #endif

@@ -190,6 +190,22 @@ Test(booking, availability_from_the_built_in_calendar)
     free(b);
 }
 
+Test(booking, the_test_plugin_call_lists_the_emr_capabilities)
+{
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d1, "POST", "/admin/test/plugin-call",
+                            "{\"tenant\":\"glow\",\"plugin\":\"emr\",\"op\":\"capabilities\"}", &r),
+                 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cr_expect(strstr(r.body, "\"capabilities\":[\"availability\",\"book\",\"reschedule\",\"cancel\","
+                             "\"patient_find\",\"patient_create\",\"deposit_payment\","
+                             "\"appointment_list\"]") != NULL,
+              "%s", r.body);
+    cr_expect(strstr(r.body, "link_only") == NULL && strstr(r.body, "deposit_note") == NULL, "%s",
+              r.body);
+    test_http_resp_free(&r);
+}
+
 Test(booking, catalog_errors_name_the_path)
 {
     struct test_http_resp r;

@@ -9,7 +9,10 @@
  * the simulator's payment books the appointment in emr.local with a new
  * client of that name, after the payment. An existing client's appointment,
  * found by their phone in emr.local, is cancelled after the policy is said
- * and the patient confirms, and moved to the time they name.
+ * and the patient confirms, and moved to the time they name. The same
+ * booking on Instagram (Meta's signed webhooks, the Instagram simulator's
+ * Send API) for a patient with no phone, who becomes a new client without
+ * one, and on the web chat widget's endpoints.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -184,4 +187,62 @@ Test(convo_driver, existing_client_moves_an_appointment_through_the_emr, .timeou
     cr_expect_str_eq(eval_outcome(&obs), "rescheduled");
     cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
     stop();
+}
+
+static const char other_channels_json[] =
+    "{\"id\":\"driver-channels\",\"clinic\":\"glow\",\"now\":\"2027-03-03T13:00:00\","
+    "\"patients\":[{\"id\":\"ig\",\"channel\":\"instagram\",\"ig_user\":\"17841400000000077\"},"
+    "{\"id\":\"wc\",\"channel\":\"webchat\",\"visitor\":\"v-0077\"}],"
+    "\"script\":[{\"say\":\"can I get botox thursday at 11\"},{\"say\":\"Nina Alvarez\"},"
+    "{\"pay_deposit\":true},{\"as\":\"wc\",\"say\":\"what are your hours on saturday?\"}],"
+    "\"expect\":{}}";
+
+Test(convo_driver, instagram_without_a_phone_and_web_chat, .timeout = 180)
+{
+    char err[512], path[512];
+    const char *shared = getenv("BW_SHARED_DIR");
+    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
+    clinic = eval_read_json(path, err, sizeof err);
+    cr_assert_not_null(clinic, "%s", err);
+    char cpath[] = "/tmp/bw-driver-case-XXXXXX";
+    int fd = mkstemp(cpath);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, other_channels_json, sizeof other_channels_json - 1),
+                 (ssize_t)(sizeof other_channels_json - 1));
+    close(fd);
+    cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
+    unlink(cpath);
+    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
+    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
+                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
+                                 .clinic_path = path, .clinic = clinic };
+    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
+    cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
+
+    struct eval_patient_obs obs;
+    const struct eval_patient_def *ig = &c.patients[0], *wc = &c.patients[1];
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(eval_world_step(w, cJSON_GetArrayItem(c.script, i), ig, err, sizeof err), 0,
+                     "step %d: %s", i + 1, err);
+    cr_assert_eq(eval_world_observe(w, ig, &obs, err, sizeof err), 0, "%s", err);
+    cr_assert_geq(obs.n_sent, 3, "replies on Instagram, got %zu", obs.n_sent);
+    cr_expect(sent_matches(&obs, "/checkout/"), "the deposit link reached Instagram");
+    cr_expect_str_eq(eval_outcome(&obs), "booked");
+    cr_expect(obs.client_created, "a new client without a phone in emr.local");
+    cr_assert_eq(obs.n_appts, 1);
+    cr_expect_str_eq(obs.appts[0].service, "botox");
+    cr_expect_str_eq(obs.appts[0].start, "2027-03-04T11:00");
+
+    cr_assert_eq(eval_world_step(w, cJSON_GetArrayItem(c.script, 3), wc, err, sizeof err), 0,
+                 "%s", err);
+    cr_assert_eq(eval_world_observe(w, wc, &obs, err, sizeof err), 0, "%s", err);
+    cr_assert_geq(obs.n_sent, 1, "a reply on the widget's event stream");
+    cr_expect(sent_matches(&obs, "9"), "Saturday's hours: %s", obs.sent[0].text);
+    cr_expect_str_eq(eval_outcome(&obs), "no_booking");
+    cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
+
+    eval_world_stop(w);
+    w = NULL;
+    eval_case_free(&c);
+    cJSON_Delete(clinic);
 }

@@ -29,7 +29,8 @@ Control API (JSON):
        ["attachments":[url]],["quick_reply"],["echo"],["deleted"],["forge"],
        ["deliver":true],["path"]}     a user's message: signed, delivered
   POST /_sim/verify {["token"],["challenge"],["mode"],["path"]}  GET handshake
-  GET  /_sim/sent                      the Send API requests received
+  GET  /_sim/sent                      the Send API requests received (at_ms on
+                                       the simulator's clock, received_ms wall clock)
   GET  /_sim/deliveries                the webhooks posted and their answers
 
 Usage: instagram_sim.py --port 0 --ready-file F [--callback-base URL]
@@ -272,7 +273,9 @@ class Handler(BaseHTTPRequestHandler):
             mid = st.next_id("aWdfZAG1faXRlbToxOklHTWVzc2FnZAUlEOk")
             st.sent.append({"path": self.path.split("?")[0], "version": version, "account": ig_id,
                             "authorization": auth, "body": body, "message_id": mid,
-                            "at_ms": st.now_ms()})
+                            "at_ms": st.now_ms(),
+                            # wall clock, whatever the simulated clock says
+                            "received_ms": time.time() * 1000.0})
         return self.reply(200, {"recipient_id": rid, "message_id": mid})
 
     def route(self, method):

@@ -1,11 +1,13 @@
 /*
  * The evaluation runner's per-case rules (tests/eval/eval_rules.h): dollar
  * amounts against the clinic, card numbers, loose "stored" matching,
- * durations, quiet hours, message length.
+ * durations, quiet hours, message length, and what a duplicated webhook
+ * may not change (rule 8).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "eval/eval_rules.h"
 
@@ -95,4 +97,74 @@ Test(eval_rules, quiet_hours_and_length)
     cr_expect(eval_quiet_hours_ok(8 * 60, false));
     cr_expect(eval_quiet_hours_ok(23 * 60, true), "a reply is fine at night");
     cr_expect_eq(eval_utf8_chars("caf\xc3\xa9 \xf0\x9f\x98\x8a"), 6);
+}
+
+static cJSON *contact_with(const char *messages, int missed_calls)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "{\"messages\": %s, \"missed_calls\": %d}", messages,
+             missed_calls);
+    cJSON *c = cJSON_Parse(text);
+    cr_assert_not_null(c);
+    return c;
+}
+
+Test(eval_rules, a_duplicate_delivery_changes_nothing)
+{
+    char err[256];
+    cJSON *ok = contact_with(
+        "[{\"direction\":\"in\",\"kind\":\"message\",\"provider_id\":\"SM1\",\"text\":\"hi\"},"
+        " {\"direction\":\"out\",\"kind\":\"reply\",\"caused_by\":1,\"text\":\"Hello\"},"
+        " {\"direction\":\"out\",\"kind\":\"reply\",\"caused_by\":1,\"text\":\"Anything else?\"},"
+        " {\"direction\":\"in\",\"kind\":\"message\",\"provider_id\":\"SM2\",\"text\":\"hi\"},"
+        " {\"direction\":\"out\",\"kind\":\"reply\",\"caused_by\":4,\"text\":\"Hello\"}]",
+        1);
+    cr_expect_eq(eval_check_once(ok, 1, "p1", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(eval_check_once(ok, 0, "p1", err, sizeof err), -1, "one call recorded, none made");
+    cr_expect(strstr(err, "missed calls") != NULL, "%s", err);
+    cJSON_Delete(ok);
+
+    cJSON *twice_in = contact_with(
+        "[{\"direction\":\"in\",\"kind\":\"message\",\"provider_id\":\"SM1\",\"text\":\"hi\"},"
+        " {\"direction\":\"in\",\"kind\":\"message\",\"provider_id\":\"SM1\",\"text\":\"hi\"}]",
+        0);
+    cr_expect_eq(eval_check_once(twice_in, 0, "p1", err, sizeof err), -1);
+    cr_expect(strstr(err, "SM1") != NULL, "%s", err);
+    cJSON_Delete(twice_in);
+
+    cJSON *twice_out = contact_with(
+        "[{\"direction\":\"in\",\"kind\":\"message\",\"provider_id\":\"SM1\",\"text\":\"hi\"},"
+        " {\"direction\":\"out\",\"kind\":\"reply\",\"caused_by\":1,\"text\":\"Hello\"},"
+        " {\"direction\":\"out\",\"kind\":\"reply\",\"caused_by\":1,\"text\":\"Hello\"}]",
+        0);
+    cr_expect_eq(eval_check_once(twice_out, 0, "p1", err, sizeof err), -1);
+    cr_expect(strstr(err, "twice") != NULL, "%s", err);
+    cJSON_Delete(twice_out);
+}
+
+Test(eval_rules, an_appointment_created_twice_breaks_rule_8)
+{
+    char err[256];
+    cJSON *before = cJSON_Parse(
+        "{\"appointments\":[{\"id\":\"a1\",\"patient_id\":\"c1\",\"service_id\":\"botox\","
+        "\"start\":\"2027-03-05T23:30:00Z\",\"status\":\"booked\"}]}");
+    cJSON *fine = cJSON_Parse(
+        "{\"appointments\":[{\"id\":\"a1\",\"patient_id\":\"c1\",\"service_id\":\"botox\","
+        "\"start\":\"2027-03-05T23:30:00Z\",\"status\":\"booked\"},"
+        "{\"id\":\"a2\",\"patient_id\":\"c2\",\"service_id\":\"botox\","
+        "\"start\":\"2027-03-05T23:30:00Z\",\"status\":\"booked\"},"
+        "{\"id\":\"a3\",\"patient_id\":\"c2\",\"service_id\":\"botox\","
+        "\"start\":\"2027-03-05T23:30:00Z\",\"status\":\"cancelled\"}]}");
+    cJSON *doubled = cJSON_Parse(
+        "{\"appointments\":[{\"id\":\"a2\",\"patient_id\":\"c2\",\"service_id\":\"botox\","
+        "\"start\":\"2027-03-05T23:30:00Z\",\"status\":\"booked\"},"
+        "{\"id\":\"a3\",\"patient_id\":\"c2\",\"service_id\":\"botox\","
+        "\"start\":\"2027-03-05T23:30:00Z\",\"status\":\"booked\"}]}");
+    cr_assert(before && fine && doubled);
+    cr_expect_eq(eval_check_appointments_once(fine, before, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(eval_check_appointments_once(doubled, before, err, sizeof err), -1);
+    cr_expect(strstr(err, "twice") != NULL, "%s", err);
+    cJSON_Delete(before);
+    cJSON_Delete(fine);
+    cJSON_Delete(doubled);
 }

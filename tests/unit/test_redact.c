@@ -2,7 +2,8 @@
  * Card-number masking: every common card length and grouping is masked down
  * to its last four digits; phone numbers, dates, order ids that fail Luhn,
  * too-short and too-long runs are left exactly as they were; JSON trees are
- * walked into every nested string.
+ * walked into every nested string; a security code named as such ("cvv 123")
+ * is masked too.
  * Health details: the labelled set tests/data/redact_labelled.tsv must come
  * out exactly as written (what goes, what stays); properties over thousands
  * of generated messages and random bytes: the output stays within
@@ -47,6 +48,15 @@ Test(redact, cards_of_every_length_and_grouping)
     expect("digit by digit 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
            "digit by digit * * * * * * * * * * * * 1 1 1 1", 1);
     expect("x4111111111111111y", "x************1111y", 1);
+}
+
+Test(redact, security_codes_named_as_such)
+{
+    expect("card 4111 1111 1111 1111 exp 12/29 cvv 123", "card **** **** **** 1111 exp 12/29 cvv ***", 1);
+    expect("CVC: 4321 and Security Code #987", "CVC: **** and Security Code #***", 0);
+    expect("cvv2=555", "cvv2=***", 0);
+    /* Not a code: too short, too long, or the word inside another word. */
+    expect("cvv 12, csc 12345, acid 123, cvvx 123", "cvv 12, csc 12345, acid 123, cvvx 123", 0);
 }
 
 Test(redact, two_cards_and_a_card_after_an_order_number)
