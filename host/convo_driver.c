@@ -489,6 +489,18 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
         state_times(core, false);
     if (core && convo_state_from_json(x.ck, core, st) != 0)
         convo_state_init(st);
+    if (ev->kind == CONVO_EV_PAYMENT && st->stage == CONVO_ST_HELD) {
+        /* Paid after the hold lapsed (its expiry job does not come back
+         * here): the core books the slot only if it is still free. */
+        int64_t hid;
+        int nh = contact_holds(&x, "{active,booking}", &hid, 1);
+        if (nh < 0) {
+            snprintf(err, errcap, "database error reading the holds");
+            goto out;
+        }
+        if (nh == 0)
+            st->stage = CONVO_ST_EXPIRED;
+    }
     if (text) {
         if (nlu_catalog_from_json(x.doc, &cat) != 0) {
             snprintf(err, errcap, "cannot build the understanding catalog");
