@@ -13,6 +13,7 @@
 #include "availability.h"
 #include "clock.h"
 #include "emr_call.h"
+#include "evidence.h"
 #include "holds.h"
 #include "jobs.h"
 
@@ -182,6 +183,35 @@ static bool retryable(int rc)
 {
     return rc == BW_E_RETRY || rc == BW_E_TIMEOUT || rc == BW_E_REMOTE || rc == BW_E_CANCELLED ||
            rc == BW_E_NOMEM;
+}
+
+/* The EMR write's outcome in the hold's evidence trail ("hold-<id>", the
+ * subject the deposit's entries share): ids, the slot, and whether the
+ * deposit was logged; nothing about the patient but the EMR's id. */
+static int evidence_write(struct db_conn *c, const char *tenant, const struct booking *b,
+                          const char *kind, const char *alternatives)
+{
+    char subject[48], s[32], e[32];
+    if (b->hold_id <= 0)
+        return 0;
+    snprintf(subject, sizeof subject, "hold-%lld", (long long)b->hold_id);
+    cJSON *body = cJSON_CreateObject();
+    if (!body || !cJSON_AddNumberToObject(body, "booking_id", (double)b->id) ||
+        !cJSON_AddStringToObject(body, "service_id", b->service_id) ||
+        !cJSON_AddStringToObject(body, "provider_id", b->provider_id) ||
+        !cJSON_AddStringToObject(body, "start", clock_format_utc(b->start_us, s)) ||
+        !cJSON_AddStringToObject(body, "end", clock_format_utc(b->end_us, e)) ||
+        !cJSON_AddStringToObject(body, "emr_patient_id", b->emr_patient_id) ||
+        !cJSON_AddStringToObject(body, "emr_appointment_id", b->emr_appointment_id) ||
+        !cJSON_AddStringToObject(body, "deposit_logged_as", b->deposit_logged_as) ||
+        !cJSON_AddBoolToObject(body, "client_created", b->client_created) ||
+        (alternatives && !cJSON_AddRawToObject(body, "alternatives", alternatives))) {
+        cJSON_Delete(body);
+        return -1;
+    }
+    int rc = evidence_append(c, tenant, subject, kind, body, clock_now_us(), NULL);
+    cJSON_Delete(body);
+    return rc;
 }
 
 static int save(struct db_conn *c, const char *tenant, const struct booking *b, const char *state,
@@ -372,6 +402,7 @@ static int write_job(struct db_conn *c, const struct job *job, struct job_result
     }
     if (rc == 0) {
         if (save(c, job->tenant_id, &b, "booked", "", NULL) != 0 ||
+            evidence_write(c, job->tenant_id, &b, "booking.emr_written", NULL) != 0 ||
             (b.hold_id && holds_transition(c, job->tenant_id, b.hold_id, "booking", "booked") ==
                               HOLDS_E_DB)) {
             out = JOB_RETRY;
@@ -381,6 +412,7 @@ static int write_job(struct db_conn *c, const struct job *job, struct job_result
     } else if (rc == BW_E_CONFLICT) {
         alts = alternatives(c, reg, job->tenant_id, &b);
         if (save(c, job->tenant_id, &b, "conflict", "slot taken", alts) != 0 ||
+            evidence_write(c, job->tenant_id, &b, "booking.emr_conflict", alts) != 0 ||
             (b.hold_id && holds_transition(c, job->tenant_id, b.hold_id, "booking", "conflict") ==
                               HOLDS_E_DB))
             out = JOB_RETRY;
@@ -394,7 +426,8 @@ static int write_job(struct db_conn *c, const struct job *job, struct job_result
     } else {
         char msg[128];
         snprintf(msg, sizeof msg, "EMR refused: %s", bw_strerror(rc));
-        if (save(c, job->tenant_id, &b, "failed", msg, NULL) != 0)
+        if (save(c, job->tenant_id, &b, "failed", msg, NULL) != 0 ||
+            evidence_write(c, job->tenant_id, &b, "booking.emr_failed", NULL) != 0)
             out = JOB_RETRY;
     }
 done:
