@@ -12,6 +12,7 @@
 
 #include "availability.h"
 #include "clock.h"
+#include "deposit_fate.h"
 #include "emr_call.h"
 #include "evidence.h"
 #include "holds.h"
@@ -185,16 +186,16 @@ static bool retryable(int rc)
            rc == BW_E_NOMEM;
 }
 
-/* The EMR write's outcome in the hold's evidence trail ("hold-<id>", the
- * subject the deposit's entries share): ids, the slot, and whether the
- * deposit was logged; nothing about the patient but the EMR's id. */
+/* The EMR write's outcome in the booking's evidence trail (the deposit's,
+ * deposit_fate.h): ids, the slot, and whether the deposit was logged;
+ * nothing about the patient but the EMR's id. */
 static int evidence_write(struct db_conn *c, const char *tenant, const struct booking *b,
                           const char *kind, const char *alternatives)
 {
-    char subject[48], s[32], e[32];
-    if (b->hold_id <= 0)
-        return 0;
-    snprintf(subject, sizeof subject, "hold-%lld", (long long)b->hold_id);
+    char subject[208], s[32], e[32];
+    int found = deposit_fate_booking_subject(c, tenant, b->id, subject, sizeof subject, NULL);
+    if (found <= 0)
+        return found;
     cJSON *body = cJSON_CreateObject();
     if (!body || !cJSON_AddNumberToObject(body, "booking_id", (double)b->id) ||
         !cJSON_AddStringToObject(body, "service_id", b->service_id) ||

@@ -21,6 +21,7 @@
 #include "convo_hook.h"
 #include "daemon.h"
 #include "daemon_deposits.h"
+#include "deposit_fate.h"
 #include "deposits.h"
 #include "emr_call.h"
 #include "convo_driver_host.h"
@@ -191,11 +192,18 @@ static int act_reply(struct drv *x, const struct convo_action *a)
     const char *kind = a->textback ? "textback" : a->proactive ? "proactive" : "reply";
     if (strstr(a->text, CONVO_LINK_MARK)) {
         if (x->link_made) {
-            /* Sent by the link job once the URL exists. */
+            /* Sent by the link job once the URL exists, with the clinic's
+             * policy (what happens to the deposit) when it fits. */
+            char held[OUTBOUND_TEXT_MAX + 1];
+            size_t n = strlen(a->text), np = x->deposit_policy ? strlen(x->deposit_policy) : 0;
+            if (np && n - strlen(CONVO_LINK_MARK) + CONVO_LINK_BUDGET + 1 + np <= CONVO_TEXT_MAX - 1)
+                snprintf(held, sizeof held, "%s %s", a->text, x->deposit_policy);
+            else
+                snprintf(held, sizeof held, "%s", a->text);
             cJSON_DeleteItemFromObjectCaseSensitive(x->drv_state, "link_reply");
             cJSON_DeleteItemFromObjectCaseSensitive(x->drv_state, "link_kind");
             cJSON_DeleteItemFromObjectCaseSensitive(x->drv_state, "link_caused_by");
-            if (!cJSON_AddStringToObject(x->drv_state, "link_reply", a->text) ||
+            if (!cJSON_AddStringToObject(x->drv_state, "link_reply", held) ||
                 !cJSON_AddStringToObject(x->drv_state, "link_kind", kind) ||
                 !cJSON_AddNumberToObject(x->drv_state, "link_caused_by", (double)x->caused_by))
                 return CONVO_E_NOMEM;
@@ -391,6 +399,13 @@ static int port_act(void *ctx, const struct convo_action *a)
         return 0;
     case CONVO_ACT_STAFF_ALERT:
         alert(x, "staff alert", a->reason);
+        if (strcmp(a->reason, "paid_for_lost_slot") == 0) {
+            /* Refunded at the policy's grace period unless staff book
+             * another time with the payment first. */
+            struct deposit_policy pol;
+            deposit_policy_from_doc(x->doc, &pol);
+            return deposit_fate_lost_slot(x->tx, x->tenant, x->conv_id, &pol) == 0 ? 0 : -1;
+        }
         return 0;
     case CONVO_ACT_SCHEDULE:
         return act_schedule(x, a);

@@ -4,9 +4,10 @@
  *                                            check, as JSON, or (?format=html) as a
  *                                            printable page for a dispute
  *   GET /bookings/{id}/evidence              (public listener, the clinic's API key) the
- *                                            same for a booking: the trail of the hold
- *                                            it was booked from ("hold-<hold id>"), JSON
- *                                            or (?format=html, or Accept: text/html) HTML
+ *                                            same for a booking: the trail of the deposit
+ *                                            it was paid with, else of the hold it was
+ *                                            booked from (deposit_fate.h); JSON, or
+ *                                            (?format=html, or Accept: text/html) HTML
  * `bookwell evidence verify TENANT SUBJECT` reads the JSON and reports any
  * tampering.
  */
@@ -14,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "booking.h"
 #include "clock.h"
+#include "deposit_fate.h"
 #include "daemon.h"
 #include "evidence.h"
 #include "http_server.h"
@@ -171,32 +172,25 @@ static void get_booking_evidence(struct http_request *req, struct http_response 
                                  void *ctx)
 {
     struct daemon *d = ctx;
-    char *end = NULL, subject[48];
+    char *end = NULL, subject[208];
     long long id = strtoll(req->params[0], &end, 10);
     if (!end || *end || id < 1) {
         http_reply_error(req, resp, 404, "unknown_booking", "no such booking");
         return;
     }
-    struct booking b;
     struct db_conn *c = daemon_db(d);
-    int rc = c ? booking_get(c, req->tenant_id, id, &b) : BOOKING_E_DB;
+    int rc = c ? deposit_fate_booking_subject(c, req->tenant_id, id, subject, sizeof subject, NULL)
+               : -1;
     if (c)
         daemon_db_release(d, c);
-    if (rc == BOOKING_E_NOTFOUND) {
+    if (rc == 0) {
         http_reply_error(req, resp, 404, "unknown_booking", "no such booking");
         return;
     }
-    if (rc) {
+    if (rc < 0) {
         http_reply_error(req, resp, 503, "unavailable", "the database is unavailable");
         return;
     }
-    int64_t hold = b.hold_id;
-    booking_clear(&b);
-    if (hold <= 0) {
-        http_reply_error(req, resp, 404, "not_found", "no evidence for this booking");
-        return;
-    }
-    snprintf(subject, sizeof subject, "hold-%lld", (long long)hold);
     reply_evidence(req, resp, d, req->tenant_id, subject, wants_html(req), id);
 }
 
