@@ -112,7 +112,8 @@ int booking_submit(struct db_conn *c, const char *tenant_id, int64_t hold_id,
     snprintf(dedupe, sizeof dedupe, "booking:%lld", (long long)*booking_id);
     struct job_spec js = { .tenant_id = tenant_id, .kind = BOOKING_JOB_KIND, .payload = payload,
                            .dedupe_key = dedupe, .max_attempts = BOOKING_MAX_ATTEMPTS };
-    if (jobs_enqueue(c, &js, NULL) < 0)
+    /* Someone else's unpaid link for this time can no longer be honoured. */
+    if (jobs_enqueue(c, &js, NULL) < 0 || deposit_fate_expire_overlapping(c, tenant_id, hold_id) < 0)
         goto fail;
     if (own_tx && db_commit(c) != 0)
         return BOOKING_E_DB;

@@ -295,7 +295,8 @@ static int act_deposit_link(struct drv *x, const struct convo_action *a)
         .policy_text = x->deposit_policy,
     };
     int64_t dep;
-    if (deposits_create_link(x->tx, &rq, &dep) != 0)
+    if (deposits_create_link(x->tx, &rq, &dep) != 0 ||
+        deposit_fate_expire_at_notice(x->tx, x->tenant, dep, id, x->ck->min_notice_min) != 0)
         return -1;
     x->link_made = true;
     return 0;

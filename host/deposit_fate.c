@@ -151,9 +151,92 @@ static int lost_slot_job(struct db_conn *c, const struct job *job, struct job_re
     return 0;
 }
 
+/* Unpaid deposits of other, lapsed holds of the same provider whose time
+ * overlaps hold $2's. */
+DB_STMT(st_overlapping,
+        "SELECT d.id FROM holds n JOIN holds o ON o.tenant_id = n.tenant_id"
+        "  AND o.provider_id = n.provider_id AND o.id <> n.id"
+        "  AND o.state NOT IN ('active', 'booking', 'booked')"
+        "  AND tstzrange(o.block_start, o.block_end) && tstzrange(n.block_start, n.block_end)"
+        " JOIN deposits d ON d.tenant_id = o.tenant_id AND d.hold_ref = 'hold-' || o.id"
+        "  AND d.status = 'created'"
+        " WHERE n.tenant_id = $1 AND n.id = $2::bigint ORDER BY d.id");
+
+int deposit_fate_expire_overlapping(struct db_conn *tx, const char *tenant, int64_t hold_id)
+{
+    char hid[24];
+    int64_t ids[32];
+    snprintf(hid, sizeof hid, "%" PRId64, hold_id);
+    const char *params[] = { tenant, hid };
+    PGresult *r = db_exec(tx, &st_overlapping, 2, params);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r) < 32 ? PQntuples(r) : 32;
+    for (int i = 0; i < n; i++)
+        ids[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+    PQclear(r);
+    int expired = 0;
+    for (int i = 0; i < n; i++) {
+        int rc = deposits_expire(tx, tenant, ids[i]);
+        if (rc < 0)
+            return -1;
+        expired += rc == 0;
+    }
+    return expired;
+}
+
+DB_STMT(st_hold_start,
+        "SELECT (extract(epoch FROM start_at) * 1000000)::bigint FROM holds"
+        " WHERE tenant_id = $1 AND id = $2::bigint");
+
+int deposit_fate_expire_at_notice(struct db_conn *tx, const char *tenant, int64_t id,
+                                  int64_t hold_id, int min_notice_min)
+{
+    char payload[64], dedupe[96], hid[24];
+    snprintf(hid, sizeof hid, "%" PRId64, hold_id);
+    const char *params[] = { tenant, hid };
+    PGresult *r = db_exec(tx, &st_hold_start, 2, params);
+    if (!db_ok(r) || PQntuples(r) != 1) {
+        PQclear(r);
+        return -1;
+    }
+    int64_t at_us = strtoll(PQgetvalue(r, 0, 0), NULL, 10) - (int64_t)min_notice_min * 60 * 1000000;
+    PQclear(r);
+    snprintf(payload, sizeof payload, "{\"deposit_id\":%" PRId64 "}", id);
+    snprintf(dedupe, sizeof dedupe, "%s:%" PRId64, DEPOSIT_FATE_NOTICE_KIND, id);
+    struct job_spec spec = { .tenant_id = tenant, .kind = DEPOSIT_FATE_NOTICE_KIND,
+                             .payload = payload, .dedupe_key = dedupe, .run_at_us = at_us,
+                             .max_attempts = 8 };
+    return jobs_enqueue(tx, &spec, NULL) < 0 ? -1 : 0;
+}
+
+/* The slot is now closer than the minimum notice: an unpaid link goes. */
+static int notice_job(struct db_conn *c, const struct job *job, struct job_result *res, void *ctx)
+{
+    (void)ctx;
+    cJSON *pl = cJSON_Parse(job->payload);
+    const cJSON *idj = cJSON_GetObjectItemCaseSensitive(pl, "deposit_id");
+    int64_t id = cJSON_IsNumber(idj) ? (int64_t)idj->valuedouble : 0;
+    cJSON_Delete(pl);
+    if (id <= 0) {
+        snprintf(res->error, sizeof res->error, "deposits: payload without deposit_id");
+        return JOB_PARK;
+    }
+    if (deposits_expire(c, job->tenant_id, id) < 0) {
+        snprintf(res->error, sizeof res->error, "deposits: expiry failed");
+        return JOB_RETRY;
+    }
+    return 0;
+}
+
 int deposit_fate_register(struct jobs *j)
 {
-    return jobs_register(j, DEPOSIT_FATE_LOST_SLOT_KIND, lost_slot_job, NULL);
+    return jobs_register(j, DEPOSIT_FATE_LOST_SLOT_KIND, lost_slot_job, NULL) ||
+                   jobs_register(j, DEPOSIT_FATE_NOTICE_KIND, notice_job, NULL)
+               ? -1
+               : 0;
 }
 
 int deposit_fate_booking_subject(struct db_conn *c, const char *tenant, int64_t id,

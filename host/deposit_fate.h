@@ -8,6 +8,10 @@
  * (a booking whose deposit names the payment as its payment_reference),
  * or earlier when someone asks (deposits_refund()).
  *
+ * A link stays payable after its hold lapses, and is deleted once its slot
+ * can no longer be honoured: booked by someone else, or closer than the
+ * clinic's minimum notice.
+ *
  * Also where a booking's trail lives: the subject of the deposit the
  * booking's payment came from, else "hold-<the booking's hold>".
  * Library code: no logging.
@@ -42,7 +46,23 @@ int deposit_fate_settle(struct db_conn *tx, const char *tenant, int64_t id,
 int deposit_fate_lost_slot(struct db_conn *tx, const char *tenant, int64_t conv,
                            const struct deposit_policy *p);
 
-/* Registers the lost-slot refund job. */
+/*
+ * Hold hold_id of tenant is being booked: every unpaid deposit whose own
+ * (lapsed) hold overlaps it with the same provider can no longer be
+ * honoured, and expires (deposits_expire: its link is deleted at the
+ * provider). Returns how many expired, or -1.
+ */
+int deposit_fate_expire_overlapping(struct db_conn *tx, const char *tenant, int64_t hold_id);
+
+/* Deposit id, for hold hold_id, expires when the hold's start is closer
+ * than min_notice_min minutes, unless paid by then: a job at that time.
+ * Returns 0 or -1. */
+int deposit_fate_expire_at_notice(struct db_conn *tx, const char *tenant, int64_t id,
+                                  int64_t hold_id, int min_notice_min);
+
+#define DEPOSIT_FATE_NOTICE_KIND "deposits.notice_expire"
+
+/* Registers the lost-slot refund and the notice expiry jobs. */
 int deposit_fate_register(struct jobs *j);
 
 /*

@@ -12,7 +12,10 @@
  *    recorded as CASL's implied consent of a purchase;
  *  - a link paid after another patient took the slot: no appointment, the
  *    patient is told and staff take over, and the deposit is refunded
- *    through Square once the policy's grace period passes.
+ *    through Square once the policy's grace period passes;
+ *  - a lapsed link stays payable until its slot can no longer be honoured:
+ *    another patient books it, or it is closer than the minimum notice;
+ *    then it is deleted at Square.
  */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
@@ -316,5 +319,89 @@ Test(late_payment, slot_taken_hands_off_and_refunds_after_the_grace_period, .tim
     cr_expect_str_eq(st, "refunded");
     free(st);
     free(subject);
+    stop();
+}
+
+/* Whether the Square simulator still has link id. */
+static bool square_has_link(const char *id)
+{
+    char url[128];
+    struct eval_resp r;
+    cJSON *j = NULL;
+    bool found = false;
+    const cJSON *l;
+    snprintf(url, sizeof url, "%s/_sim/state", w->square.base_url);
+    cr_assert_eq(eval_http_json("GET", url, NULL, NULL, &r, &j), 0);
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(j, "links"))
+        found |= strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(l, "id")), id) == 0;
+    cJSON_Delete(j);
+    eval_resp_free(&r);
+    return found;
+}
+
+static const char booked_by_another[] =
+    "{\"id\":\"late-booked\",\"clinic\":\"glow\",\"now\":\"2027-03-02T18:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550114\"},"
+    "{\"id\":\"p2\",\"channel\":\"sms\",\"phone\":\"+14155550115\"}],"
+    "\"script\":[{\"say\":\"I'd like a chemical peel on Saturday at noon\"},{\"say\":\"Morgan Diaz\"},"
+    "{\"wait\":\"PT2H\"},"
+    "{\"as\":\"p2\",\"say\":\"I'd like a chemical peel on Saturday at noon\"},"
+    "{\"as\":\"p2\",\"say\":\"Sam Rivera\"},{\"as\":\"p2\",\"pay_deposit\":true}],\"expect\":{}}";
+
+Test(late_payment, a_lapsed_link_is_deleted_once_someone_else_books_the_slot, .timeout = 240)
+{
+    struct eval_patient_obs obs, o2;
+    start(booked_by_another);
+    step(0, 0, &obs);
+    step(1, 0, &obs);
+    step(2, 0, &obs);
+    char *link = scalar("SELECT link_id FROM deposits ORDER BY id LIMIT 1");
+    cr_assert(link[0]);
+    cr_assert(square_has_link(link), "payable after the hold lapsed");
+    step(3, 1, &o2);
+    step(4, 1, &o2);
+    cr_assert(square_has_link(link), "another patient's hold alone does not delete it");
+    step(5, 1, &o2);
+    cr_assert_str_eq(eval_outcome(&o2), "booked");
+    char *st = scalar("SELECT status FROM deposits ORDER BY id LIMIT 1");
+    cr_expect_str_eq(st, "expired");
+    cr_expect_not(square_has_link(link), "the link is deleted at Square");
+    cr_expect_eq(scalar_long("SELECT count(*) FROM evidence WHERE subject = "
+                             "(SELECT hold_ref FROM deposits ORDER BY id LIMIT 1) "
+                             "AND kind IN ('deposit.expired', 'deposit.link_cancelled')"),
+                 2);
+    char *st2 = scalar("SELECT status FROM deposits ORDER BY id DESC LIMIT 1");
+    cr_expect_str_eq(st2, "paid", "the second patient's own deposit is untouched");
+    free(st2);
+    free(st);
+    free(link);
+    stop();
+}
+
+static const char too_close[] =
+    "{\"id\":\"late-notice\",\"clinic\":\"glow\",\"now\":\"2027-03-02T09:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550114\"}],"
+    "\"script\":[{\"say\":\"I'd like a chemical peel tomorrow at noon\"},{\"say\":\"Morgan Diaz\"},"
+    "{\"wait\":\"PT24H\"},{\"wait\":\"PT1H30M\"}],\"expect\":{}}";
+
+Test(late_payment, a_lapsed_link_is_deleted_inside_the_minimum_notice, .timeout = 240)
+{
+    struct eval_patient_obs obs;
+    start(too_close);
+    step(0, 0, &obs);
+    step(1, 0, &obs);
+    cr_assert(obs.hold_active_unpaid, "held with a link");
+    char *link = scalar("SELECT link_id FROM deposits");
+    step(2, 0, &obs); /* Wed 09:00: three hours before, past the 30-minute hold */
+    char *st = scalar("SELECT status FROM deposits");
+    cr_expect_str_eq(st, "created", "still payable while the notice allows it");
+    cr_expect(square_has_link(link));
+    free(st);
+    step(3, 0, &obs); /* Wed 10:30: closer than the clinic's two hours */
+    st = scalar("SELECT status FROM deposits");
+    cr_expect_str_eq(st, "expired");
+    cr_expect_not(square_has_link(link), "the link is deleted at Square");
+    free(st);
+    free(link);
     stop();
 }
