@@ -12,7 +12,9 @@
 
 #include "availability.h"
 #include "clock.h"
+#include "deposit_fate.h"
 #include "emr_call.h"
+#include "evidence.h"
 #include "holds.h"
 #include "jobs.h"
 
@@ -110,7 +112,8 @@ int booking_submit(struct db_conn *c, const char *tenant_id, int64_t hold_id,
     snprintf(dedupe, sizeof dedupe, "booking:%lld", (long long)*booking_id);
     struct job_spec js = { .tenant_id = tenant_id, .kind = BOOKING_JOB_KIND, .payload = payload,
                            .dedupe_key = dedupe, .max_attempts = BOOKING_MAX_ATTEMPTS };
-    if (jobs_enqueue(c, &js, NULL) < 0)
+    /* Someone else's unpaid link for this time can no longer be honoured. */
+    if (jobs_enqueue(c, &js, NULL) < 0 || deposit_fate_expire_overlapping(c, tenant_id, hold_id) < 0)
         goto fail;
     if (own_tx && db_commit(c) != 0)
         return BOOKING_E_DB;
@@ -182,6 +185,35 @@ static bool retryable(int rc)
 {
     return rc == BW_E_RETRY || rc == BW_E_TIMEOUT || rc == BW_E_REMOTE || rc == BW_E_CANCELLED ||
            rc == BW_E_NOMEM;
+}
+
+/* The EMR write's outcome in the booking's evidence trail (the deposit's,
+ * deposit_fate.h): ids, the slot, and whether the deposit was logged;
+ * nothing about the patient but the EMR's id. */
+static int evidence_write(struct db_conn *c, const char *tenant, const struct booking *b,
+                          const char *kind, const char *alternatives)
+{
+    char subject[208], s[32], e[32];
+    int found = deposit_fate_booking_subject(c, tenant, b->id, subject, sizeof subject, NULL);
+    if (found <= 0)
+        return found;
+    cJSON *body = cJSON_CreateObject();
+    if (!body || !cJSON_AddNumberToObject(body, "booking_id", (double)b->id) ||
+        !cJSON_AddStringToObject(body, "service_id", b->service_id) ||
+        !cJSON_AddStringToObject(body, "provider_id", b->provider_id) ||
+        !cJSON_AddStringToObject(body, "start", clock_format_utc(b->start_us, s)) ||
+        !cJSON_AddStringToObject(body, "end", clock_format_utc(b->end_us, e)) ||
+        !cJSON_AddStringToObject(body, "emr_patient_id", b->emr_patient_id) ||
+        !cJSON_AddStringToObject(body, "emr_appointment_id", b->emr_appointment_id) ||
+        !cJSON_AddStringToObject(body, "deposit_logged_as", b->deposit_logged_as) ||
+        !cJSON_AddBoolToObject(body, "client_created", b->client_created) ||
+        (alternatives && !cJSON_AddRawToObject(body, "alternatives", alternatives))) {
+        cJSON_Delete(body);
+        return -1;
+    }
+    int rc = evidence_append(c, tenant, subject, kind, body, clock_now_us(), NULL);
+    cJSON_Delete(body);
+    return rc;
 }
 
 static int save(struct db_conn *c, const char *tenant, const struct booking *b, const char *state,
@@ -372,6 +404,7 @@ static int write_job(struct db_conn *c, const struct job *job, struct job_result
     }
     if (rc == 0) {
         if (save(c, job->tenant_id, &b, "booked", "", NULL) != 0 ||
+            evidence_write(c, job->tenant_id, &b, "booking.emr_written", NULL) != 0 ||
             (b.hold_id && holds_transition(c, job->tenant_id, b.hold_id, "booking", "booked") ==
                               HOLDS_E_DB)) {
             out = JOB_RETRY;
@@ -381,6 +414,7 @@ static int write_job(struct db_conn *c, const struct job *job, struct job_result
     } else if (rc == BW_E_CONFLICT) {
         alts = alternatives(c, reg, job->tenant_id, &b);
         if (save(c, job->tenant_id, &b, "conflict", "slot taken", alts) != 0 ||
+            evidence_write(c, job->tenant_id, &b, "booking.emr_conflict", alts) != 0 ||
             (b.hold_id && holds_transition(c, job->tenant_id, b.hold_id, "booking", "conflict") ==
                               HOLDS_E_DB))
             out = JOB_RETRY;
@@ -394,7 +428,8 @@ static int write_job(struct db_conn *c, const struct job *job, struct job_result
     } else {
         char msg[128];
         snprintf(msg, sizeof msg, "EMR refused: %s", bw_strerror(rc));
-        if (save(c, job->tenant_id, &b, "failed", msg, NULL) != 0)
+        if (save(c, job->tenant_id, &b, "failed", msg, NULL) != 0 ||
+            evidence_write(c, job->tenant_id, &b, "booking.emr_failed", NULL) != 0)
             out = JOB_RETRY;
     }
 done:

@@ -21,6 +21,7 @@
 #include "convo_hook.h"
 #include "daemon.h"
 #include "daemon_deposits.h"
+#include "deposit_fate.h"
 #include "deposits.h"
 #include "emr_call.h"
 #include "convo_driver_host.h"
@@ -286,11 +287,18 @@ static int act_reply(struct drv *x, const struct convo_action *a)
     const char *kind = a->textback ? "textback" : a->proactive ? "proactive" : "reply";
     if (strstr(a->text, CONVO_LINK_MARK)) {
         if (x->link_made) {
-            /* Sent by the link job once the URL exists. */
+            /* Sent by the link job once the URL exists, with the clinic's
+             * policy (what happens to the deposit) when it fits. */
+            char held[OUTBOUND_TEXT_MAX + 1];
+            size_t n = strlen(a->text), np = x->deposit_policy ? strlen(x->deposit_policy) : 0;
+            if (np && n - strlen(CONVO_LINK_MARK) + CONVO_LINK_BUDGET + 1 + np <= CONVO_TEXT_MAX - 1)
+                snprintf(held, sizeof held, "%s %s", a->text, x->deposit_policy);
+            else
+                snprintf(held, sizeof held, "%s", a->text);
             cJSON_DeleteItemFromObjectCaseSensitive(x->drv_state, "link_reply");
             cJSON_DeleteItemFromObjectCaseSensitive(x->drv_state, "link_kind");
             cJSON_DeleteItemFromObjectCaseSensitive(x->drv_state, "link_caused_by");
-            if (!cJSON_AddStringToObject(x->drv_state, "link_reply", a->text) ||
+            if (!cJSON_AddStringToObject(x->drv_state, "link_reply", held) ||
                 !cJSON_AddStringToObject(x->drv_state, "link_kind", kind) ||
                 !cJSON_AddNumberToObject(x->drv_state, "link_caused_by", (double)x->caused_by))
                 return CONVO_E_NOMEM;
@@ -382,7 +390,8 @@ static int act_deposit_link(struct drv *x, const struct convo_action *a)
         .policy_text = x->deposit_policy,
     };
     int64_t dep;
-    if (deposits_create_link(x->tx, &rq, &dep) != 0)
+    if (deposits_create_link(x->tx, &rq, &dep) != 0 ||
+        deposit_fate_expire_at_notice(x->tx, x->tenant, dep, id, x->ck->min_notice_min) != 0)
         return -1;
     x->link_made = true;
     return 0;
@@ -544,6 +553,13 @@ static int port_act(void *ctx, const struct convo_action *a)
         return 0;
     case CONVO_ACT_STAFF_ALERT:
         alert(x, "staff alert", a->reason);
+        if (strcmp(a->reason, "paid_for_lost_slot") == 0) {
+            /* Refunded at the policy's grace period unless staff book
+             * another time with the payment first. */
+            struct deposit_policy pol;
+            deposit_policy_from_doc(x->doc, &pol);
+            return deposit_fate_lost_slot(x->tx, x->tenant, x->conv_id, &pol) == 0 ? 0 : -1;
+        }
         return 0;
     case CONVO_ACT_SCHEDULE:
         return act_schedule(x, a);
@@ -641,6 +657,18 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
         state_times(core, false);
     if (core && convo_state_from_json(x.ck, core, st) != 0)
         convo_state_init(st);
+    if (ev->kind == CONVO_EV_PAYMENT && st->stage == CONVO_ST_HELD) {
+        /* Paid after the hold lapsed (its expiry job does not come back
+         * here): the core books the slot only if it is still free. */
+        int64_t hid;
+        int nh = contact_holds(&x, "{active,booking}", &hid, 1);
+        if (nh < 0) {
+            snprintf(err, errcap, "database error reading the holds");
+            goto out;
+        }
+        if (nh == 0)
+            st->stage = CONVO_ST_EXPIRED;
+    }
     if (text) {
         if (nlu_catalog_from_json(x.doc, &cat) != 0) {
             snprintf(err, errcap, "cannot build the understanding catalog");

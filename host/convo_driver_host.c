@@ -21,7 +21,12 @@ const void *cdh_knowledge_get(struct db_conn *tx, const char *tenant, const cJSO
         return NULL;
     *doc = k->doc;
     *currency = k->currency;
+    /* The deposit's own policy, else the cancellation policy (which says
+     * what happens to the deposit): shown with the link, kept as evidence. */
     *deposit_policy = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k->policies, "deposit"));
+    if (!*deposit_policy)
+        *deposit_policy =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(k->policies, "cancellation"));
     return k;
 }
 

@@ -10,7 +10,11 @@
 
 #include <bookwell/payment.h>
 
+#include "clock.h"
+#include "consent.h"
 #include "daemon.h"
+#include "deposit_fate.h"
+#include "evidence.h"
 #include "jobs.h"
 #include "plugin_registry.h"
 
@@ -106,9 +110,56 @@ static int on_link(struct db_conn *tx, const struct deposit *dep, void *ctx)
     return hand_on(tx, dep, DAEMON_DEPOSITS_LINK_JOB);
 }
 
+DB_STMT(st_conv_contact,
+        "SELECT ct.address, ct.channel FROM conversations c JOIN contacts ct"
+        " ON ct.tenant_id = c.tenant_id AND ct.id = c.contact_id"
+        " WHERE c.tenant_id = $1 AND c.id = $2::bigint");
+
+/* A paid deposit is a purchase: CASL's implied consent for two years (the
+ * ledger, consent.h), and the consent the booking rests on in its evidence. */
+static int purchase_consent(struct db_conn *tx, const struct deposit *dep)
+{
+    char cid[24];
+    if (dep->conversation_id <= 0)
+        return 0;
+    snprintf(cid, sizeof cid, "%" PRId64, dep->conversation_id);
+    const char *p[] = { dep->tenant_id, cid };
+    PGresult *r = db_exec(tx, &st_conv_contact, 2, p);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int rc = 0;
+    if (PQntuples(r) == 1) {
+        const char *channel = PQgetvalue(r, 0, 1);
+        struct consent_entry e = {
+            .tenant_id = dep->tenant_id,
+            .contact = PQgetvalue(r, 0, 0),
+            .source = strcmp(channel, "sms") == 0 ? CONSENT_SRC_INBOUND_TEXT : CONSENT_SRC_INBOUND_CHAT,
+            .scope = CONSENT_SCOPE_CONVERSATIONAL,
+            .basis = CONSENT_BASIS_IMPLIED_PURCHASE,
+            .channel = channel,
+        };
+        cJSON *body = cJSON_CreateObject();
+        rc = body && cJSON_AddStringToObject(body, "basis", "implied_purchase") &&
+                     cJSON_AddStringToObject(body, "channel", channel) &&
+                     cJSON_AddNumberToObject(body, "deposit_id", (double)dep->id) &&
+                     consent_record(tx, &e, NULL) == 0 &&
+                     evidence_append(tx, dep->tenant_id, dep->hold_ref, "consent.implied_purchase",
+                                     body, clock_now_us(), NULL) == 0
+                 ? 0
+                 : -1;
+        cJSON_Delete(body);
+    }
+    PQclear(r);
+    return rc;
+}
+
 static int on_paid(struct db_conn *tx, const struct deposit *dep, void *ctx)
 {
     (void)ctx;
+    if (purchase_consent(tx, dep) != 0)
+        return -1;
     return hand_on(tx, dep, DAEMON_DEPOSITS_PAID_JOB);
 }
 
@@ -117,7 +168,8 @@ int daemon_deposits_start(struct daemon *d)
     struct deposits_payment pay = { daemon_deposits_link_create, link_cancel, refund, d };
     struct deposits_hooks hooks = { on_link, on_paid, d };
     d->deposits = deposits_create(&pay, &hooks);
-    if (!d->deposits || deposits_register(d->deposits, d->jobs) != 0)
+    if (!d->deposits || deposits_register(d->deposits, d->jobs) != 0 ||
+        deposit_fate_register(d->jobs) != 0)
         return -1;
     return 0;
 }

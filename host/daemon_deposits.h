@@ -5,6 +5,8 @@
  * them: DAEMON_DEPOSITS_LINK_JOB when a deposit's link exists or failed (the
  * conversation engine sends it to the patient), DAEMON_DEPOSITS_PAID_JOB
  * once when a deposit is paid (the booking writer books the held slot).
+ * A paid deposit also records CASL's implied consent of a purchase for the
+ * conversation's contact (consent.h) and that consent in the evidence.
  * Both payloads: {"deposit_id","hold_ref","conversation_id","status",
  * "link_url","payment_id"}; dedupe keys make each one job per deposit.
  */

@@ -2,9 +2,12 @@
  * Redaction of what must never be stored or logged.
  * - Payment card numbers (PAN), found as runs of 13 to 19 digits, optionally
  *   grouped by single spaces or dashes, that pass the Luhn check: all but the
- *   last four digits become '*'. A security code written after "cvv",
- *   "cvc", "cid", "csc" or "security code" (3 or 4 digits) becomes '*' too.
- *   This edits text in place and never changes its length.
+ *   last four digits become '*'. So do the digits of a card's security code
+ *   and expiry date: after their label anywhere ("cvv 123", "CVC: 1234",
+ *   "security code is 123", "exp 12/29", "expires 0929"), and unlabelled
+ *   right after a masked card number ("... 1111 12/29 123"); times, prices,
+ *   dates and phone numbers elsewhere stay. This edits text in place and
+ *   never changes its length.
  * - Health details (conditions, symptoms, medications, pregnancy and
  *   breastfeeding, allergies, mental health): each phrase becomes the marker
  *   "[health info]", or "[urgent health info]" for signs that need a
@@ -26,8 +29,9 @@
 /* True when the n ASCII digits at digits pass the Luhn check. */
 bool redact_luhn_ok(const char *digits, size_t n);
 
-/* Masks card-number-like runs and named security codes in s (NUL-terminated,
- * edited in place). Returns how many card-number runs were masked. */
+/* Masks card-number-like runs in s (NUL-terminated, edited in place), and
+ * security codes and expiry dates as above. Returns how many runs and
+ * values were masked. */
 int redact_card_numbers(char *s);
 
 /* Applies redact_card_numbers to every string value in the tree under node

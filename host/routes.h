@@ -19,6 +19,7 @@ int routes_webhooks_register(struct daemon *d); /* POST /webhooks/{provider}/{en
 int routes_test_messaging_register(struct daemon *d); /* /admin/test/tenants/{tenant}/... */
 int routes_compliance_register(struct daemon *d); /* consent ledger, contact erasure */
 int routes_evidence_register(struct daemon *d);  /* /admin/evidence/{tenant}/{subject} */
+int routes_deposits_register(struct daemon *d);  /* /bookings/{id}/outcome, /deposits/{id}/refund */
 int routes_test_deposits_register(struct daemon *d); /* /admin/test/deposits... (--test-clock) */
 int routes_catalog_register(struct daemon *d);  /* catalog import, /availability, /holds */
 int routes_booking_register(struct daemon *d);  /* /bookings, /patients */

@@ -1,8 +1,13 @@
 /*
- * The evidence trail on the admin listener:
- *   GET /admin/evidence/{tenant}/{subject}   the entries and the chain check, as JSON,
- *                                            or (?format=html) as a printable page for
- *                                            a dispute
+ * The evidence trail:
+ *   GET /admin/evidence/{tenant}/{subject}   (admin listener) the entries and the chain
+ *                                            check, as JSON, or (?format=html) as a
+ *                                            printable page for a dispute
+ *   GET /bookings/{id}/evidence              (public listener, the clinic's API key) the
+ *                                            same for a booking: the trail of the deposit
+ *                                            it was paid with, else of the hold it was
+ *                                            booked from (deposit_fate.h); JSON, or
+ *                                            (?format=html, or Accept: text/html) HTML
  * `bookwell evidence verify TENANT SUBJECT` reads the JSON and reports any
  * tampering.
  */
@@ -11,6 +16,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "deposit_fate.h"
 #include "daemon.h"
 #include "evidence.h"
 #include "http_server.h"
@@ -102,11 +108,12 @@ static char *render_html(const char *tenant, const cJSON *doc, const struct evid
     return buf;
 }
 
-static void get_evidence(struct http_request *req, struct http_response *resp, void *ctx)
+/* Replies with subject's trail: JSON, or HTML when html. booking_id > 0
+ * adds the booking it belongs to. */
+static void reply_evidence(struct http_request *req, struct http_response *resp,
+                           struct daemon *d, const char *tenant, const char *subject, bool html,
+                           int64_t booking_id)
 {
-    struct daemon *d = ctx;
-    const char *tenant = req->params[0], *subject = req->params[1];
-    const char *format = http_query(req, "format");
     struct evidence_report rep;
     struct db_conn *c = daemon_db(d);
     cJSON *doc = c ? evidence_list(c, tenant, subject) : NULL;
@@ -123,7 +130,9 @@ static void get_evidence(struct http_request *req, struct http_response *resp, v
         http_reply_error(req, resp, 404, "not_found", "no evidence for this subject");
         return;
     }
-    if (format && strcmp(format, "html") == 0) {
+    if (booking_id > 0)
+        cJSON_AddNumberToObject(doc, "booking_id", (double)booking_id);
+    if (html) {
         char *page = render_html(tenant, doc, &rep);
         cJSON_Delete(doc);
         if (!page) {
@@ -145,8 +154,50 @@ static void get_evidence(struct http_request *req, struct http_response *resp, v
     json_reply(resp, 200, doc);
 }
 
+static bool wants_html(struct http_request *req)
+{
+    const char *format = http_query(req, "format");
+    if (format)
+        return strcmp(format, "html") == 0;
+    const char *accept = http_header(req, "Accept");
+    return accept && strstr(accept, "text/html") != NULL;
+}
+
+static void get_evidence(struct http_request *req, struct http_response *resp, void *ctx)
+{
+    reply_evidence(req, resp, ctx, req->params[0], req->params[1], wants_html(req), 0);
+}
+
+static void get_booking_evidence(struct http_request *req, struct http_response *resp,
+                                 void *ctx)
+{
+    struct daemon *d = ctx;
+    char *end = NULL, subject[208];
+    long long id = strtoll(req->params[0], &end, 10);
+    if (!end || *end || id < 1) {
+        http_reply_error(req, resp, 404, "unknown_booking", "no such booking");
+        return;
+    }
+    struct db_conn *c = daemon_db(d);
+    int rc = c ? deposit_fate_booking_subject(c, req->tenant_id, id, subject, sizeof subject, NULL)
+               : -1;
+    if (c)
+        daemon_db_release(d, c);
+    if (rc == 0) {
+        http_reply_error(req, resp, 404, "unknown_booking", "no such booking");
+        return;
+    }
+    if (rc < 0) {
+        http_reply_error(req, resp, 503, "unavailable", "the database is unavailable");
+        return;
+    }
+    reply_evidence(req, resp, d, req->tenant_id, subject, wants_html(req), id);
+}
+
 int routes_evidence_register(struct daemon *d)
 {
     return daemon_add_route(d, true, "GET", "/admin/evidence/{tenant}/{subject}", get_evidence,
-                            HTTP_AUTH_ADMIN);
+                            HTTP_AUTH_ADMIN) ||
+           daemon_add_route(d, false, "GET", "/bookings/{id}/evidence", get_booking_evidence,
+                            HTTP_AUTH_TENANT);
 }

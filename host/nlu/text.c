@@ -478,6 +478,35 @@ static void mark_digit_runs(struct nlu_text *tx)
     }
 }
 
+/* True when text holds a card number as the host's redaction leaves it
+ * ("**** **** **** 1111", "************1111"): nine or more '*' in groups
+ * joined by single spaces or dashes, then digits. Inbound text is masked
+ * before it is understood, and such a message still asks for the "never
+ * send card details by text" answer. */
+static bool masked_card(const char *text, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t stars = 0, j = i;
+        if (text[i] != '*' || (i > 0 && text[i - 1] == '*'))
+            continue;
+        while (j < n) {
+            while (j < n && text[j] == '*') {
+                stars++;
+                j++;
+            }
+            if (j + 1 < n && (text[j] == ' ' || text[j] == '-') && text[j + 1] == '*')
+                j++;
+            else
+                break;
+        }
+        if (j + 1 < n && (text[j] == ' ' || text[j] == '-'))
+            j++;
+        if (stars >= 9 && j < n && is_digit(text[j]))
+            return true;
+    }
+    return false;
+}
+
 static void mark_clauses(struct nlu_text *tx)
 {
     uint8_t clause = 0;
@@ -666,5 +695,7 @@ void nlu_text_cut(struct nlu_text *tx, const char *text)
         i += (size_t)len;
     }
     mark_digit_runs(tx);
+    if (masked_card(text, n))
+        tx->flags |= NLU_F_CARD_DIGITS;
     mark_clauses(tx);
 }

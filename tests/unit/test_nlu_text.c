@@ -82,6 +82,18 @@ Test(nlu_text, money_decimals_and_digit_runs_are_not_times)
     cr_assert_not(tx.flags & NLU_F_CARD_DIGITS);
 }
 
+Test(nlu_text, a_card_masked_by_the_redaction_is_still_card_digits)
+{
+    cut("can I just pay here? card **** **** **** 1111 exp **/** cvv ***");
+    cr_assert(tx.flags & NLU_F_CARD_DIGITS);
+    cut("pay with ************4444 please");
+    cr_assert(tx.flags & NLU_F_CARD_DIGITS);
+    cut("5 stars ***** loved it, 10/10");
+    cr_assert_not(tx.flags & NLU_F_CARD_DIGITS);
+    cut("the ******** thing 1234");
+    cr_assert_not(tx.flags & NLU_F_CARD_DIGITS);
+}
+
 Test(nlu_text, words_with_digits_stay_words)
 {
     cut("11s b4 2day");
