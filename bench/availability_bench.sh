@@ -117,19 +117,19 @@ providers="any dr-smith jenna ashley p4 p5"
 : >"$work/cold.txt"
 : >"$work/warm.txt"
 day0=$(date -u -d tomorrow +%Y-%m-%d)
+days=()
+for off in $(seq 0 27); do days+=("$(date -u -d "$day0 +$off days" +%Y-%m-%d)"); done
 for i in $(seq -f "%03g" 1 "$tenants"); do
     curl -fsS -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
         --data-binary @"$work/clinic.json" "http://127.0.0.1:$aport/admin/tenants/t$i/catalog" >/dev/null
     key=$(curl -fsS -X POST -H "Authorization: Bearer $token" -H "Content-Type: application/json" \
         -d '{}' "http://127.0.0.1:$aport/admin/tenants/t$i/api-keys" |
         sed -E 's/.*"api_key":"([^"]+)".*/\1/')
-    echo "$key /availability?service=botox&from=$day0&to=$(date -u -d "$day0 +14 days" +%Y-%m-%d)" >>"$work/warm.txt"
+    echo "$key /availability?service=botox&from=$day0&to=${days[14]}" >>"$work/warm.txt"
     for s in $services; do
         for p in $providers; do
             for off in $(seq 0 13); do
-                f=$(date -u -d "$day0 +$off days" +%Y-%m-%d)
-                t=$(date -u -d "$day0 +$((off + 14)) days" +%Y-%m-%d)
-                q="service=$s&from=$f&to=$t"
+                q="service=$s&from=${days[$off]}&to=${days[$((off + 14))]}"
                 [ "$p" = any ] || q="$q&provider=$p"
                 echo "$key /availability?$q"
             done
@@ -167,6 +167,7 @@ run() {
          "($tenants tenants x 5 providers, ${connections} connections, ${duration}, $(nproc) CPUs)"
     if [ -n "$errors" ]; then echo "errors: $errors"; return 1; fi
 }
-run cold "$work/cold.txt"
+run cold "$work/cold.txt" || status=1
 echo
-run warm "$work/warm.txt"
+run warm "$work/warm.txt" || status=1
+exit ${status:-0}
