@@ -9,20 +9,31 @@
  * and logs the deposit where the EMR can (key "hold-<id>-deposit"); every
  * write is keyed, so a retry never books twice. An EMR that is down
  * (BW_E_RETRY, BW_E_TIMEOUT, BW_E_REMOTE) is retried with backoff on the
- * host clock for up to BOOKING_MAX_ATTEMPTS; a slot taken meanwhile ends in
- * state "conflict" with the nearest alternatives stored on the booking.
- * Callers read the outcome with booking_get().
+ * host clock (each failure is recorded and the next attempt is a follow-up
+ * job due after BOOKING_RETRY_BASE_US, doubling to BOOKING_RETRY_MAX_US) for
+ * up to BOOKING_MAX_ATTEMPTS. After the first failure the patient is told
+ * (through the outbox) that the booking is being confirmed, and told again
+ * when it is; a booking still unwritten BOOKING_STAFF_ALERT_AFTER_US after
+ * it was submitted raises a staff alert (staff_alert.h), as does one that
+ * fails for good. A slot taken meanwhile ends in state "conflict" with the
+ * nearest alternatives stored on the booking and offered to the patient:
+ * the deposit is kept for them, or refunded when there is no alternative;
+ * staff are alerted. Callers read the outcome with booking_get().
  */
 #ifndef BW_HOST_BOOKING_H
 #define BW_HOST_BOOKING_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
 
 #define BOOKING_JOB_KIND "booking.write"
-#define BOOKING_MAX_ATTEMPTS 40     /* with the jobs backoff: well past a 10-minute outage */
+#define BOOKING_MAX_ATTEMPTS 40     /* EMR attempts before the booking fails (hours of outage) */
+#define BOOKING_RETRY_BASE_US (30 * INT64_C(1000000))      /* first retry after 30 s ... */
+#define BOOKING_RETRY_MAX_US (5 * 60 * INT64_C(1000000))   /* ... doubling up to 5 min */
+#define BOOKING_STAFF_ALERT_AFTER_US (5 * 60 * INT64_C(1000000)) /* unwritten this long: staff */
 
 #define BOOKING_E_INVAL    (-1)
 #define BOOKING_E_DB       (-2)
@@ -32,7 +43,7 @@
 struct booking {
     int64_t id;
     int64_t hold_id;
-    char state[16];               /* pending, booked, conflict, failed */
+    char state[16];               /* pending, booked, conflict, failed, cancelled */
     char service_id[64], provider_id[64];
     int64_t start_us, end_us;
     char emr_patient_id[128];
@@ -42,6 +53,10 @@ struct booking {
     int attempts;
     char last_error[256];
     char *alternatives;           /* JSON array text (malloc'd) when conflict, else NULL */
+    int64_t created_us;
+    bool delay_told;              /* the patient was told it is being confirmed */
+    bool staff_alerted;
+    int rewrites;                 /* times reconciliation wrote it again */
 };
 
 /*
@@ -58,9 +73,20 @@ int booking_submit(struct db_conn *c, const char *tenant_id, int64_t hold_id,
 int booking_get(struct db_conn *c, const char *tenant_id, int64_t id, struct booking *out);
 void booking_clear(struct booking *b);
 
+/* The idempotency key of the EMR appointment write: the booking's key, with
+ * "-r<n>" after the n-th rewrite by reconciliation. */
+void booking_book_key(const char *key, int rewrites, char *out, size_t cap);
+
+/* The delay before the next attempt after `failures` failed ones. */
+int64_t booking_retry_delay_us(int failures);
+
 struct jobs;
-struct registry;
-/* Registers the writer's job kind; reg is borrowed for the daemon's life. */
-int booking_register_jobs(struct jobs *j, struct registry **reg);
+struct daemon;
+/* Registers the writer's job kind; d is borrowed for the daemon's life
+ * (its registry, and the tenants' staff numbers). */
+int booking_register_jobs(struct jobs *j, struct daemon *d);
+
+/* The tenant's configured staff number, or NULL. */
+const char *booking_staff_phone(struct daemon *d, const char *tenant);
 
 #endif

@@ -86,6 +86,8 @@ static const struct confmap_entry tenant_fields[] = {
 };
 static const struct confmap_entry messaging_fields[] = {
     { "phone", CONFMAP_STRING, false, "", T(phone), 0, 0, NULL },
+    /* Where staff alerts are texted (E.164); "" when unset: rows and logs only. */
+    { "staff_phone", CONFMAP_STRING, false, "", T(staff_phone), 0, 0, NULL },
     { "quiet_start", CONFMAP_STRING, false, "08:00", T(quiet_start), 0, 0, NULL },
     { "quiet_end", CONFMAP_STRING, false, "21:00", T(quiet_end), 0, 0, NULL },
     { "proactive_max_per_24h", CONFMAP_INT, false, "0", T(proactive_max_per_24h), 0, 1000, NULL },

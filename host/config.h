@@ -59,6 +59,7 @@ struct tenant_config {
     int64_t retention_ms; /* message text older than this is purged; 0: kept */
     /* messaging = { ... }: what the host's messaging path needs to know */
     char *phone;           /* the clinic's number, given in HELP answers; "" when unset */
+    char *staff_phone;     /* staff alerts are texted here (E.164); "" when unset */
     char *quiet_start;     /* "08:00": proactive messages not before, recipient's time */
     char *quiet_end;       /* "21:00": nor from then on */
     int64_t proactive_max_per_24h; /* per contact; 0: no cap beyond state rules */

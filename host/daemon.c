@@ -19,6 +19,7 @@
 #include "daemon_plugins.h"
 #include "jobs.h"
 #include "booking.h"
+#include "booking_reconcile.h"
 #include "holds.h"
 #include "jobs_test_kind.h"
 #include "log.h"
@@ -197,7 +198,8 @@ static int create_jobs(struct daemon *d)
         log_error("cannot add the CASL rule to the send gate");
         return -1;
     }
-    if (holds_register_jobs(d->jobs) != 0 || booking_register_jobs(d->jobs, &d->registry) != 0) {
+    if (holds_register_jobs(d->jobs) != 0 || booking_register_jobs(d->jobs, d) != 0 ||
+        booking_reconcile_register(d->jobs, d) != 0) {
         log_error("cannot register the hold and booking job kinds");
         return -1;
     }

@@ -91,6 +91,10 @@ static void get_booking(struct http_request *req, struct http_response *resp, vo
     cJSON_AddStringToObject(o, "emr_appointment_id", b.emr_appointment_id);
     cJSON_AddStringToObject(o, "deposit_logged_as", b.deposit_logged_as);
     cJSON_AddBoolToObject(o, "client_created", b.client_created);
+    cJSON_AddNumberToObject(o, "attempts", b.attempts);
+    cJSON_AddBoolToObject(o, "delay_told", b.delay_told);
+    cJSON_AddBoolToObject(o, "staff_alerted", b.staff_alerted);
+    cJSON_AddNumberToObject(o, "rewrites", b.rewrites);
     cJSON *alts = b.alternatives ? cJSON_Parse(b.alternatives) : NULL;
     cJSON_AddItemToObject(o, "alternatives", alts ? alts : cJSON_CreateArray());
     booking_clear(&b);

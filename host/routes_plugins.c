@@ -7,6 +7,7 @@
  * /admin/test/plugin-call calls a tenant's plugin through the registry on
  * the plugin call pool (the reload-under-load test drives it).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,8 +155,9 @@ static int call_capabilities(const struct registry_handle *h, const struct bw_em
     return rc;
 }
 
-/* An EMR read op by name (catalog by default): the evaluation runner and
- * tests read the EMR under test through the tenant's own binding. */
+/* An EMR read op by name (catalog by default), or cancel: the evaluation
+ * runner and tests read the EMR under test through the tenant's own binding,
+ * and cancel in it as the clinic's staff would. */
 static int call_op(const struct registry_handle *h, const struct test_call *tc,
                    struct bw_call *call, struct bw_buf *out, struct bw_error *err)
 {
@@ -179,6 +181,16 @@ static int call_op(const struct registry_handle *h, const struct test_call *tc,
     if (strcmp(tc->op, "appointment_list") == 0 && BW_FN(ops, appointment_list)) {
         q.schema = BW_SCHEMA_EMR_APPOINTMENT_QUERY;
         return ops->appointment_list(h->instance, call, &q, out, err);
+    }
+    if (strcmp(tc->op, "cancel") == 0 && BW_FN(ops, cancel)) {
+        /* Staff cancelling in the EMR itself (reconciliation tests). */
+        uint32_t hash = 2166136261u;
+        for (const char *c = in; *c; c++)
+            hash = (hash ^ (unsigned char)*c) * 16777619u;
+        char key[32];
+        snprintf(key, sizeof key, "test-cancel-%08x", hash);
+        q.schema = BW_SCHEMA_EMR_CANCEL_REQUEST;
+        return ops->cancel(h->instance, call, &q, key, out, err);
     }
     return BW_E_NOTSUP;
 }
@@ -224,7 +236,8 @@ done:
 }
 
 /* {"tenant": "...", "plugin": "emr" or "emr.local", "op": "catalog" |
- * "capabilities" | "availability" | "patient_find" | "appointment_list", "input": {...},
+ * "capabilities" | "availability" | "patient_find" | "appointment_list" | "cancel",
+ * "input": {...},
  * "timeout_ms": N} */
 static void post_test_call(struct http_request *req, struct http_response *resp, void *ctx)
 {

@@ -170,12 +170,15 @@ static int write_tenant(struct eval_world *w, char *err, size_t cap)
         "      notification_url = \"%s/webhooks/square/payments\"; }; },\n"
         "%s"
         "%s\n"
-        ");\n",
+        ");\n"
+        "%s%s%s",
         w->tenant, eval_str_of(w->o.clinic, "name") ? eval_str_of(w->o.clinic, "name") : w->tenant,
         w->timezone, country ? country : "US", w->twilio.base_url, EVAL_TWILIO_ACCOUNT, w->dir,
         w->clinic_phone, EVAL_FORWARD_NUMBER, w->public_url, w->twilio.base_url,
         w->square.base_url, w->dir, w->dir, EVAL_SQUARE_LOCATION, EVAL_SQUARE_MERCHANT,
-        w->square.base_url, w->public_url, channels, emr);
+        w->square.base_url, w->public_url, channels, emr,
+        w->o.staff_phone ? "messaging = { staff_phone = \"" : "",
+        w->o.staff_phone ? w->o.staff_phone : "", w->o.staff_phone ? "\"; };\n" : "");
     char name[128];
     snprintf(name, sizeof name, "tenants/%s.conf", w->tenant);
     if (n < 0 || (size_t)n >= sizeof text || write_text(w->dir, name, text) != 0 ||

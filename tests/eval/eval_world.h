@@ -27,6 +27,7 @@ struct eval_world_opts {
     const char *clinic_path;   /* the clinic file */
     const cJSON *clinic;       /* its content */
     bool verbose;              /* print the daemon's log of a failed case */
+    const char *staff_phone;   /* the tenant's messaging.staff_phone; NULL: none */
 };
 
 /* Starts the world for case c. Returns 0, or -1 with err (the world is then

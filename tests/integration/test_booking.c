@@ -452,7 +452,15 @@ Test(booking, emr_down_is_retried_and_written_once_when_it_recovers)
     advance("PT10M"); /* retries inside the outage, each failing */
     char *b = booking_when_not(id, "booked");
     cr_expect(strstr(b, "\"state\":\"pending\"") != NULL, "still pending while down: %s", b);
+    cr_expect(strstr(b, "\"staff_alerted\":true") != NULL, "staff alerted past 5 min: %s", b);
+    const char *att = strstr(b, "\"attempts\":");
+    cr_expect(att && strtol(att + 11, NULL, 10) >= 4 && strtol(att + 11, NULL, 10) <= 8,
+              "retried with backoff (30 s doubling) over ten minutes: %s", b);
     free(b);
+    PGconn *pg = testdb_connect(conninfo);
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM staff_alerts WHERE tenant_id = 'glow' "
+                                   "AND kind = 'booking.delayed' AND resolved_at IS NULL"),
+                 1);
     cr_expect_eq(appointments_at("\"start\":\"2027-03-05T16:30:00-08:00\""), 0);
     cr_assert_eq(test_admin(&d1, "POST", "/admin/test/emr",
                             "{\"tenant\":\"glow\",\"down\":false}", &r),
@@ -463,6 +471,92 @@ Test(booking, emr_down_is_retried_and_written_once_when_it_recovers)
     cr_expect(strstr(b, "\"state\":\"booked\"") != NULL, "%s", b);
     free(b);
     cr_expect_eq(appointments_at("\"start\":\"2027-03-05T16:30:00-08:00\""), 1);
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM staff_alerts WHERE tenant_id = 'glow' "
+                                   "AND kind = 'booking.delayed' AND resolved_at IS NOT NULL"),
+                 1, "the alert is resolved once written");
+    PQfinish(pg);
+}
+
+/* The value of "name":"..." in body (static buffer). */
+static const char *field(const char *body, const char *name)
+{
+    static char v[160];
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":\"", name);
+    const char *p = strstr(body, pat);
+    v[0] = 0;
+    if (p) {
+        p += strlen(pat);
+        const char *e = strchr(p, '"');
+        if (e)
+            snprintf(v, sizeof v, "%.*s", (int)(e - p), p);
+    }
+    return v;
+}
+
+Test(booking, reconciliation_marks_an_appointment_cancelled_in_the_emr)
+{
+    long long id = book(hold("dr-smith", "2027-03-11T11:00:00-08:00"));
+    char *b = booking_when_not(id, "pending");
+    cr_assert(strstr(b, "\"state\":\"booked\"") != NULL, "%s", b);
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"tenant\":\"glow\",\"plugin\":\"emr\",\"op\":\"cancel\",\"input\":"
+             "{\"appointment_id\":\"%s\",\"reason\":\"clinic closed\"}}",
+             field(b, "emr_appointment_id"));
+    free(b);
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d1, "POST", "/admin/test/plugin-call", body, &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    test_http_resp_free(&r);
+    advance("PT1H"); /* the hourly reconciliation */
+    b = booking_when_not(id, "booked");
+    cr_expect(strstr(b, "\"state\":\"cancelled\"") != NULL, "%s", b);
+    free(b);
+    PGconn *pg = testdb_connect(conninfo);
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM staff_alerts WHERE tenant_id = 'glow' "
+                                   "AND kind = 'booking.cancelled_in_emr'"),
+                 1);
+    PQfinish(pg);
+}
+
+Test(booking, reconciliation_rewrites_an_appointment_missing_from_the_emr_once)
+{
+    long long id = book(hold("dr-smith", "2027-03-09T11:00:00-08:00"));
+    char *b = booking_when_not(id, "pending");
+    cr_assert(strstr(b, "\"state\":\"booked\"") != NULL, "%s", b);
+    char first[160];
+    snprintf(first, sizeof first, "%s", field(b, "emr_appointment_id"));
+    free(b);
+    cr_assert_eq(appointments_at("\"start\":\"2027-03-09T11:00:00-08:00\""), 1);
+    /* The calendar loses the day (a restore from an old backup, say). */
+    PGconn *pg = testdb_connect(conninfo);
+    cr_assert_eq(testdb_scalar(pg, "WITH d AS (DELETE FROM plugin_kv WHERE tenant_id = 'glow' "
+                                   "AND key LIKE 'cal/2027-03-09/%' RETURNING 1) "
+                                   "SELECT count(*) FROM d"),
+                 1);
+    cr_assert_eq(appointments_at("\"start\":\"2027-03-09T11:00:00-08:00\""), 0);
+    advance("PT1H");
+    b = booking_when_not(id, "pending");
+    cr_expect(strstr(b, "\"state\":\"booked\"") != NULL, "%s", b);
+    cr_expect(strstr(b, "\"rewrites\":1") != NULL, "%s", b);
+    cr_expect(strcmp(field(b, "emr_appointment_id"), first) != 0, "a new appointment: %s", b);
+    free(b);
+    cr_expect_eq(appointments_at("\"start\":\"2027-03-09T11:00:00-08:00\""), 1);
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM staff_alerts WHERE tenant_id = 'glow' "
+                                   "AND kind = 'booking.rewritten'"),
+                 1);
+    /* Gone again: staff are told, it is not written a third time. */
+    cr_assert_eq(testdb_scalar(pg, "WITH d AS (DELETE FROM plugin_kv WHERE tenant_id = 'glow' "
+                                   "AND key LIKE 'cal/2027-03-09/%' RETURNING 1) "
+                                   "SELECT count(*) FROM d"),
+                 1);
+    advance("PT1H");
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM staff_alerts WHERE tenant_id = 'glow' "
+                                   "AND kind = 'booking.missing'"),
+                 1);
+    cr_expect_eq(appointments_at("\"start\":\"2027-03-09T11:00:00-08:00\""), 0);
+    PQfinish(pg);
 }
 
 Test(booking, a_slot_taken_in_the_emr_meanwhile_is_a_conflict_with_alternatives)
@@ -492,5 +586,10 @@ Test(booking, a_slot_taken_in_the_emr_meanwhile_is_a_conflict_with_alternatives)
     cr_expect(strstr(b, "\"state\":\"conflict\"") != NULL, "%s", b);
     cr_expect(strstr(b, "\"alternatives\":[{") != NULL, "%s", b);
     free(b);
+    PGconn *pg = testdb_connect(conninfo);
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM staff_alerts WHERE tenant_id = 'glow' "
+                                   "AND kind = 'booking.conflict'"),
+                 1, "staff are told the slot was lost");
+    PQfinish(pg);
     cr_expect_eq(appointments_at("\"start\":\"2027-03-10T13:00:00-08:00\""), 1);
 }

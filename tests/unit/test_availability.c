@@ -3,7 +3,8 @@
  * catalog gives (availability_generate) and EMR slots filtered by the same
  * rules and our holds (availability_filter), in the clinic's zone across
  * both DST changes, with minimum notice, closed dates, provider days,
- * durations that would cross closing time, eligibility, holds and buffers.
+ * durations that would cross closing time, eligibility, holds and buffers
+ * (before and after), and shared resources (a laser, a room) by unit count.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -256,6 +257,104 @@ Test(availability, horizon)
     avail_slots_free(&s);
     gen(k, "botox", NULL, "2027-04-01T00:00", "2027-04-02T00:00", "2027-03-01T12:00", &s);
     cr_expect_eq(s.n, 0, "day 31 is beyond the horizon");
+    avail_slots_free(&s);
+    knowledge_free(k);
+}
+
+/* Two providers sharing one laser (count given), a service with buffers on
+ * both sides that needs it, and one that needs nothing. */
+static struct knowledge *laser_clinic(int count)
+{
+    char json[2048];
+    snprintf(json, sizeof json,
+             "{\"id\":\"laser\",\"name\":\"Laser\",\"timezone\":\"" ZONE "\",\"country\":\"US\","
+             "\"hours\":{\"mon\":[\"09:00\",\"13:00\"]},\"slot_step_min\":30,"
+             "\"booking_horizon_days\":400,\"min_notice_min\":0,"
+             "\"resources\":[{\"id\":\"laser\",\"count\":%d}],"
+             "\"providers\":[{\"id\":\"ann\",\"name\":\"Ann\",\"services\":[\"lhr\",\"talk\"],"
+             "\"days\":[\"mon\"]},{\"id\":\"bea\",\"name\":\"Bea\","
+             "\"services\":[\"lhr\",\"talk\"],\"days\":[\"mon\"]}],"
+             "\"services\":[{\"id\":\"lhr\",\"name\":\"Laser hair removal\",\"duration_min\":30,"
+             "\"buffer_before_min\":15,\"buffer_after_min\":15,\"resource\":\"laser\","
+             "\"price\":{\"kind\":\"fixed\",\"cents\":100}},"
+             "{\"id\":\"talk\",\"name\":\"Talk\",\"duration_min\":30,"
+             "\"price\":{\"kind\":\"fixed\",\"cents\":100}}]}",
+             count);
+    return from_text(json);
+}
+
+/* Ann's laser appointment 10:00-10:30 as a hold blocks 09:45-10:45. */
+static struct avail_block laser_hold(void)
+{
+    struct avail_block b = { .start_us = at("2027-03-15T09:45"), .end_us = at("2027-03-15T10:45") };
+    snprintf(b.provider_id, sizeof b.provider_id, "ann");
+    snprintf(b.resource_id, sizeof b.resource_id, "laser");
+    return b;
+}
+
+Test(availability, a_resource_in_use_blocks_other_providers)
+{
+    struct knowledge *k = laser_clinic(1);
+    struct avail_block b = laser_hold();
+    struct avail_query q = { .service_id = "lhr", .provider_id = "bea",
+                             .from_us = at("2027-03-15T09:00"), .to_us = at("2027-03-15T13:00") };
+    struct avail_slots s = { 0 };
+    cr_assert_eq(availability_generate(k, &q, at("2027-03-01T00:00"), &b, 1, &s), 0);
+    /* Bea is free, but the only laser is Ann's until 10:45: with 15 minutes
+     * before and after, 09:00 (to 09:45) and from 11:00 on fit; 09:30 ends
+     * its buffer at 10:15, 10:30 starts its buffer at 10:15. The last,
+     * 12:30, ends at closing (its after-buffer is clean-up after hours). */
+    static const char *const want[] = { "09:00", "11:00", "11:30", "12:00", "12:30" };
+    expect_times(&s, want, 5);
+    avail_slots_free(&s);
+    /* A service that needs no laser is not held up by it. */
+    q.service_id = "talk";
+    cr_assert_eq(availability_generate(k, &q, at("2027-03-01T00:00"), &b, 1, &s), 0);
+    cr_expect_eq(s.n, 8u, "every half hour 09:00-12:30 for Bea, got %zu", s.n);
+    avail_slots_free(&s);
+    knowledge_free(k);
+}
+
+Test(availability, a_second_unit_of_the_resource_keeps_the_slot_free)
+{
+    struct knowledge *k = laser_clinic(2);
+    struct avail_block b = laser_hold();
+    struct avail_query q = { .service_id = "lhr", .provider_id = "bea",
+                             .from_us = at("2027-03-15T09:00"), .to_us = at("2027-03-15T13:00") };
+    struct avail_slots s = { 0 };
+    cr_assert_eq(availability_generate(k, &q, at("2027-03-01T00:00"), &b, 1, &s), 0);
+    /* 12:30 would end 13:00 and its after-buffer is outside hours, which the
+     * closing rule does not count: the appointment itself fits. */
+    cr_expect_eq(s.n, 8u, "the second laser leaves Bea every slot, got %zu", s.n);
+    avail_slots_free(&s);
+    /* Two holds on the laser at once use both units. */
+    struct avail_block two[2] = { laser_hold(), laser_hold() };
+    snprintf(two[1].provider_id, sizeof two[1].provider_id, "cat");
+    cr_assert_eq(availability_generate(k, &q, at("2027-03-01T00:00"), two, 2, &s), 0);
+    static const char *const want[] = { "09:00", "11:00", "11:30", "12:00", "12:30" };
+    expect_times(&s, want, 5);
+    avail_slots_free(&s);
+    knowledge_free(k);
+}
+
+Test(availability, buffer_before_keeps_a_gap_after_a_hold)
+{
+    struct knowledge *k = laser_clinic(1);
+    /* Ann's own hold 09:00-09:30 (a talk: no buffers of its own). */
+    struct avail_block b = { .start_us = at("2027-03-15T09:00"), .end_us = at("2027-03-15T09:30") };
+    snprintf(b.provider_id, sizeof b.provider_id, "ann");
+    struct avail_query q = { .service_id = "lhr", .provider_id = "ann",
+                             .from_us = at("2027-03-15T09:00"), .to_us = at("2027-03-15T11:00") };
+    struct avail_slots s = { 0 };
+    cr_assert_eq(availability_generate(k, &q, at("2027-03-01T00:00"), &b, 1, &s), 0);
+    /* 09:30 needs 15 minutes before it: the first laser slot is 10:00. */
+    static const char *const want[] = { "10:00", "10:30" };
+    expect_times(&s, want, 2);
+    avail_slots_free(&s);
+    q.service_id = "talk";
+    cr_assert_eq(availability_generate(k, &q, at("2027-03-01T00:00"), &b, 1, &s), 0);
+    static const char *const want_talk[] = { "09:30", "10:00", "10:30" };
+    expect_times(&s, want_talk, 3);
     avail_slots_free(&s);
     knowledge_free(k);
 }
