@@ -11,7 +11,8 @@
 #define FINE_N   2000 /* 1 us buckets: [0, 2000) */
 #define MID_N    1800 /* 10 us buckets: [2000, 20000) */
 #define COARSE_N 1800 /* 100 us buckets: [20000, 200000) */
-#define BUCKETS  (FINE_N + MID_N + COARSE_N + 1) /* the last: 200 ms and more */
+#define WIDE_N   1800 /* 1 ms buckets: [200000, 2000000) */
+#define BUCKETS  (FINE_N + MID_N + COARSE_N + WIDE_N + 1) /* the last: 2 s and more */
 
 struct hist {
     atomic_uint_fast64_t b[BUCKETS];
@@ -30,6 +31,8 @@ static size_t bucket_of(int64_t us)
         return FINE_N + (size_t)((us - 2000) / 10);
     if (us < 200000)
         return FINE_N + MID_N + (size_t)((us - 20000) / 100);
+    if (us < 2000000)
+        return FINE_N + MID_N + COARSE_N + (size_t)((us - 200000) / 1000);
     return BUCKETS - 1;
 }
 
@@ -40,9 +43,11 @@ static int64_t bucket_top(size_t i)
         return (int64_t)i + 1;
     if (i < FINE_N + MID_N)
         return 2000 + (int64_t)(i - FINE_N + 1) * 10;
-    if (i < BUCKETS - 1)
+    if (i < FINE_N + MID_N + COARSE_N)
         return 20000 + (int64_t)(i - FINE_N - MID_N + 1) * 100;
-    return 200000;
+    if (i < BUCKETS - 1)
+        return 200000 + (int64_t)(i - FINE_N - MID_N - COARSE_N + 1) * 1000;
+    return 2000000;
 }
 
 void convo_stats_record(enum convo_stat s, int64_t us)

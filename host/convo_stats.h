@@ -4,8 +4,9 @@
  * tenant's tables, understanding, the decision core with its availability,
  * hold and outbox writes, storing the state; not the job's commit), and of
  * the understanding part alone. Recorded lock-free into fixed histograms
- * (1 us buckets to 2 ms, 10 us to 20 ms, 100 us to 200 ms) and exported on
- * /metrics as Prometheus summaries (quantiles 0.5, 0.9, 0.99, sum, count).
+ * (1 us buckets to 2 ms, 10 us to 20 ms, 100 us to 200 ms, 1 ms to 2 s) and
+ * exported on /metrics as Prometheus summaries (quantiles 0.5, 0.9, 0.99,
+ * sum, count).
  */
 #ifndef BW_HOST_CONVO_STATS_H
 #define BW_HOST_CONVO_STATS_H

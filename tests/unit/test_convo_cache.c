@@ -170,8 +170,10 @@ Test(convo_stats, quantiles)
     cr_assert_eq(convo_stats_quantile(CONVO_STAT_TURN, 0.99, NULL), 100);
     cr_assert_eq(convo_stats_quantile(CONVO_STAT_TURN, 1.0, NULL), 101);
     cr_assert_eq(convo_stats_quantile(CONVO_STAT_UNDERSTAND, 0.5, NULL), 12350, "10 us buckets past 2 ms");
+    convo_stats_record(CONVO_STAT_UNDERSTAND, 345678);
+    cr_assert_eq(convo_stats_quantile(CONVO_STAT_UNDERSTAND, 1.0, NULL), 346000, "1 ms buckets past 200 ms");
     convo_stats_record(CONVO_STAT_UNDERSTAND, 5000000);
-    cr_assert_eq(convo_stats_quantile(CONVO_STAT_UNDERSTAND, 1.0, NULL), 200000, "the overflow bucket");
+    cr_assert_eq(convo_stats_quantile(CONVO_STAT_UNDERSTAND, 1.0, NULL), 2000000, "the overflow bucket");
     convo_stats_reset();
     cr_assert_eq(convo_stats_quantile(CONVO_STAT_TURN, 0.5, &n), 0);
 }

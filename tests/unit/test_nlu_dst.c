@@ -100,6 +100,19 @@ Test(nlu_dst, the_week_before_the_change)
         { "good afternoon", "", NULL, NULL },
         { "exp 12/29", "", NULL, NULL },
         { "2/30", "", NULL, NULL },
+        { "I'm free afternoons", "* 12:00-17:00", NULL, NULL },
+        { "afternoon", "* 12:00-17:00", NULL, NULL },
+        { "my name is April Jones", "", NULL, NULL },
+        { "this is April", "", NULL, NULL },
+        { "hi it's April, can I come in april 1st", "2027-04-01", "2027-04-01T00:00", NULL },
+        { "Im June", "", NULL, NULL },
+        { "I'm June, call me back", "", NULL, NULL },
+        { "call me August", "", NULL, NULL },
+        { "is April ok?", "2027-04-01..2027-04-30", NULL, NULL },
+        { "sorry I meant April", "2027-04-01..2027-04-30", NULL, NULL },
+        { "4 units", "", NULL, NULL },
+        { "I'm 4ft 11", "", NULL, NULL },
+        { "the 11th", "2027-03-11", "2027-03-11T00:00", NULL },
     };
     CHECK_BOTH("2027-03-09T10:00", NULL, rows);
 }
