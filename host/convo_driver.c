@@ -24,6 +24,8 @@
 #include "deposit_fate.h"
 #include "deposits.h"
 #include "emr_call.h"
+#include "convo_cache.h"
+#include "convo_stats.h"
 #include "convo_driver_host.h"
 
 #define KNOWLEDGE_NOTFOUND_RC (-4) /* KNOWLEDGE_E_NOTFOUND (host/knowledge.h cannot be included here) */
@@ -58,7 +60,8 @@ struct drv {
     const void *hk;
     const cJSON *doc;
     const char *currency, *deposit_policy;
-    struct convo_knowledge *ck;
+    const struct convo_knowledge *ck; /* from tables */
+    const struct convo_tables *tables; /* the tenant's, held from convo_cache_get */
     int64_t now;
     bool link_made;            /* a deposit link was asked for in this turn */
     cJSON *drv_state;          /* the stored object (owned) */
@@ -611,11 +614,9 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
                      .now = clock_now_us() };
     struct convo_state *st = malloc(sizeof *st);
     struct nlu_result *nr = malloc(sizeof *nr);
-    struct nlu_catalog *cat = NULL;
     cJSON *root = NULL;
     int rc = -1;
-    x.ck = malloc(sizeof *x.ck);
-    if (!st || !nr || !x.ck) {
+    if (!st || !nr) {
         snprintf(err, errcap, "out of memory");
         goto out;
     }
@@ -647,10 +648,13 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
         rc = kr == KNOWLEDGE_NOTFOUND_RC ? 1 : -1;
         goto out;
     }
-    if (convo_knowledge_from_json(x.doc, x.ck) != 0) {
-        snprintf(err, errcap, "the catalog does not fit the conversation engine");
+    int cr = convo_cache_get(tenant, cdh_knowledge_version(x.hk), x.doc, &x.tables);
+    if (cr != 0) {
+        snprintf(err, errcap, cr == CONVO_CACHE_E_INVAL ? "the catalog does not fit the conversation engine"
+                                                        : "out of memory");
         goto out;
     }
+    x.ck = x.tables->ck;
     convo_state_init(st);
     cJSON *core = cJSON_GetObjectItemCaseSensitive(root, "core");
     if (core)
@@ -670,16 +674,14 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
             st->stage = CONVO_ST_EXPIRED;
     }
     if (text) {
-        if (nlu_catalog_from_json(x.doc, &cat) != 0) {
-            snprintf(err, errcap, "cannot build the understanding catalog");
-            goto out;
-        }
         struct nlu_context nctx;
         convo_nlu_context(st, &nctx);
-        if (nlu_understand(cat, x.now, &nctx, text, nr) != 0) {
+        int64_t u0 = clock_mono_us();
+        if (nlu_understand(x.tables->nlu, x.now, &nctx, text, nr) != 0) {
             snprintf(err, errcap, "understanding failed");
             goto out;
         }
+        convo_stats_record(CONVO_STAT_UNDERSTAND, clock_mono_us() - u0);
         ev->nlu = nr;
     }
     struct convo_ports ports = { &x, port_client, port_availability, port_act };
@@ -706,9 +708,8 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
         snprintf(err, errcap, "database error saving the conversation");
 out:
     cdh_knowledge_release(x.hk);
-    nlu_catalog_free(cat);
+    convo_cache_release(x.tables);
     cJSON_Delete(root);
-    free(x.ck);
     free(nr);
     free(st);
     return rc;
@@ -727,7 +728,10 @@ static int on_event(struct db_conn *tx, const struct convo_event *e, void *ctx)
         ev.kind = CONVO_EV_MESSAGE;
         text = e->text ? e->text : "";
     }
+    int64_t t0 = clock_mono_us();
     int rc = drive(ctx, tx, e->tenant_id, e->conversation_id, &ev, text, cause, err, sizeof err);
+    if (rc == 0)
+        convo_stats_record(CONVO_STAT_TURN, clock_mono_us() - t0);
     if (rc > 0) {
         const char *fields[] = { "tenant", e->tenant_id, NULL };
         log_write(LOG_WARN, NULL, fields, "no reply: %s", err);
@@ -851,5 +855,6 @@ int convo_driver_register(struct daemon *d)
         jobs_register(d->jobs, CONVO_DRIVER_TIMER_KIND, job_timer, d) != 0)
         return -1;
     convo_hook_set(on_event, d);
+    convo_stats_register();
     return 0;
 }

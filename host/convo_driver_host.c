@@ -36,6 +36,11 @@ void cdh_knowledge_release(const void *hk)
         knowledge_release(hk);
 }
 
+int64_t cdh_knowledge_version(const void *hk)
+{
+    return ((const struct knowledge *)hk)->version;
+}
+
 int cdh_hold(struct db_conn *tx, const void *hk, const char *service_id, const char *provider_id,
              int64_t start_us, int64_t contact_id, const char *patient_json, int64_t *id)
 {

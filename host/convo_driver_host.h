@@ -21,6 +21,8 @@ struct daemon;
 const void *cdh_knowledge_get(struct db_conn *tx, const char *tenant, const cJSON **doc,
                               const char **currency, const char **deposit_policy, int *rc);
 void cdh_knowledge_release(const void *hk);
+/* The held catalog's version. */
+int64_t cdh_knowledge_version(const void *hk);
 
 /* Holds one slot: 0 (*id set), 1 taken or no longer allowed, -1 failure. */
 int cdh_hold(struct db_conn *tx, const void *hk, const char *service_id, const char *provider_id,

@@ -19,6 +19,7 @@
 
 #include "availability.h"
 #include "clock.h"
+#include "convo_cache.h"
 #include "daemon.h"
 #include "emr_call.h"
 #include "holds.h"
@@ -191,6 +192,8 @@ static void post_catalog(struct http_request *req, struct http_response *resp, v
     int64_t version = 0;
     int rc = knowledge_import(c, tenant, req->body, req->body_len, &version, err, sizeof err);
     daemon_db_release(d, c);
+    if (rc == 0)
+        convo_cache_invalidate(tenant);
     if (rc == KNOWLEDGE_E_INVAL) {
         http_reply_error(req, resp, 422, "invalid_catalog", err);
         return;

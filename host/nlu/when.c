@@ -544,6 +544,16 @@ static int rec_month(struct wctx *w, int i)
                                                      "next|this|early|late|mid|around|during"));
     if (weak && !cue)
         return 0;
+    /* a month alone where someone says who they are, or where a name was
+     * asked for, is a first name: "this is April", "my name is June", "it's
+     * April Jones", "call me May" */
+    if (mpart == 0 && !cue && w->ctx && w->ctx->expecting_name)
+        return 0;
+    if (mpart == 0 && !cue && j > 0 &&
+        (Wx(w, j - 1, "im|named|its") || (j > 1 && W(w, j - 1, "is") && Wx(w, j - 2, "name|this")) ||
+         (j > 1 && W(w, j - 1, "me") && W(w, j - 2, "call")) ||
+         (j > 1 && W(w, j - 1, "s") && W(w, j - 2, "it")) || (j > 1 && W(w, j - 1, "m") && W(w, j - 2, "i"))))
+        return 0;
     int end = j + 1;
     yr = year_at(w, end);
     if (yr > 0)

@@ -87,6 +87,37 @@ static int32_t place_dom(const struct wctx *w, int dom)
     return w->today;
 }
 
+/* The last day of the month dom before today (today itself excluded), or -1. */
+static int32_t previous_dom(const struct wctx *w, int dom)
+{
+    int y, m, d;
+    nlu_civil_from_days(w->today, &y, &m, &d);
+    for (int k = 0; k < 2; k++) {
+        if (dom <= nlu_month_days(y, m)) {
+            int32_t day = nlu_days_from_civil(y, m, dom);
+            if (day < w->today)
+                return day;
+        }
+        if (--m < 1)
+            m = 12, y--;
+    }
+    return -1;
+}
+
+/* Day dom named with weekday wday ("thursday the 11th"): the coming one
+ * when its weekday agrees, else the one just past when its weekday agrees
+ * (a past date, flagged so later), else the coming one (a mismatch). */
+static int32_t place_dom_wday(const struct wctx *w, int dom, int wday)
+{
+    int32_t next = place_dom(w, dom);
+    if (nlu_weekday(next) == wday)
+        return next;
+    int32_t prev = previous_dom(w, dom);
+    if (prev >= 0 && nlu_weekday(prev) == wday)
+        return prev;
+    return next;
+}
+
 static void place_month(const struct wctx *w, struct piece *p)
 {
     int y, m, d;
@@ -132,7 +163,7 @@ static bool combine(const struct wctx *w, struct piece *a, const struct piece *b
             d = other->dfrom;
             break;
         case P_DOM:
-            d = place_dom(w, other->dom);
+            d = place_dom_wday(w, other->dom, wd->wday);
             break;
         case P_RANGE: {
             int32_t from = other->dfrom > w->today ? other->dfrom : w->today;

@@ -271,6 +271,10 @@ Test(nlu_intent, person_names)
         { &asked, "Jenna", "Jenna", "" },
         { &asked, "Frida Kahlo", "Frida", "Kahlo" },
         { NULL, "Hey! I'm Sarah, I'd like to book a facial", "Sarah", "" },
+        /* first names that are also months */
+        { NULL, "my name is April Jones", "April", "Jones" },
+        { NULL, "It's June Park", "June", "Park" },
+        { &asked, "April Jones", "April", "Jones" },
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         struct nlu_result r = understand(glow, NOW, names[i].ctx, names[i].text);
