@@ -205,9 +205,9 @@ static int tw_open(const struct bw_host *host, void *state, struct bw_call *call
     host->config_duration_ms(call, "voicemail_max", &i64);
     in->voicemail_max_s = i64 / 1000;
     host->config_int(call, "send_rate", &i64);
-    in->rate_per_s = (double)i64;
+    in->rate_per_s = in->cfg_rate_per_s = (double)i64;
     host->config_int(call, "send_burst", &i64);
-    in->burst = (double)i64;
+    in->burst = in->cfg_burst = (double)i64;
     if (host->config_bool(call, "a2p_register", &b) == 0)
         in->a2p_register = b != 0;
     if (host->config_bool(call, "a2p_required", &b) == 0)
@@ -225,8 +225,6 @@ static void tw_close(void *state, void *instance)
 static int tw_health(void *instance, struct bw_call *call, struct bw_buf *out, struct bw_error *err)
 {
     struct tw_instance *in = instance;
-    if (!in->a2p_register)
-        return bwsdk_buf_puts(in->host, out, "{\"ok\":true}");
     int rc = bwsdk_buf_puts(in->host, out, "{\"ok\":true,\"a2p\":");
     if (rc == 0)
         rc = tw_a2p_step(in, call, out, err);

@@ -212,15 +212,20 @@ int tw_send(struct tw_instance *in, struct bw_call *call, const struct bw_json *
     if (!from && !in->messaging_service_sid[0])
         from = in->numbers[0];
 
-    bool allowed = true;
-    if ((rc = tw_a2p_allows(in, call, &allowed)) != 0) {
+    bool on_campaign = true;
+    if ((rc = tw_a2p_allows(in, call, from, &on_campaign)) != 0) {
         rc = bwsdk_error(err, BW_E_RETRY, NULL, "cannot read the A2P state");
         goto done;
     }
-    if (!allowed) {
+    if (!on_campaign && in->a2p_required) {
+        h->counter_add(call, "twilio_a2p_blocked", 1);
         rc = bwsdk_error(err, BW_E_INVAL, "a2p_not_approved",
                          "the sending number is not on an approved A2P campaign");
         goto done;
+    }
+    if (!on_campaign) {
+        /* Carriers filter unregistered 10DLC traffic: sent, but said. */
+        h->counter_add(call, "twilio_a2p_unregistered_sends", 1);
     }
     if ((rc = tw_pace(in, call, from ? from : in->messaging_service_sid, err)) != 0)
         goto done;

@@ -53,9 +53,12 @@ struct tw_instance {
     int64_t voicemail_max_s;
     char api_base[128];        /* https://api.twilio.com */
     char messaging_base[128];  /* https://messaging.twilio.com */
-    /* pacing */
+    /* pacing: the configured rate and burst, replaced by the campaign's
+     * throughput class once A2P reports one (under lock) */
     double rate_per_s;
     double burst;
+    double cfg_rate_per_s;
+    double cfg_burst;
     pthread_mutex_t lock;
     struct tw_bucket buckets[TW_MAX_NUMBERS + 1];
     uint32_t n_buckets;
@@ -63,6 +66,7 @@ struct tw_instance {
     bool a2p_required;
     bool a2p_register;
     int a2p_approved_cache;    /* -1 unknown, 0 no, 1 yes (under lock) */
+    uint64_t a2p_attached;     /* bit i: numbers[i] is on the campaign's service */
     int64_t a2p_checked_us;
 };
 
@@ -147,13 +151,28 @@ int tw_basic_auth(const struct tw_instance *in, char *out, size_t cap);
 
 /* ---- a2p.c -------------------------------------------------------------- */
 
-/* One step of the A2P registration and status polling (brand, service,
- * campaign), keeping the state in kv under "a2p/state". Appends the state
- * JSON to out when out is not NULL. */
+/*
+ * The health op's A2P part: with a2p_register, one step of the registration
+ * (brand, its approval, the Messaging Service, attaching each number, the
+ * campaign, its verification); then, when a service is known, its current
+ * state read from Twilio (the service, its Usa2p campaigns, its phone
+ * numbers, and the brand when registered elsewhere). The state is kept in kv
+ * under "a2p/state"; the report (brand, service, campaign, each number and
+ * whether it is attached, whether sends are allowed, blocked or warned) is
+ * appended to out when out is not NULL.
+ */
 int tw_a2p_step(struct tw_instance *in, struct bw_call *call, struct bw_buf *out,
                 struct bw_error *err);
-/* Whether sending is allowed by the A2P state (always when not required). */
-int tw_a2p_allows(struct tw_instance *in, struct bw_call *call, bool *allowed);
+
+/* Whether a send from number (NULL: through the Messaging Service) is on a
+ * verified campaign: *on_campaign. Also applies the campaign's throughput
+ * class to pacing. */
+int tw_a2p_allows(struct tw_instance *in, struct bw_call *call, const char *number,
+                  bool *on_campaign);
+
+/* Messages per second per sending number for a campaign whose AT&T class
+ * allows mps messages per second over n_numbers numbers (0: unknown). */
+double tw_a2p_rate(double mps, uint32_t n_numbers);
 
 /* ---- shared helpers ----------------------------------------------------- */
 

@@ -9,7 +9,10 @@
  * binding's public_base_url) and delivers to the daemon's own address.
  * Also: delivery statuses come back through signed status callbacks; a
  * second missed call within 24 hours gets no second text; a forged call is
- * refused with 403 and leaves nothing; an unknown number is 404.
+ * refused with 403 and leaves nothing; an unknown number is 404; repeated
+ * webhooks (same CallSid on one endpoint, same MessageSid, same
+ * I-Twilio-Idempotency-Token) have one effect; a caller who texted STOP
+ * gets no text-back.
  */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
@@ -132,6 +135,27 @@ static void teardown(void)
 }
 
 TestSuite(twilio_e2e, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Form-encodes a value ('+' for space); malloc'd. */
+static char *curl_escape_plus(const char *v)
+{
+    size_t n = strlen(v);
+    char *out = malloc(n * 3 + 1);
+    cr_assert_not_null(out);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)v[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+            strchr("-_.~", ch))
+            out[o++] = (char)ch;
+        else if (ch == ' ')
+            out[o++] = '+';
+        else
+            o += (size_t)snprintf(out + o, 4, "%%%02X", ch);
+    }
+    out[o] = '\0';
+    return out;
+}
 
 static double now_s(void)
 {
@@ -273,5 +297,142 @@ Test(twilio_e2e, forged_and_unknown_calls_store_nothing)
     sleep(1);
     cJSON *m = sim_json("GET", "/_sim/messages", NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 0);
+    cJSON_Delete(m);
+}
+
+/* Waits up to 10 s for the test state to contain needle. */
+static bool state_wait(const char *needle)
+{
+    for (int i = 0; i < 200; i++) {
+        cJSON *s = state();
+        char *text = cJSON_PrintUnformatted(s);
+        bool found = strstr(text, needle) != NULL;
+        free(text);
+        cJSON_Delete(s);
+        if (found)
+            return true;
+        usleep(50000);
+    }
+    return false;
+}
+
+/* POSTs a webhook to the daemon as Twilio would: params signed (by the
+ * simulator, for the public URL) with an optional idempotency token.
+ * Returns the HTTP status. */
+static long post_signed(const char *endpoint, const char *const params[][2], size_t n,
+                        const char *idem)
+{
+    cJSON *sign = cJSON_CreateObject();
+    char url[256], path[128];
+    snprintf(path, sizeof path, "/webhooks/twilio/%s", endpoint);
+    snprintf(url, sizeof url, PUBLIC "%s", path);
+    cJSON_AddStringToObject(sign, "url", url);
+    cJSON *arr = cJSON_AddArrayToObject(sign, "params");
+    char body[2048] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(params[i][0]));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(params[i][1]));
+        cJSON_AddItemToArray(arr, pair);
+        char *v = curl_escape_plus(params[i][1]);
+        used += (size_t)snprintf(body + used, sizeof body - used, "%s%s=%s", i ? "&" : "",
+                                 params[i][0], v);
+        free(v);
+        cr_assert_lt(used, sizeof body);
+    }
+    char *text = cJSON_PrintUnformatted(sign);
+    cJSON *s = sim_json("POST", "/_sim/sign", text);
+    free(text);
+    cJSON_Delete(sign);
+    char sig[128], it[128];
+    snprintf(sig, sizeof sig, "X-Twilio-Signature: %s", str(s, "signature"));
+    snprintf(it, sizeof it, "I-Twilio-Idempotency-Token: %s", idem ? idem : "");
+    cJSON_Delete(s);
+    const char *hdr[] = { "Content-Type: application/x-www-form-urlencoded", sig,
+                          idem ? it : NULL, NULL };
+    struct test_http_resp r;
+    cr_assert_eq(test_http("POST", d.public_port, path, hdr, body, strlen(body), &r), 0);
+    long st = r.status;
+    test_http_resp_free(&r);
+    return st;
+}
+
+Test(twilio_e2e, duplicate_webhooks_have_one_effect)
+{
+    const char *voice[][2] = {
+        { "AccountSid", ACCOUNT }, { "CallSid", "CA00000000000000000000000000000001" },
+        { "CallStatus", "ringing" }, { "From", PATIENT }, { "To", CLINIC },
+    };
+    const char *dial[][2] = {
+        { "AccountSid", ACCOUNT }, { "CallSid", "CA00000000000000000000000000000001" },
+        { "CallStatus", "in-progress" }, { "DialCallStatus", "no-answer" },
+        { "From", PATIENT }, { "To", CLINIC },
+    };
+    /* The voice webhook and the <Dial> action share the CallSid: both are
+     * taken; each repeated (Twilio retries) counts once. */
+    cr_assert_eq(post_signed("voice", voice, 5, NULL), 200);
+    cr_assert_eq(post_signed("voice", voice, 5, NULL), 200);
+    /* Twilio's retry of a webhook carries the same idempotency token. */
+    cr_assert_eq(post_signed("dial", dial, 6, "it-0001"), 200);
+    cr_assert_eq(post_signed("dial", dial, 6, "it-0001"), 200);
+    cJSON *m = messages(1);
+    sleep(1);
+    cJSON_Delete(m);
+    m = sim_json("GET", "/_sim/messages", NULL);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 1, "one text-back");
+    cJSON_Delete(m);
+    cJSON *s = state();
+    char *text = cJSON_PrintUnformatted(s);
+    cr_assert(strstr(text, "\"missed_calls\":1") != NULL, "one missed call stored: %s", text);
+    free(text);
+    cJSON_Delete(s);
+
+    /* An inbound SMS delivered twice is one message. */
+    const char *sms[][2] = {
+        { "AccountSid", ACCOUNT }, { "Body", "Do you have Botox openings?" },
+        { "From", PATIENT }, { "MessageSid", "SM00000000000000000000000000000001" },
+        { "NumMedia", "0" }, { "To", CLINIC },
+    };
+    cr_assert_eq(post_signed("sms", sms, 6, NULL), 200);
+    cr_assert_eq(post_signed("sms", sms, 6, NULL), 200);
+    cr_assert(state_wait("Do you have Botox openings?"));
+    sleep(1);
+    s = state();
+    text = cJSON_PrintUnformatted(s);
+    const char *first = strstr(text, "Do you have Botox openings?");
+    cr_assert_not_null(first, "%s", text);
+    cr_assert_null(strstr(first + 1, "\"Do you have Botox openings?\""), "stored once: %s", text);
+    free(text);
+    cJSON_Delete(s);
+}
+
+Test(twilio_e2e, no_text_back_to_an_opted_out_caller)
+{
+    /* The patient texted STOP earlier; then calls and nobody answers. */
+    cJSON *r = sim_json("POST", "/_sim/sms", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+                                             "\"body\":\"STOP\"}");
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(r, "status")), 200);
+    cJSON_Delete(r);
+    sleep(1);
+    cJSON *before = sim_json("GET", "/_sim/messages", NULL);
+    int n0 = cJSON_GetArraySize(cJSON_GetObjectItem(before, "messages"));
+    cJSON_Delete(before);
+    cJSON *c = sim_json("POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+                                              "\"dial_status\":\"no-answer\"}");
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "dial_action"), "status")), 200);
+    cJSON_Delete(c);
+    cr_assert(state_wait("\"missed_calls\":1"), "the call is recorded");
+    sleep(1);
+    cJSON *m = sim_json("GET", "/_sim/messages", NULL);
+    const cJSON *e;
+    int textbacks = 0;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItem(m, "messages"))
+    {
+        textbacks += strstr(str(e, "body"), "missed your call") != NULL;
+    }
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), n0,
+                 "nothing after the call");
+    cr_assert_eq(textbacks, 0);
     cJSON_Delete(m);
 }

@@ -593,14 +593,16 @@ Test(twilio_plugin, a2p_registration_and_required_campaign)
     cr_assert_eq(send_msg(&t, MSG(PATIENT, "x"), out, sizeof out, &err), BW_E_INVAL,
                  "no verified campaign yet");
     cr_assert_str_eq(err.provider_code, "a2p_not_approved");
-    /* One request per step: brand, its approval, the service, the
-     * campaign, its verification. */
-    static const char *const want[][3] = {
-        { "PENDING", "", "" }, { "APPROVED", "", "" }, { "APPROVED", "MG", "" },
-        { "APPROVED", "MG", "IN_PROGRESS" }, { "APPROVED", "MG", "VERIFIED" },
+    /* One step per call: brand, its approval, the service, each of the two
+     * numbers attached, the campaign, its verification. */
+    static const char *const want[][4] = {
+        { "PENDING", "", "", "0" },           { "APPROVED", "", "", "0" },
+        { "APPROVED", "MG", "", "0" },        { "APPROVED", "MG", "", "1" },
+        { "APPROVED", "MG", "", "2" },        { "APPROVED", "MG", "IN_PROGRESS", "2" },
+        { "APPROVED", "MG", "VERIFIED", "2" },
     };
     cJSON *h = NULL;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < 7; i++) {
         int rc;
         cJSON_Delete(h);
         h = health(&t, &rc);
@@ -608,12 +610,20 @@ Test(twilio_plugin, a2p_registration_and_required_campaign)
         cr_assert_str_eq(a2p(h, "brand.status"), want[i][0], "step %d", i);
         cr_assert_eq(strncmp(a2p(h, "service.sid"), want[i][1], 2), 0, "step %d", i);
         cr_assert_str_eq(a2p(h, "campaign.status"), want[i][2], "step %d", i);
-        if (i < 4) {
+        int attached = 0;
+        const cJSON *n;
+        cJSON_ArrayForEach(n, bwsdk_json_path(cJSON_GetObjectItem(h, "a2p"), "numbers"))
+        {
+            attached += cJSON_IsTrue(cJSON_GetObjectItem(n, "attached"));
+        }
+        cr_assert_eq(attached, want[i][3][0] - '0', "step %d", i);
+        if (i < 6) {
             char o2[512];
             cr_assert_eq(send_msg(&t, MSG(PATIENT, "x"), o2, sizeof o2, &err), BW_E_INVAL);
         }
     }
     cr_assert_not_null(bwsdk_json_path(cJSON_GetObjectItem(h, "a2p"), "campaign.rate_limits.att"));
+    cr_assert_str_eq(a2p(h, "send_rate_from"), "campaign", "pacing follows the campaign's class");
     cJSON_Delete(h);
     cr_assert_eq(send_msg(&t, MSG(PATIENT, "x"), out, sizeof out, &err), 0, "%s", err.message);
     close_inst(&t);
@@ -667,7 +677,7 @@ Test(twilio_plugin, every_request_matches_the_openapi_descriptions)
     cr_assert_eq(send_msg(&t, "{\"to\":\"" PATIENT "\",\"text\":\"\",\"media\":[\"https://m.example/1.jpg\","
                               "\"https://m.example/2.jpg\"]}", out, sizeof out, &err), 0);
     cr_assert_eq(send_msg(&t, MSG("+15005550001", "x"), out, sizeof out, &err), BW_E_INVAL);
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 8; i++) {
         int rc;
         cJSON_Delete(health(&t, &rc));
         cr_assert_eq(rc, 0);
@@ -683,8 +693,11 @@ Test(twilio_plugin, every_request_matches_the_openapi_descriptions)
     snprintf(arg, sizeof arg, "--sim %s", sim.base_url);
     int st = run_check(arg, out, sizeof out);
     cr_assert_eq(st, 0, "%s", out);
-    cr_assert(strstr(out, "checked 9 requests, 0 problems") != NULL,
-              "4 sends, brand, service, brand poll, campaign, campaign poll: %s", out);
+    /* 4 sends; 8 health calls: brand, brand poll, service, two numbers
+     * attached (each a number lookup and an attach), campaign, campaign
+     * poll, nothing; from the service on, each also reads the service, its
+     * campaigns and its numbers (3 x 6). */
+    cr_assert(strstr(out, "checked 31 requests, 0 problems") != NULL, "%s", out);
 
     /* Negative control: the checker notices a request that breaks the schema. */
     char path[] = "/tmp/bw-twilio-reqs-XXXXXX";

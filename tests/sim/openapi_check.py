@@ -6,7 +6,8 @@ running simulator with --sim URL, or a JSON file with the same shape:
 {"requests":[{"method","path","query","content_type","form":[[k,v],...]}]})
 and validates each against the operation of the OpenAPI descriptions in
 --specs (twilio_api_v2010.yaml, twilio_messaging_v1.yaml): the path exists,
-the method is one of its operations, path parameters match their schema,
+the method is one of its operations, path and query parameters match
+their schema,
 the body is form-encoded, every required field is present, no field is
 undeclared, each value has its declared type (string, integer, number,
 boolean, array of repeated keys), pattern, length and enum (with $ref to
@@ -27,6 +28,7 @@ import json
 import os
 import re
 import sys
+import urllib.parse
 import urllib.request
 
 KEY_RE = re.compile(r"""^('(?:[^']|'')*'|"[^"]*"|[^'"\s-][^:]*?|-[^\s][^:]*?):(?:\s+(.*))?$""")
@@ -238,6 +240,13 @@ def check_request(req, specs, problems):
                     problems.append("%s: path parameter %s missing" % (where, p.get("name")))
                     continue
                 check_value(p["name"], values[p["name"]], p.get("schema"), spec, problems, where)
+            qparams = {p.get("name"): p for p in op.get("parameters") or []
+                       if isinstance(p, dict) and p.get("in") == "query"}
+            for k, v in urllib.parse.parse_qsl(req.get("query") or "", keep_blank_values=True):
+                if k not in qparams:
+                    problems.append("%s: query parameter %s is not in the operation" % (where, k))
+                else:
+                    check_value(k, v, qparams[k].get("schema"), spec, problems, where)
             form = req.get("form") or []
             body = op.get("requestBody")
             if not body:

@@ -10,8 +10,14 @@ Serves what the channel.twilio plugin calls, as Twilio documents it:
   21610 (unsubscribed recipient), 20429 (rate limit), 21602/21603/21604.
   Accepted messages go queued -> sent -> delivered, each posted to the
   message's StatusCallback signed with X-Twilio-Signature.
-- Messaging v1: POST /v1/Services, POST/GET /v1/a2p/BrandRegistrations,
-  POST/GET /v1/Services/{sid}/Compliance/Usa2p (statuses advance on polls).
+- Messaging v1: POST /v1/Services, GET /v1/Services/{sid}, POST/GET
+  /v1/a2p/BrandRegistrations, POST/GET /v1/Services/{sid}/Compliance/Usa2p
+  (statuses advance on polls of one resource; the list, key "compliance",
+  reports them as they are), GET/POST /v1/Services/{sid}/PhoneNumbers
+  (key "phone_numbers"; numbers added by PhoneNumberSid).
+- Incoming numbers: GET /2010-04-01/Accounts/{AccountSid}/IncomingPhoneNumbers.json
+  ?PhoneNumber=+1... (key "incoming_phone_numbers"): every E.164 number is
+  one of the account's, with a stable PN sid.
 - Opt-out state per (sender, recipient): an inbound STOP opts out, START
   opts in again.
 
@@ -26,6 +32,10 @@ Control API (JSON in and out):
                                    optional "delay_ms" (answer late, after the
                                    message was created: a timeout after sending)
   POST /_sim/optout                {"from","to","opted_out":true}
+  POST /_sim/a2p                   {"service_sid","brand_status":"APPROVED",
+                                   "campaign_status":"VERIFIED" (or null: none),
+                                   "numbers":[...attached], "mps":N}: an A2P
+                                   registration made outside Bookwell
   POST /_sim/call                  {"from","to","dial_status":"no-answer"}: posts
                                    the signed voice webhook, then the <Dial>
                                    action callback named by the TwiML answer
@@ -104,8 +114,16 @@ class State:
             self.brands = {}
             self.services = {}
             self.campaigns = {}
+            self.numbers = {}  # E.164 -> PN sid, stable while the simulator runs
             self.status_callbacks = True
             self.callback_delay = 0.01
+
+
+    def number_sid(self, number):
+        """The account's PN sid of number (lock held)."""
+        if number not in self.numbers:
+            self.numbers[number] = "PN" + hashlib.md5(number.encode()).hexdigest()
+        return self.numbers[number]
 
 
 STATE = None
@@ -240,6 +258,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(405, {"code": 20004, "message": "Method not allowed",
                                         "more_info": "", "status": 405})
             return self.create_message(m.group(1), raw)
+        m = re.match(r"^/2010-04-01/Accounts/([^/]+)/IncomingPhoneNumbers\.json$", path)
+        if m and method == "GET":
+            self.record(raw)
+            return self.incoming_numbers(m.group(1))
         if path.startswith("/v1/"):
             self.record(raw)
             return self.messaging_v1(method, path, raw)
@@ -394,7 +416,86 @@ class Handler(BaseHTTPRequestHandler):
             if not c:
                 return self.reply(*twilio_error(20404, "Not found", 404))
             return self.reply(200, {k: v for k, v in c.items() if k != "polls"})
+        m = re.match(r"^/v1/Services/(MG[0-9a-fA-F]{32})$", path)
+        if m and method == "GET":
+            with STATE.lock:
+                s = STATE.services.get(m.group(1))
+                if s:
+                    s["us_app_to_person_registered"] = any(
+                        c["messaging_service_sid"] == s["sid"] and
+                        c["campaign_status"] == "VERIFIED" for c in STATE.campaigns.values())
+                    s = dict(s)
+            if not s:
+                return self.reply(*twilio_error(20404, "The requested resource %s was not found"
+                                                % path, 404))
+            return self.reply(200, s)
+        m = re.match(r"^/v1/Services/(MG[0-9a-fA-F]{32})/Compliance/Usa2p$", path)
+        if m and method == "GET":
+            with STATE.lock:
+                if m.group(1) not in STATE.services:
+                    return self.reply(*twilio_error(20404, "Service not found", 404))
+                items = [{k: v for k, v in c.items() if k != "polls"}
+                         for c in STATE.campaigns.values()
+                         if c["messaging_service_sid"] == m.group(1)]
+            return self.reply(200, self.page("compliance", path, items))
+        m = re.match(r"^/v1/Services/(MG[0-9a-fA-F]{32})/PhoneNumbers$", path)
+        if m and method == "GET":
+            with STATE.lock:
+                s = STATE.services.get(m.group(1))
+                items = list(s.get("phone_numbers", [])) if s else None
+            if items is None:
+                return self.reply(*twilio_error(20404, "Service not found", 404))
+            return self.reply(200, self.page("phone_numbers", path, items))
+        if m and method == "POST":
+            pn = get("PhoneNumberSid") or ""
+            with STATE.lock:
+                s = STATE.services.get(m.group(1))
+                number = next((n for n, p in STATE.numbers.items() if p == pn), None)
+                if s and number and any(x["phone_number"] == number
+                                        for x in s.get("phone_numbers", [])):
+                    return self.reply(*twilio_error(21710, "Phone Number is already in the "
+                                                    "Messaging Service", 409))
+                if s and number:
+                    item = self.service_number(s, number)
+                    s.setdefault("phone_numbers", []).append(item)
+            if not s:
+                return self.reply(*twilio_error(20404, "Service not found", 404))
+            if not number:
+                return self.reply(*twilio_error(21421, "PhoneNumberSid is invalid", 400))
+            return self.reply(201, item)
         self.reply(*twilio_error(20404, "The requested resource %s was not found" % path, 404))
+
+    def page(self, key, path, items):
+        url = "https://messaging.twilio.com%s?PageSize=50&Page=0" % path
+        return {key: items, "meta": {"page": 0, "page_size": 50, "first_page_url": url,
+                                     "previous_page_url": None, "next_page_url": None,
+                                     "key": key, "url": url}}
+
+    @staticmethod
+    def service_number(s, number):
+        """A service's phone number resource (lock held)."""
+        return {"sid": STATE.number_sid(number), "account_sid": s["account_sid"],
+                "service_sid": s["sid"], "phone_number": number, "country_code": "US",
+                "capabilities": ["SMS", "MMS", "Voice"],
+                "url": "https://messaging.twilio.com/v1/Services/%s/PhoneNumbers/%s"
+                % (s["sid"], STATE.number_sid(number))}
+
+    def incoming_numbers(self, account):
+        if not self.auth_ok(account):
+            return self.reply(*twilio_error(20003, "Authenticate", 401))
+        q = urllib.parse.parse_qs(self.path.partition("?")[2])
+        want = (q.get("PhoneNumber") or [None])[0]
+        items = []
+        if want and E164.match(want):
+            with STATE.lock:
+                items.append({"sid": STATE.number_sid(want), "account_sid": account,
+                              "phone_number": want, "friendly_name": want,
+                              "capabilities": {"sms": True, "mms": True, "voice": True}})
+        path = self.path.partition("?")[0]
+        return self.reply(200, {"incoming_phone_numbers": items, "end": len(items) - 1,
+                                "first_page_uri": path + "?PageSize=50&Page=0",
+                                "next_page_uri": None, "page": 0, "page_size": 50,
+                                "previous_page_uri": None, "start": 0, "uri": self.path})
 
     # ---- control API --------------------------------------------------------
     def control(self, method, what):
@@ -433,6 +534,8 @@ class Handler(BaseHTTPRequestHandler):
                 else:
                     STATE.optout.discard(key)
             return self.reply(200, {"ok": True})
+        if what == "a2p" and method == "POST":
+            return self.seed_a2p(arg, account)
         if what == "config" and method == "POST":
             if "status_callbacks" in arg:
                 STATE.status_callbacks = bool(arg["status_callbacks"])
@@ -451,6 +554,35 @@ class Handler(BaseHTTPRequestHandler):
         if what == "sms" and method == "POST":
             return self.send_sms(arg, account, token)
         self.reply(404, {"error": "no such control %s" % what})
+
+    def seed_a2p(self, arg, account):
+        svc = arg.get("service_sid") or sid("MG")
+        with STATE.lock:
+            b = {"sid": sid("BN"), "account_sid": account,
+                 "status": arg.get("brand_status", "APPROVED"),
+                 "customer_profile_bundle_sid": sid("BU"), "a2p_profile_bundle_sid": sid("BU"),
+                 "brand_type": "STANDARD", "polls": 0, "failure_reason": None}
+            STATE.brands[b["sid"]] = b
+            s = {"sid": svc, "account_sid": account, "friendly_name": "Clinic",
+                 "status_callback": None, "inbound_request_url": None,
+                 "us_app_to_person_registered": False, "usecase": "mixed"}
+            s["phone_numbers"] = [self.service_number(s, n) for n in arg.get("numbers", [])]
+            STATE.services[svc] = s
+            camp = None
+            if arg.get("campaign_status", "VERIFIED"):
+                mps = int(arg.get("mps", 4))
+                camp = {"sid": sid("QE"), "account_sid": account, "messaging_service_sid": svc,
+                        "brand_registration_sid": b["sid"], "description": "Clinic texts",
+                        "message_flow": "Patients opt in at booking",
+                        "message_samples": ["Hi", "Hello"], "us_app_to_person_usecase": "MIXED",
+                        "has_embedded_links": False, "has_embedded_phone": False,
+                        "campaign_status": arg.get("campaign_status", "VERIFIED"),
+                        "campaign_id": "C" + secrets.token_hex(3).upper(), "polls": 0,
+                        "rate_limits": {"att": {"mps": mps, "msg_class": "T"},
+                                        "tmobile": {"brand_tier": "LOW"}}}
+                STATE.campaigns[camp["sid"]] = camp
+        return self.reply(200, {"service_sid": svc, "brand_sid": b["sid"],
+                                "campaign_sid": camp["sid"] if camp else None})
 
     def base(self, arg):
         """The base of the URLs Twilio calls: the public base behind a proxy

@@ -458,6 +458,16 @@ Test(twilio, token_bucket_per_sending_number)
     pthread_mutex_destroy(&in->lock);
 }
 
+Test(twilio, pacing_rate_from_the_campaign_class)
+{
+    cr_assert_eq(tw_a2p_rate(0, 3), 0, "no class: the configured rate");
+    cr_assert_eq(tw_a2p_rate(4, 0), 4, "the class's rate for a service without numbers read");
+    cr_assert_eq(tw_a2p_rate(4, 1), 4);
+    cr_assert_eq(tw_a2p_rate(4, 2), 2, "the campaign's AT&T rate is shared by its numbers");
+    cr_assert_eq(tw_a2p_rate(1, 4), 1, "at least one a second");
+    cr_assert_eq(tw_a2p_rate(600, 3), 200);
+}
+
 /* ---- TwiML escaping ----------------------------------------------------------- */
 
 Test(twilio, twiml_escapes_text_and_attributes)

@@ -1,0 +1,344 @@
+/*
+ * A clinic's A2P 10DLC registration through the real daemon: GET
+ * /admin/tenants/{id}/a2p reads it through the tenant's channel.twilio
+ * instance (the built .so) from the Twilio simulator's Messaging API (the
+ * service, its Usa2p campaign, its phone numbers, the brand), as an
+ * operator sees it: the brand and campaign statuses, the campaign's
+ * throughput class, which of the clinic's numbers are attached, and whether
+ * a send from each is allowed or blocked. With a2p_required, a missed call
+ * to a number that is not on the campaign gets no text (the outbox row fails
+ * with a2p_not_approved) while one to an attached number does. Every request
+ * the plugin made is checked against Twilio's OpenAPI descriptions.
+ */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "support/daemon_proc.h"
+#include "support/sim_proc.h"
+#include "support/testdb.h"
+
+#define ACCOUNT "AC0123456789abcdef0123456789abcdef"
+#define TOKEN "simulated-auth-token-0123456789"
+#define CLINIC "+14155550100"
+#define SECOND "+14155550101"
+#define SERVICE "MG00112233445566778899aabbccddeeff"
+#define PATIENT "+14155550123"
+#define PUBLIC "https://clinic.example.com"
+
+static char *conninfo;
+static char dir[64];
+static struct test_daemon d;
+static struct test_sim sim;
+static bool started;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void copy_file(const char *src, const char *dst, mode_t mode)
+{
+    char buf[65536];
+    int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    cr_assert(in >= 0 && out >= 0, "cannot copy %s to %s", src, dst);
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        cr_assert_eq(write(out, buf, (size_t)n), n);
+    close(in);
+    close(out);
+}
+
+static cJSON *sim_json(const char *method, const char *path, const char *body)
+{
+    struct test_http_resp r;
+    const char *hdr[] = { "Content-Type: application/json", NULL };
+    cr_assert_eq(test_http(method, sim.port, path, hdr, body, body ? strlen(body) : 0, &r), 0);
+    cr_assert_eq(r.status, 200, "%s %s: %ld %s", method, path, r.status, r.body);
+    cJSON *j = cJSON_Parse(r.body);
+    cr_assert_not_null(j);
+    test_http_resp_free(&r);
+    return j;
+}
+
+static void setup(void)
+{
+    const char *b = getenv("BW_BUILDDIR");
+    cr_assert_not_null(b, "BW_BUILDDIR is not set (run through make check)");
+    conninfo = testdb_create();
+    snprintf(dir, sizeof dir, "/tmp/bw-twa2p-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    char src[1024], dst[256], token[256];
+    snprintf(src, sizeof src, "%s/plugins/channel.twilio-1.0.0.so", b);
+    snprintf(dst, sizeof dst, "%s/channel.twilio-1.0.0.so", dir);
+    copy_file(src, dst, 0644);
+    snprintf(token, sizeof token, "%s/twilio_token", dir);
+    FILE *f = fopen(token, "w");
+    cr_assert_not_null(f);
+    fputs(TOKEN, f);
+    fclose(f);
+    chmod(token, 0600);
+
+    test_sim_start(&sim, "twilio", NULL);
+    char conf[256], tenant[2048];
+    snprintf(conf, sizeof conf, "plugins = { dir = \"%s\"; };\n", dir);
+    snprintf(tenant, sizeof tenant,
+             "tenant = { id = \"glow\"; name = \"Glow Aesthetics\";"
+             " timezone = \"America/Los_Angeles\"; country = \"US\"; };\n"
+             "messaging = { phone = \"" CLINIC "\"; };\n"
+             "plugins = ( { plugin = \"channel.twilio\"; base_url = \"%s\"; config = {\n"
+             "    account_sid = \"" ACCOUNT "\"; auth_token = \"file:%s\";\n"
+             "    numbers = [ \"" CLINIC "\", \"" SECOND "\" ];\n"
+             "    messaging_service_sid = \"" SERVICE "\"; a2p_required = true;\n"
+             "    public_base_url = \"" PUBLIC "\"; send_rate = 100; send_burst = 100; }; } );\n",
+             sim.base_url, token);
+    /* 12:00 in Los Angeles. */
+    struct test_daemon_opts o = { .conninfo = conninfo, .test_clock = true,
+                                  .test_clock_start = "2026-11-24T20:00:00Z",
+                                  .extra_conf = conf, .tenant_conf = tenant };
+    test_daemon_start(&d, &o);
+    started = true;
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d, "POST", "/admin/test/engine", "{\"engine\":\"echo\"}", &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    test_http_resp_free(&r);
+    char cfg[256];
+    snprintf(cfg, sizeof cfg, "{\"callback_base\":\"http://127.0.0.1:%u\",\"public_base\":\"" PUBLIC "\","
+             "\"callback_delay_ms\":20}", d.public_port);
+    cJSON_Delete(sim_json("POST", "/_sim/config", cfg));
+}
+
+static void teardown(void)
+{
+    if (started) {
+        int status = test_daemon_stop(&d, SIGTERM);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+        test_daemon_cleanup(&d);
+    }
+    test_sim_stop(&sim);
+    if (strncmp(dir, "/tmp/bw-twa2p-", 14) == 0)
+        nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    testdb_drop(conninfo);
+    free(conninfo);
+}
+
+TestSuite(twilio_a2p, .init = setup, .fini = teardown, .timeout = 120);
+
+/* The simulator's messages, waiting up to 10 s for at least n. */
+static cJSON *messages(int n)
+{
+    for (int i = 0; i < 200; i++) {
+        cJSON *j = sim_json("GET", "/_sim/messages", NULL);
+        if (cJSON_GetArraySize(cJSON_GetObjectItem(j, "messages")) >= n)
+            return j;
+        cJSON_Delete(j);
+        usleep(50000);
+    }
+    return sim_json("GET", "/_sim/messages", NULL);
+}
+
+static cJSON *state(void)
+{
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    cJSON *j = cJSON_Parse(r.body);
+    cr_assert_not_null(j, "%s", r.body);
+    test_http_resp_free(&r);
+    return j;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static char *daemon_log(void)
+{
+    char *l = test_daemon_log(&d);
+    return l ? l : strdup("");
+}
+
+
+static cJSON *admin_json(const char *path, long want)
+{
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d, "GET", path, NULL, &r), 0);
+    char *log = daemon_log();
+    cr_assert_eq(r.status, want, "GET %s: %ld %s\n%s", path, r.status, r.body, log);
+    free(log);
+    cJSON *j = cJSON_Parse(r.body);
+    cr_assert_not_null(j, "%s", r.body);
+    test_http_resp_free(&r);
+    return j;
+}
+
+/* The string at a dotted path ("brand.status"), or "". */
+static const char *path_str(const cJSON *o, const char *path)
+{
+    const cJSON *v = o;
+    char key[64];
+    while (v && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        cr_assert_lt(n, sizeof key);
+        memcpy(key, path, n);
+        key[n] = '\0';
+        v = cJSON_GetObjectItem(v, key);
+        path += n + (dot ? 1 : 0);
+    }
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static void seed(void)
+{
+    cJSON_Delete(sim_json("POST", "/_sim/a2p",
+                          "{\"service_sid\":\"" SERVICE "\",\"numbers\":[\"" CLINIC "\"],"
+                          "\"campaign_status\":\"VERIFIED\",\"mps\":4}"));
+}
+
+Test(twilio_a2p, status_reads_brand_campaign_service_and_numbers)
+{
+    seed();
+    cJSON *a = admin_json("/admin/tenants/glow/a2p", 200);
+    char *text = cJSON_PrintUnformatted(a);
+    cr_assert_str_eq(str(a, "tenant"), "glow", "%s", text);
+    cr_assert_str_eq(path_str(a, "brand.status"), "APPROVED", "%s", text);
+    cr_assert_eq(strncmp(path_str(a, "brand.sid"), "BN", 2), 0, "%s", text);
+    cr_assert_str_eq(path_str(a, "service.sid"), SERVICE, "%s", text);
+    cr_assert_str_eq(path_str(a, "service.friendly_name"), "Clinic", "%s", text);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(a, "service"),
+                                               "us_app_to_person_registered")), "%s", text);
+    cr_assert_str_eq(path_str(a, "campaign.status"), "VERIFIED", "%s", text);
+    cr_assert_str_eq(path_str(a, "campaign.us_app_to_person_usecase"), "MIXED", "%s", text);
+    cr_assert_eq(strncmp(path_str(a, "campaign.sid"), "QE", 2), 0, "%s", text);
+    const cJSON *nums = cJSON_GetObjectItem(a, "numbers");
+    cr_assert_eq(cJSON_GetArraySize(nums), 2, "%s", text);
+    const cJSON *n0 = cJSON_GetArrayItem(nums, 0), *n1 = cJSON_GetArrayItem(nums, 1);
+    cr_assert_str_eq(str(n0, "number"), CLINIC);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(n0, "attached")), "%s", text);
+    cr_assert_str_eq(str(n0, "sending"), "allowed", "%s", text);
+    cr_assert_str_eq(str(n1, "number"), SECOND);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(n1, "attached")), "%s", text);
+    cr_assert_str_eq(str(n1, "sending"), "blocked", "a2p_required: %s", text);
+    cr_assert(cJSON_IsFalse(cJSON_GetObjectItem(a, "registered")), "one number is off: %s", text);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(a, "required")), "%s", text);
+    /* AT&T class of 4 messages per second over the service's one number. */
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(a, "send_rate_per_number")), 4, "%s", text);
+    cr_assert_str_eq(str(a, "send_rate_from"), "campaign", "%s", text);
+    free(text);
+    cJSON_Delete(a);
+
+    /* Read from Twilio, not remembered: attach the second number there and
+     * the next read says so. */
+    cJSON_Delete(sim_json("POST", "/_sim/a2p",
+                          "{\"service_sid\":\"" SERVICE "\",\"numbers\":[\"" CLINIC "\",\"" SECOND "\"],"
+                          "\"campaign_status\":\"VERIFIED\",\"mps\":4}"));
+    a = admin_json("/admin/tenants/glow/a2p", 200);
+    text = cJSON_PrintUnformatted(a);
+    cr_assert(cJSON_IsTrue(cJSON_GetObjectItem(a, "registered")), "%s", text);
+    cr_assert_str_eq(str(cJSON_GetArrayItem(cJSON_GetObjectItem(a, "numbers"), 1), "sending"),
+                     "allowed", "%s", text);
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(a, "send_rate_per_number")), 2,
+                 "4 per second shared by two numbers: %s", text);
+    free(text);
+    cJSON_Delete(a);
+
+    /* What the plugin asked Twilio: the documented reads, and nothing else. */
+    cJSON *reqs = sim_json("GET", "/_sim/requests", NULL);
+    const cJSON *q;
+    int services = 0, campaigns = 0, numbers = 0, brands = 0, other = 0;
+    cJSON_ArrayForEach(q, cJSON_GetObjectItem(reqs, "requests"))
+    {
+        const char *p = str(q, "path");
+        cr_assert_str_eq(str(q, "method"), "GET", "%s", p);
+        if (strcmp(p, "/v1/Services/" SERVICE) == 0)
+            services++;
+        else if (strcmp(p, "/v1/Services/" SERVICE "/Compliance/Usa2p") == 0)
+            campaigns++;
+        else if (strcmp(p, "/v1/Services/" SERVICE "/PhoneNumbers") == 0)
+            numbers++;
+        else if (strncmp(p, "/v1/a2p/BrandRegistrations/BN", 29) == 0)
+            brands++;
+        else
+            other++;
+    }
+    cr_assert(services == 2 && campaigns == 2 && numbers == 2 && brands == 2 && other == 0,
+              "%d %d %d %d %d", services, campaigns, numbers, brands, other);
+    cJSON_Delete(reqs);
+
+    const char *src = getenv("BW_SRCDIR");
+    const char *shared = getenv("BW_SHARED_DIR");
+    char cmd[2048], out[4096];
+    snprintf(cmd, sizeof cmd, "python3 %s/tests/sim/openapi_check.py --specs %s/specs --sim %s 2>&1",
+             src ? src : ".", shared && *shared ? shared : "/work/shared", sim.base_url);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    cr_assert_eq(pclose(p), 0, "%s", out);
+    cr_assert(strstr(out, "checked 8 requests, 0 problems") != NULL, "%s", out);
+}
+
+Test(twilio_a2p, unknown_tenant_and_missing_service)
+{
+    cJSON_Delete(admin_json("/admin/tenants/nope/a2p", 404));
+    struct test_http_resp r;
+    cr_assert_eq(test_http("GET", d.admin_port, "/admin/tenants/glow/a2p", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 401, "the operator token is required");
+    test_http_resp_free(&r);
+    /* Twilio does not know the configured service: the answer says so. */
+    cJSON *e = admin_json("/admin/tenants/glow/a2p", 502);
+    cr_assert_str_eq(path_str(e, "error.code"), "provider_error", "%s", cJSON_PrintUnformatted(e));
+    cJSON_Delete(e);
+}
+
+static bool state_has(const char *needle)
+{
+    cJSON *s = state();
+    char *text = cJSON_PrintUnformatted(s);
+    bool found = strstr(text, needle) != NULL;
+    free(text);
+    cJSON_Delete(s);
+    return found;
+}
+
+Test(twilio_a2p, required_campaign_blocks_a_number_not_on_it)
+{
+    seed();
+    cJSON_Delete(admin_json("/admin/tenants/glow/a2p", 200));
+    /* A missed call on the number off the campaign: no text goes out. */
+    cJSON *c = sim_json("POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" SECOND "\"}");
+    cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "voice"), "status")), 200);
+    cJSON_Delete(c);
+    bool failed = false;
+    for (int i = 0; i < 200 && !failed; i++) {
+        failed = state_has("a2p_not_approved");
+        if (!failed)
+            usleep(50000);
+    }
+    cr_assert(failed, "the text-back is refused and recorded as failed");
+    cJSON *m = sim_json("GET", "/_sim/messages", NULL);
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 0);
+    cJSON_Delete(m);
+    /* The attached number sends. */
+    c = sim_json("POST", "/_sim/call", "{\"from\":\"+14155550177\",\"to\":\"" CLINIC "\"}");
+    cJSON_Delete(c);
+    m = messages(1);
+    cJSON *list = cJSON_GetObjectItem(m, "messages");
+    cr_assert_eq(cJSON_GetArraySize(list), 1);
+    cr_assert_str_eq(str(cJSON_GetArrayItem(list, 0), "from"), CLINIC);
+    cr_assert_str_eq(str(cJSON_GetArrayItem(list, 0), "messaging_service_sid"), SERVICE);
+    cJSON_Delete(m);
+}
