@@ -107,7 +107,7 @@ struct test_call {
     struct http_deferred *deferred;
     char tenant[64];
     char key[72];
-    char op[32];               /* an EMR read op; "" is catalog */
+    char op[32];               /* an EMR read op or cancel; "" is catalog */
     char *input;               /* its input document (owned), or NULL */
     int64_t timeout_ms;
 };
@@ -142,6 +142,11 @@ static int call_op(const struct registry_handle *h, const struct test_call *tc,
     if (strcmp(tc->op, "appointment_list") == 0 && BW_FN(ops, appointment_list)) {
         q.schema = BW_SCHEMA_EMR_APPOINTMENT_QUERY;
         return ops->appointment_list(h->instance, call, &q, out, err);
+    }
+    /* The one write: tests cancel what they booked through the writer. */
+    if (strcmp(tc->op, "cancel") == 0 && BW_FN(ops, cancel)) {
+        q.schema = BW_SCHEMA_EMR_CANCEL_REQUEST;
+        return ops->cancel(h->instance, call, &q, "admin-test-cancel", out, err);
     }
     return BW_E_NOTSUP;
 }
@@ -187,7 +192,7 @@ done:
 }
 
 /* {"tenant": "...", "plugin": "emr" or "emr.local", "op": "catalog" |
- * "availability" | "patient_find" | "appointment_list", "input": {...},
+ * "availability" | "patient_find" | "appointment_list" | "cancel", "input": {...},
  * "timeout_ms": N} */
 static void post_test_call(struct http_request *req, struct http_response *resp, void *ctx)
 {

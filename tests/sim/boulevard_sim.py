@@ -47,6 +47,7 @@ Control API (no auth):
   POST /_sim/down | /_sim/up          every API request answers 503 / normally
   POST /_sim/fail?status=503&seconds=N  (or &count=N) answer status for a while
   POST /_sim/throttle?budget=N&restore=R  set the cost budget (refilled now)
+  POST /_sim/credentials?api_key=K[&api_secret=S]  the credentials it accepts from now on
 """
 
 import argparse
@@ -108,7 +109,7 @@ def load_clinic():
                      "tz": c.get("timezone", "America/Los_Angeles"),
                      "address": c.get("address", "")},
         "services": {}, "staff": {}, "clients": {}, "appointments": {}, "bookings": {},
-        "carts": {}, "requests": [], "faults": {"status": 0, "until": 0.0, "count": 0},
+        "carts": {}, "requests": [], "throttled": 0, "unauthorized": 0, "faults": {"status": 0, "until": 0.0, "count": 0},
         "budget": {"max": float(ARGS.cost_budget), "avail": float(ARGS.cost_budget),
                    "restore": float(ARGS.restore_rate), "at": time.monotonic()},
     })
@@ -586,6 +587,7 @@ def spend(op, variables):
     status = {"maximumAvailable": b["max"], "currentlyAvailable": int(b["avail"]),
               "restoreRate": b["restore"]}
     if cost > b["avail"]:
+        STATE["throttled"] += 1
         return cost, {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
                       "extensions": {"cost": {"requestedQueryCost": cost, "throttleStatus": status}}}
     b["avail"] -= cost
@@ -640,6 +642,8 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(f["status"], {"errors": [{"message": "Service Unavailable"}]},
                                   {"Retry-After": "1"})
         if not authorized(self.headers.get("Authorization"), client):
+            with LOCK:
+                STATE["unauthorized"] += 1
             return self.reply(401, {"errors": [{"message": "Unauthorized: invalid API credentials",
                                                 "extensions": {"code": "UNAUTHENTICATED"}}]})
         try:
@@ -679,7 +683,8 @@ class Handler(BaseHTTPRequestHandler):
                                                             "cancelReason": a.get("cancelReason")}
                                      for a in STATE["appointments"].values()],
                     "carts": [cart_node(c) | {"reserved": c["reserved"]} for c in STATE["carts"].values()],
-                    "requests": STATE["requests"],
+                    "requests": STATE["requests"], "throttled": STATE["throttled"],
+                    "unauthorized": STATE["unauthorized"],
                     "budget": {k: STATE["budget"][k] for k in ("max", "avail", "restore")}})
             if path in ("/_sim/down", "/_sim/up"):
                 down = path == "/_sim/down"
@@ -690,6 +695,10 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["faults"] = {"status": int(q.get("status", 503)),
                                    "until": time.monotonic() + float(q.get("seconds", 0)),
                                    "count": int(q.get("count", 0))}
+                return self.reply(200, {"ok": True})
+            if path == "/_sim/credentials":
+                ARGS.api_key = q.get("api_key", ARGS.api_key)
+                ARGS.api_secret = q.get("api_secret", ARGS.api_secret)
                 return self.reply(200, {"ok": True})
             if path == "/_sim/throttle":
                 b = STATE["budget"]
