@@ -474,7 +474,6 @@ static int blvd_availability(void *instance, struct bw_call *call, const struct 
         bwsdk_time_parse(from_s, &a.from, NULL) || bwsdk_time_parse(to_s, &a.to, NULL) ||
         a.to <= a.from || a.to - a.from > 62 * US_PER_DAY || !blvd_id_ok(loc) ||
         !blvd_id_ok(service) || (prov[0] && !blvd_id_ok(prov)) ||
-        blvd_urn("Location", loc, loc_urn, sizeof loc_urn) ||
         blvd_urn("Service", service, svc_urn, sizeof svc_urn)) {
         rc = bwsdk_error(err, BW_E_INVAL, NULL,
                          "want location_id, service_id, from < to at most 62 days apart");
@@ -486,11 +485,13 @@ static int blvd_availability(void *instance, struct bw_call *call, const struct 
         rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
         goto done;
     }
-    if (in->location[0] && strcmp(blvd_tail(in->location), blvd_tail(loc)) != 0)
+    if (in->location[0] && strcmp(loc, "main") != 0 &&
+        strcmp(blvd_tail(in->location), blvd_tail(loc)) != 0)
         goto emit; /* not a location of this instance: nothing free there */
-    if ((rc = new_cart(in, call, loc_urn, cart, sizeof cart, err)) != 0 ||
+    if ((rc = blvd_location(in, call, loc, loc_urn, sizeof loc_urn, err)) != 0 ||
+        (rc = new_cart(in, call, loc_urn, cart, sizeof cart, err)) != 0 ||
         (rc = variants(in, call, cart, svc_urn, &doc, &list, err)) != 0) {
-        if (rc == BW_E_REMOTE && strcmp(err->provider_code, "NOT_FOUND") == 0)
+        if (rc == BW_E_REMOTE && err && strcmp(err->provider_code, "NOT_FOUND") == 0)
             rc = bwsdk_error(err, BW_E_INVAL, "NOT_FOUND", "no such location or service");
         goto done;
     }

@@ -66,6 +66,14 @@ int blvd_urn(const char *kind, const char *id, char *out, size_t cap);
 /* The last segment of a URN (the whole string when it has no ':'). */
 const char *blvd_tail(const char *urn);
 
+/*
+ * The Boulevard location (a URN) a request's location_id names. "main", the
+ * host's name for a tenant's only location, and "" name the instance's
+ * location: location_id of the binding, else the business's first one.
+ */
+int blvd_location(struct blvd *in, struct bw_call *call, const char *requested, char *out,
+                  size_t cap, struct bw_error *err);
+
 /* Whether s is a usable id: 1..100 bytes, no quote, slash, bar or control byte. */
 bool blvd_id_ok(const char *s);
 

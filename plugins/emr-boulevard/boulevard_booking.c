@@ -306,7 +306,8 @@ int blvd_appointment_list(void *instance, struct bw_call *call, const struct bw_
         goto done;
     }
     if (loc[0]) {
-        blvd_urn("Location", blvd_tail(loc), locs.ids[0], BLVD_ID_MAX);
+        if ((rc = blvd_location(in, call, loc, locs.ids[0], BLVD_ID_MAX, err)) != 0)
+            goto done;
         locs.n = 1;
     } else if ((rc = blvd_each(in, call, BLVD_ADMIN, "Locations", Q_LOCATIONS, vars, "locations",
                                on_location, &locs, err)) != 0) {
@@ -419,7 +420,6 @@ int blvd_book(void *instance, struct bw_call *call, const struct bw_json *req, c
         bwsdk_json_string(r, "end", &end_s) || bwsdk_time_parse(start_s, &start, NULL) ||
         bwsdk_time_parse(end_s, &end, NULL) || end <= start || !blvd_id_ok(patient) ||
         !blvd_id_ok(loc) || !blvd_id_ok(service) || !prov[0] || !blvd_id_ok(prov) ||
-        blvd_urn("Location", loc, loc_u, sizeof loc_u) ||
         blvd_urn("Client", patient, client_u, sizeof client_u) ||
         blvd_urn("Service", service, svc_u, sizeof svc_u) ||
         blvd_urn("Staff", prov, staff_u, sizeof staff_u)) {
@@ -431,6 +431,8 @@ int blvd_book(void *instance, struct bw_call *call, const struct bw_json *req, c
         rc = rc > 0 ? 0 : rc;
         goto done;
     }
+    if ((rc = blvd_location(in, call, loc, loc_u, sizeof loc_u, err)) != 0)
+        goto done;
     snprintf(notes, sizeof notes, "bookwell:%s", key);
     if ((rc = book_once(in, call, loc_u, client_u, svc_u, staff_u, start_s, notes, &doc, &node,
                         err)) != 0) {

@@ -263,3 +263,32 @@ int blvd_each(struct blvd *in, struct bw_call *call, enum blvd_api api, const ch
     }
     return bwsdk_error(err, BW_E_REMOTE, NULL, "Boulevard %s: too many pages", op);
 }
+
+int blvd_location(struct blvd *in, struct bw_call *call, const char *requested, char *out,
+                  size_t cap, struct bw_error *err)
+{
+    static const char q[] =
+        "query Locations($first: Int, $after: String) { locations(first: $first, after: $after) "
+        "{ edges { cursor node { id } } pageInfo { hasNextPage endCursor } } }";
+    if (requested[0] && strcmp(requested, "main") != 0)
+        return blvd_urn("Location", requested, out, cap) ? bwsdk_error(err, BW_E_INVAL, NULL, "bad location_id") : 0;
+    if (in->location[0])
+        return blvd_urn("Location", in->location, out, cap) ? bwsdk_error(err, BW_E_CONFIG, NULL, "bad location_id") : 0;
+    cJSON *vars = cJSON_CreateObject(), *doc = NULL;
+    const cJSON *data;
+    const char *id = NULL;
+    if (!vars || !cJSON_AddNumberToObject(vars, "first", 1)) {
+        cJSON_Delete(vars);
+        return bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
+    }
+    int rc = blvd_gql(in, call, BLVD_ADMIN, "Locations", q, vars, &doc, &data, err);
+    cJSON_Delete(vars);
+    if (rc == 0) {
+        const cJSON *node = bwsdk_json_path(
+            cJSON_GetArrayItem(bwsdk_json_path(data, "locations.edges"), 0), "node");
+        if (bwsdk_json_string(node, "id", &id) != 0 || bwsdk_strlcpy(out, cap, id, strlen(id)) != 0)
+            rc = bwsdk_error(err, BW_E_CONFIG, NULL, "the Boulevard business has no location");
+    }
+    cJSON_Delete(doc);
+    return rc;
+}
