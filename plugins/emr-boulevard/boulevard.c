@@ -81,7 +81,8 @@ static int blvd_open(const struct bw_host *host, void *state, struct bw_call *ca
     if (setting(host, call, "business_id", in->business_id, sizeof in->business_id, false) ||
         !blvd_id_ok(in->business_id))
         bad = "business_id";
-    else if (setting(host, call, "api_key", in->api_key, sizeof in->api_key, false) ||
+    else if (host->secret(call, "api_key", &secret) != 0 || secret.len == 0 ||
+             bwsdk_strlcpy(in->api_key, sizeof in->api_key, secret.ptr, (size_t)secret.len) != 0 ||
              strchr(in->api_key, ':'))
         bad = "api_key";
     else if (host->secret(call, "api_secret", &secret) != 0 || secret.len == 0 ||
@@ -116,8 +117,10 @@ static void blvd_close(void *state, void *instance)
 {
     (void)state;
     struct blvd *in = instance;
-    if (in)
+    if (in) {
         memset(in->key, 0, sizeof in->key);
+        memset(in->api_key, 0, sizeof in->api_key);
+    }
     free(in);
 }
 
@@ -556,7 +559,7 @@ static const struct bw_emr_ops blvd_ops = {
 static const struct bw_config_field blvd_config[] = {
     FIELD(BW_CFG_STRING, BW_CFG_F_REQUIRED, "business_id", NULL,
           "the Boulevard business id the app is installed for", 0, 0),
-    FIELD(BW_CFG_STRING, BW_CFG_F_REQUIRED, "api_key", NULL, "the app's API key", 0, 0),
+    FIELD(BW_CFG_SECRET, BW_CFG_F_REQUIRED, "api_key", NULL, "the app's API key", 0, 0),
     FIELD(BW_CFG_SECRET, BW_CFG_F_REQUIRED, "api_secret", NULL,
           "the app's API secret (base64, as issued)", 0, 0),
     FIELD(BW_CFG_STRING, 0, "api_url", "https://dashboard.boulevard.io/api/2020-01",

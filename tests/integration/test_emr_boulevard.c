@@ -92,9 +92,9 @@ static void setup(void)
              "\"America/Los_Angeles\"; };\n"
              "plugins = ( { plugin = \"emr.boulevard\"; base_url = \"%s\"; config = {\n"
              "  business_id = \"5d7c9a2e-3b1f-4e8a-9c6d-0b1a2c3d4e5f\";\n"
-             "  api_key = \"blvd-sim-api-key\";\n"
+             "  api_key = \"file:%s/tests/data/kit/boulevard_api_key\";\n"
              "  api_secret = \"file:%s/tests/data/kit/boulevard_api_secret\"; }; } );\n",
-             sim.base_url, srcdir);
+             sim.base_url, srcdir, srcdir);
     struct test_daemon_opts o = { .conninfo = conninfo, .test_clock = true,
                                   .test_clock_start = "2027-03-02T20:15:00-08:00",
                                   .extra_conf = conf, .tenant_conf = tenant };
