@@ -403,7 +403,9 @@ static int staff_slots(struct avail *a, const char *location, const char *servic
             if (bwsdk_time_parse(start_s, &start, &off) != 0)
                 continue;
             int64_t end = start + minutes * US_PER_MIN;
-            if (start < a->from || end > a->to || a->count >= MAX_SLOTS)
+            /* Slots that start in [from, to), as the host asks (a hold
+             * checks the one minute its slot starts in). */
+            if (start < a->from || start >= a->to || a->count >= MAX_SLOTS)
                 continue;
             cJSON *s = cJSON_CreateObject();
             if (!s || !cJSON_AddItemToArray(a->slots, s) ||
