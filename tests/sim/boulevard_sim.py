@@ -639,8 +639,7 @@ class Handler(BaseHTTPRequestHandler):
             if f["status"] and (time.monotonic() < f["until"] or f["count"] > 0):
                 if f["count"] > 0:
                     f["count"] -= 1
-                return self.reply(f["status"], {"errors": [{"message": "Service Unavailable"}]},
-                                  {"Retry-After": "1"})
+                return self.reply(f["status"], {"errors": [{"message": "Service Unavailable"}]})
         if not authorized(self.headers.get("Authorization"), client):
             with LOCK:
                 STATE["unauthorized"] += 1
