@@ -115,11 +115,23 @@ void *plugin_call_own(struct bw_call *call, void *block)
 {
     if (!block)
         return NULL;
-    if (call->n_owned >= PLUGIN_CALL_MAX_OWNED) {
-        free(block);
-        return NULL;
+    if (call->n_owned < PLUGIN_CALL_MAX_OWNED) {
+        call->owned[call->n_owned++] = block;
+        return block;
     }
-    call->owned[call->n_owned++] = block;
+    if (call->n_more == call->cap_more) {
+        uint32_t cap = call->cap_more ? call->cap_more * 2 : 64;
+        void **grown = cap <= PLUGIN_CALL_MAX_OWNED_TOTAL - PLUGIN_CALL_MAX_OWNED
+                           ? realloc(call->more, cap * sizeof *grown)
+                           : NULL;
+        if (!grown) {
+            free(block);
+            return NULL;
+        }
+        call->more = grown;
+        call->cap_more = cap;
+    }
+    call->more[call->n_more++] = block;
     return block;
 }
 
@@ -129,7 +141,11 @@ void plugin_call_end(struct bw_call *call)
         plugin_buf_free(call->scratch[i]);
     for (uint32_t i = 0; i < call->n_owned; i++)
         free(call->owned[i]);
-    call->n_scratch = call->n_owned = 0;
+    for (uint32_t i = 0; i < call->n_more; i++)
+        free(call->more[i]);
+    free(call->more);
+    call->more = NULL;
+    call->n_scratch = call->n_owned = call->n_more = call->cap_more = 0;
 }
 
 const struct plugin_config_value *plugin_config_get(const struct plugin_config *cfg,

@@ -45,7 +45,10 @@ const struct plugin_config_value *plugin_config_get(const struct plugin_config *
 /* Scratch buffers and other host memory handed out during a call (HTTP
  * response headers, ...), freed by plugin_call_end. */
 #define PLUGIN_CALL_MAX_SCRATCH 16
-#define PLUGIN_CALL_MAX_OWNED 64 /* an HTTP request owns 3 blocks and 2 per header */
+#define PLUGIN_CALL_MAX_OWNED 64 /* held inline; an HTTP request owns 3 blocks and 2 per header */
+/* Past the inline ones, blocks go to a growing array, up to this many in all
+ * (a GraphQL plugin makes dozens of requests in one call). */
+#define PLUGIN_CALL_MAX_OWNED_TOTAL 16384
 
 /*
  * The ABI's struct bw_call. Stack-allocated by the caller around one call
@@ -67,6 +70,8 @@ struct bw_call {
     uint32_t n_scratch;
     void *owned[PLUGIN_CALL_MAX_OWNED]; /* malloc'd blocks freed at the end */
     uint32_t n_owned;
+    uint32_t n_more, cap_more;      /* owned blocks past the inline ones */
+    void **more;
 };
 
 /* Zeroes call and sets its identity; the caller fills the rest it needs. */

@@ -108,7 +108,7 @@ struct test_call {
     struct http_deferred *deferred;
     char tenant[64];
     char key[72];
-    char op[32];               /* an EMR read op; "" is catalog */
+    char op[32];               /* an EMR read op or cancel; "" is catalog */
     char *input;               /* its input document (owned), or NULL */
     int64_t timeout_ms;
 };

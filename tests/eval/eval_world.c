@@ -80,8 +80,9 @@ static int case_start_utc(const struct eval_world *w, char out[32])
 
 /* The EMR plugin's entry when it talks to a simulator: its configuration
  * group comes from tests/eval/emr/<name>.conf in the checkout, where
- * @BASE_URL@ stands for the simulator's address (credentials there match
- * the simulator's defaults). */
+ * @BASE_URL@ stands for the simulator's address and @SRCDIR@ for the
+ * checkout (secret files; credentials there match the simulator's
+ * defaults). */
 static int emr_sim_entry(struct eval_world *w, char *out, size_t out_cap, char *err, size_t cap)
 {
     char path[512], body[4096];
@@ -102,11 +103,19 @@ static int emr_sim_entry(struct eval_world *w, char *out, size_t out_cap, char *
     size_t used = (size_t)snprintf(out, out_cap, "  { plugin = \"emr.%s\"; base_url = \"%s\"; config = {\n",
                                    w->o.emr, w->emr_sim.base_url);
     for (const char *p = body; *p && used < out_cap;) {
-        const char *mark = strstr(p, "@BASE_URL@");
+        const char *mark = strchr(p, '@'), *with = "@";
+        size_t skip = 1;
+        if (mark && strncmp(mark, "@BASE_URL@", 10) == 0) {
+            with = w->emr_sim.base_url;
+            skip = 10;
+        } else if (mark && strncmp(mark, "@SRCDIR@", 8) == 0) {
+            with = w->o.srcdir;
+            skip = 8;
+        }
         size_t plain = mark ? (size_t)(mark - p) : strlen(p);
         used += (size_t)snprintf(out + used, out_cap - used, "%.*s%s", (int)plain, p,
-                                 mark ? w->emr_sim.base_url : "");
-        p += plain + (mark ? strlen("@BASE_URL@") : 0);
+                                 mark ? with : "");
+        p += plain + (mark ? skip : 0);
     }
     if (used < out_cap)
         used += (size_t)snprintf(out + used, out_cap - used, "  }; }");
