@@ -45,7 +45,8 @@ const struct plugin_config_value *plugin_config_get(const struct plugin_config *
 /* Scratch buffers and other host memory handed out during a call (HTTP
  * response headers, ...), freed by plugin_call_end. */
 #define PLUGIN_CALL_MAX_SCRATCH 16
-#define PLUGIN_CALL_MAX_OWNED 64 /* an HTTP request owns 3 blocks and 2 per header */
+#define PLUGIN_CALL_MAX_OWNED 1024 /* an HTTP request owns 3 blocks and 2 per header; a
+                                    * paged FHIR search makes dozens of requests in one call */
 
 /*
  * The ABI's struct bw_call. Stack-allocated by the caller around one call
