@@ -50,9 +50,9 @@ static int nextech_open(const struct bw_host *host, void *state, struct bw_call 
     const char *bad = NULL;
     struct bw_str s;
     if (setting(host, call, "api_base", in->api_base, sizeof in->api_base, true) ||
-        setting(host, call, "token_url", in->token_url, sizeof in->token_url, true) ||
+        setting(host, call, "oauth_url", in->token_url, sizeof in->token_url, true) ||
         setting(host, call, "resource", in->resource, sizeof in->resource, true))
-        bad = "api_base, token_url and resource";
+        bad = "api_base, oauth_url and resource";
     else if (setting(host, call, "client_id", in->client_id, sizeof in->client_id, true) ||
              setting(host, call, "grant_type", in->grant, sizeof in->grant, true) ||
              (strcmp(in->grant, "password") != 0 && strcmp(in->grant, "client_credentials") != 0))
@@ -391,7 +391,7 @@ static const struct bw_emr_ops nextech_ops = {
 static const struct bw_config_field nextech_config[] = {
     FIELD(BW_CFG_STRING, 0, "api_base", "https://select.nextech-api.com/api",
           "the Select API's base URL", 0, 0),
-    FIELD(BW_CFG_STRING, 0, "token_url",
+    FIELD(BW_CFG_STRING, 0, "oauth_url",
           "https://login.microsoftonline.com/nextech-api.com/oauth2/token",
           "the OAuth2 token endpoint", 0, 0),
     FIELD(BW_CFG_STRING, 0, "resource", "https://select.nextech-api.com/api",

@@ -9,8 +9,8 @@
  * it created in the host's key-value store (idem/<op>/<SHA-256 of the key>)
  * and a retry answers that resource; a retry whose first attempt created
  * the record but died before the store finds it anyway: a patient with the
- * same phone and name, an appointment of the patient at the same time with
- * the same practitioner and appointment type.
+ * same phone and name, or the patient's appointment at that time that
+ * carries the key's hash as an identifier (every created Appointment does).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include "nextech.h"
 
 #define IDEM_TTL_MS (INT64_C(90) * 86400 * 1000)
+#define IDEM_SYSTEM "urn:bookwell:idempotency-key"
 
 /* ---- idempotency records ------------------------------------------------ */
 
@@ -305,7 +306,7 @@ struct appt_ctx {
     cJSON *list;
     const char *location;
     /* book: the appointment to find */
-    const char *provider, *service;
+    const char *provider, *service, *ident;
     int64_t start;
     char found[NX_ID_MAX];
 };
@@ -363,11 +364,23 @@ int nx_appointment_list(void *instance, struct bw_call *call, const struct bw_js
     return emit(in, out, res, err);
 }
 
+/* The value of the Appointment's identifier in our idempotency system. */
+static const char *ident_of(const cJSON *r)
+{
+    const cJSON *i;
+    cJSON_ArrayForEach(i, cJSON_GetObjectItemCaseSensitive(r, "identifier")) {
+        if (strcmp(bwsdk_json_string_or(i, "system", ""), IDEM_SYSTEM) == 0)
+            return bwsdk_json_string_or(i, "value", "");
+    }
+    return "";
+}
+
 static int same_appt(const cJSON *r, void *vctx)
 {
     struct appt_ctx *c = vctx;
     int64_t s;
-    if (strcmp(bwsdk_json_string_or(r, "status", ""), "booked") == 0 &&
+    if (strcmp(ident_of(r), c->ident) == 0 &&
+        strcmp(bwsdk_json_string_or(r, "status", ""), "booked") == 0 &&
         bwsdk_time_parse(bwsdk_json_string_or(r, "start", ""), &s, NULL) == 0 && s == c->start &&
         strcmp(participant(r, "Practitioner"), c->provider) == 0 &&
         strcmp(appointment_type(r), c->service) == 0)
@@ -431,10 +444,10 @@ static cJSON *ref_object(const char *type, const char *id)
 
 static cJSON *appointment_body(const char *patient, const char *provider, const char *location,
                                const char *service, const char *start, const char *end,
-                               int64_t minutes, const char *notes)
+                               int64_t minutes, const char *notes, const char *ident)
 {
     char ref[NX_ID_MAX + 40];
-    cJSON *b = cJSON_CreateObject(), *coding, *c, *ext, *e, *vr, *parts;
+    cJSON *b = cJSON_CreateObject(), *coding, *c, *ext, *e, *vr, *parts, *ids, *id;
     snprintf(ref, sizeof ref, "appointment-type/%s", service);
     if (!b || !cJSON_AddStringToObject(b, "resourceType", "Appointment") ||
         !cJSON_AddStringToObject(b, "status", "booked") ||
@@ -453,7 +466,11 @@ static cJSON *appointment_body(const char *patient, const char *provider, const 
         !(parts = cJSON_AddArrayToObject(b, "participant")) ||
         !cJSON_AddItemToArray(parts, ref_object("Patient", patient)) ||
         !cJSON_AddItemToArray(parts, ref_object("Practitioner", provider)) ||
-        !cJSON_AddItemToArray(parts, ref_object("Location", location))) {
+        !cJSON_AddItemToArray(parts, ref_object("Location", location)) ||
+        (ident[0] && (!(ids = cJSON_AddArrayToObject(b, "identifier")) ||
+                      !(id = cJSON_CreateObject()) || !cJSON_AddItemToArray(ids, id) ||
+                      !cJSON_AddStringToObject(id, "system", IDEM_SYSTEM) ||
+                      !cJSON_AddStringToObject(id, "value", ident)))) {
         cJSON_Delete(b);
         return NULL;
     }
@@ -489,7 +506,8 @@ int nx_book(void *instance, struct bw_call *call, const struct bw_json *req, con
         goto done;
     if (!id[0] && key && key[0]) {
         /* A retry whose first attempt booked but was not recorded. */
-        struct appt_ctx c = { .provider = provider, .service = service, .start = st };
+        struct appt_ctx c = { .provider = provider, .service = service, .start = st,
+                              .ident = ik + strlen("idem/book/") };
         rc = appt_search(in, call, patient, location, start, end, same_appt, &c, err);
         if (rc != 0 && rc != 1)
             goto done;
@@ -499,7 +517,8 @@ int nx_book(void *instance, struct bw_call *call, const struct bw_json *req, con
         rc = read_one(in, call, "Appointment", id, &doc, err);
     } else if (!(body = appointment_body(patient, provider, location, service, start, end,
                                          (en - st) / 60000000,
-                                         bwsdk_json_string_or(q, "notes", "")))) {
+                                         bwsdk_json_string_or(q, "notes", ""),
+                                         ik[0] ? ik + strlen("idem/book/") : ""))) {
         rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
     } else if ((rc = nx_request(in, call, "POST", "Appointment", body, NULL, &status, &doc,
                                 err)) == 0) {

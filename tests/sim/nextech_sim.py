@@ -603,6 +603,8 @@ class Handler(BaseHTTPRequestHandler):
         STATE["next_appointment"] += 1
         aid = str(STATE["next_appointment"])
         a = appointment_resource(aid, pat, prov, svc, start, end, body.get("comment", ""))
+        if isinstance(body.get("identifier"), list):
+            a["identifier"] = body["identifier"]
         STATE["appointments"][aid] = a
         return self.reply(201, a, {"Location": "https://select.nextech-api.com/api/Appointment/" + aid})
 
@@ -630,6 +632,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(409, outcome("conflict", "the slot is no longer available"))
         pat, _, _ = self.appt_fields(a)
         b = appointment_resource(rid, pat, prov, svc, start, end, body.get("comment", a["comment"]))
+        if "identifier" in a:
+            b["identifier"] = a["identifier"]
         STATE["appointments"][rid] = b
         return self.reply(200, b)
 
