@@ -7,7 +7,8 @@
  * it; an appointment type's length in minutes is an extension; prices are
  * not in Nextech and come from the clinic's own catalog, so they read 0);
  * availability is a Slot search for the appointment type, location and
- * optionally practitioner, every page of it. Patients, appointments and
+ * optionally practitioner, every page of it; a slot is in the window when
+ * it starts there (as the host asks, and as the built-in calendar answers). Patients, appointments and
  * deposits (PaymentReconciliation): nx_booking.c. The API client: nx_http.c.
  *
  * The host names a tenant's only location "main": queries for "main" go to
@@ -265,7 +266,7 @@ static int add_slot(const cJSON *r, void *vctx)
     const char *prov = nx_ext_ref(r, "practitioner");
     int64_t a, b;
     if (strcmp(status, "free") != 0 || bwsdk_time_parse(start, &a, NULL) ||
-        bwsdk_time_parse(end, &b, NULL) || b <= a || a < c->from || b > c->to || a < c->now ||
+        bwsdk_time_parse(end, &b, NULL) || b <= a || a < c->from || a >= c->to || a < c->now ||
         (c->provider_id[0] && strcmp(prov, c->provider_id) != 0))
         return 0;
     if (c->count >= MAX_SLOTS)

@@ -38,7 +38,8 @@ Control API (no auth):
                                            granted, requests per endpoint, 429s sent
   POST /_sim/fail?status=503&seconds=N     every API request answers status for N s
   POST /_sim/fail?status=503&count=N       the next N API requests answer status
-  POST /_sim/recover                       stop failing
+  POST /_sim/down                          every API request answers 503 until up
+  POST /_sim/recover, /_sim/up             stop failing
   POST /_sim/expire-tokens                 every issued token is expired from now on
   POST /_sim/config?page_size=&rate_limit=&token_ttl=
 """
@@ -140,7 +141,7 @@ def appointment_resource(aid, patient_id, prov, svc, start, end, comment=""):
                                             "display": s.get("name", svc)}]},
             "extension": [{"url": EXT + "appointment-type",
                            "valueReference": {"reference": "appointment-type/" + svc}}],
-            "start": fmt(start), "end": fmt(end),
+            "start": fmt(start.astimezone(tz())), "end": fmt(end.astimezone(tz())),
             "minutesDuration": int((end - start).total_seconds() // 60),
             "comment": comment, "participant": parts}
 
@@ -235,7 +236,7 @@ def free_slots(svc, prov_filter, lo, hi):
             c = datetime.datetime.combine(day, datetime.time.fromisoformat(hours[1]), tz())
             t = o
             while t + length <= c:
-                if t >= lo and t + length <= hi:
+                if lo <= t < hi:
                     for p in provs:
                         if DAYS[day.weekday()] in p.get("days", DAYS) and \
                                 not busy(p["id"], t, t + length):
@@ -353,7 +354,11 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["fail_until"] = time.monotonic() + float(one.get("seconds", "0"))
                 STATE["fail_count"] = int(one.get("count", "0"))
             return self.reply(200, {"ok": True})
-        if path == "/_sim/recover":
+        if path == "/_sim/down":
+            with LOCK:
+                STATE["fail_status"], STATE["fail_until"] = 503, float("inf")
+            return self.reply(200, {"ok": True})
+        if path in ("/_sim/recover", "/_sim/up"):
             with LOCK:
                 STATE["fail_until"], STATE["fail_count"] = 0.0, 0
             return self.reply(200, {"ok": True})
