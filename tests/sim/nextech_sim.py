@@ -444,8 +444,7 @@ class Handler(BaseHTTPRequestHandler):
                 STATE["fail_count"] -= 1
             if failing:
                 return self.reply(STATE["fail_status"],
-                                  outcome("transient", "the service is temporarily unavailable"),
-                                  {"Retry-After": "1"})
+                                  outcome("transient", "the service is temporarily unavailable"))
             return self.resource(method, key, rid, q, raw)
 
     def bundle(self, resources, q):
