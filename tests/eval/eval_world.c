@@ -499,7 +499,10 @@ int eval_world_emr_call(struct eval_world *w, const char *op, const cJSON *input
 const char *eval_world_address(const struct eval_world *w, const struct eval_patient_def *p)
 {
     int i = eval_world_patient_index(w, p);
-    return i >= 0 ? w->run[i].address : "";
+    if (i >= 0)
+        return w->run[i].address;
+    /* Someone outside the case's script (the clinic's staff number). */
+    return p->phone ? p->phone : "";
 }
 
 static void add_sent(cJSON *list, const char *sid, const char *to, const char *body, double ms)

@@ -76,7 +76,10 @@ static void start(struct test_daemon *d)
         "plugins = ( { plugin = \"emr.local\"; } );\n";
     struct test_daemon_opts o = { .conninfo = conninfo, .test_clock = true,
                                   .test_clock_start = "2027-03-02T20:15:00-08:00",
-                                  .extra_conf = conf, .tenant_conf = tenant };
+                                  .extra_conf = conf, .tenant_conf = tenant,
+                                  /* 25 racers each: a hold holds one connection while
+                                   * emr.local's storage takes another */
+                                  .db_pool_size = 16 };
     test_daemon_start(d, &o);
 }
 

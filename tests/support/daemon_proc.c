@@ -78,11 +78,11 @@ void test_daemon_start(struct test_daemon *d, const struct test_daemon_opts *o)
     mkdir(path, 0755);
     snprintf(conf, sizeof conf,
              "listen = { public = \"127.0.0.1:0\"; admin = \"127.0.0.1:0\"; };\n"
-             "database = { url = \"env:BOOKWELL_DATABASE_URL\"; pool_size = 4; };\n"
+             "database = { url = \"env:BOOKWELL_DATABASE_URL\"; pool_size = %d; };\n"
              "admin = { token = \"env:BOOKWELL_ADMIN_TOKEN\"; };\n"
              "log = { level = \"debug\"; };\n"
              "%s\n",
-             o->extra_conf ? o->extra_conf : "");
+             o->db_pool_size > 0 ? o->db_pool_size : 4, o->extra_conf ? o->extra_conf : "");
     snprintf(path, sizeof path, "%s/bookwelld.conf", d->dir);
     write_file(path, conf);
     snprintf(path, sizeof path, "%s/tenants/glow.conf", d->dir);

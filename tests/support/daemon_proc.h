@@ -19,6 +19,7 @@ struct test_daemon_opts {
     const char *test_clock_start;/* RFC 3339, with test_clock */
     const char *extra_conf;      /* libconfig text appended to bookwelld.conf, or NULL */
     const char *tenant_conf;     /* tenants/glow.conf text; NULL: a default Glow tenant */
+    int db_pool_size;            /* database connections; 0: 4 */
 };
 
 struct test_daemon {
