@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "convo/knowledge.h"
+
 static const char *const OCCASIONS[DEPOSIT_OCC_COUNT] = { "showed", "no_show",
                                                           "patient_cancelled",
                                                           "clinic_cancelled", "lost_slot" };
@@ -40,30 +42,6 @@ static bool starts(const char *s, const char *w)
     return true;
 }
 
-/* The first "<n> hours" / "<n>-hour" / "<n> hrs" / "<n>h" / "<n> days" in
- * text, in minutes; 0 when none. */
-static int window_from_text(const char *text)
-{
-    for (const char *s = text; *s; s++) {
-        if (*s < '0' || *s > '9' || (s > text && s[-1] >= '0' && s[-1] <= '9'))
-            continue;
-        long n = 0;
-        const char *p = s;
-        while (*p >= '0' && *p <= '9' && n < 100000)
-            n = n * 10 + (*p++ - '0');
-        if (*p == ' ' || *p == '-')
-            p++;
-        if (n <= 0 || n > 24 * 60)
-            continue;
-        if (starts(p, "hour") || starts(p, "hrs") || starts(p, "hr") ||
-            (lower(*p) == 'h' && !(lower(p[1]) >= 'a' && lower(p[1]) <= 'z')))
-            return (int)n * 60;
-        if (starts(p, "day") && n <= 60)
-            return (int)n * 24 * 60;
-    }
-    return 0;
-}
-
 static bool has_word(const char *text, const char *w)
 {
     for (const char *s = text; *s; s++)
@@ -96,7 +74,7 @@ int deposit_policy_from_doc(const cJSON *clinic, struct deposit_policy *out)
     const cJSON *pol = cJSON_GetObjectItemCaseSensitive(clinic, "policies");
     const cJSON *cancel = cJSON_GetObjectItemCaseSensitive(pol, "cancellation");
     if (cJSON_IsString(cancel)) {
-        int w = window_from_text(cancel->valuestring);
+        int w = convo_knowledge_notice_min(cancel->valuestring);
         if (w > 0)
             out->cancel_window_min = w;
         out->in_window_credit = has_word(cancel->valuestring, "credit");
