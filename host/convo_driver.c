@@ -32,6 +32,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "outbound.h"
+#include "staff_alert.h"
 
 DB_STMT(st_load,
         "SELECT c.state::text, c.status, c.contact_id, COALESCE(ct.phone, "
@@ -64,6 +65,7 @@ struct drv {
     const struct convo_tables *tables; /* the tenant's, held from convo_cache_get */
     int64_t now;
     bool link_made;            /* a deposit link was asked for in this turn */
+    bool alerted;              /* staff were alerted in this turn */
     cJSON *drv_state;          /* the stored object (owned) */
 };
 
@@ -529,12 +531,44 @@ nomem:
     return CONVO_E_NOMEM;
 }
 
-static void alert(struct drv *x, const char *what, const char *reason)
+/* What staff read about a conversation's alert: the reason's category,
+ * never the patient's words or health details. */
+static const char *alert_wording(const char *reason)
 {
-    char cid[24];
-    snprintf(cid, sizeof cid, "%" PRId64, x->conv_id);
-    const char *fields[] = { "tenant", x->tenant, "conversation", cid, "reason", reason, NULL };
-    log_write(LOG_WARN, NULL, fields, "%s", what);
+    static const struct { const char *reason, *text; } words[] = {
+        { "urgent_symptoms", "reported something urgent: call the patient back now" },
+        { "asked_for_person", "asked to talk to a person" },
+        { "paid_for_lost_slot", "paid for a time that was taken meanwhile" },
+        { "booking_failed", "could not be booked in the calendar" },
+        { "appointment_not_found", "asked about an appointment the calendar does not show" },
+        { "action_failed", "needs help the assistant could not give" },
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(reason, words[i].reason) == 0)
+            return words[i].text;
+    return "needs a person";
+}
+
+/* Raises a staff alert about the conversation (a staff_alerts row, a log
+ * line, a text to messaging.staff_phone), once per reason and message that
+ * caused it, so a redelivered message alerts no one twice. A handoff that
+ * comes with its own alert in the same turn raises one, not two. */
+static int alert(struct drv *x, bool handoff, const char *reason)
+{
+    if (handoff && x->alerted)
+        return 0;
+    x->alerted = true;
+    char kind[64], subject[48], text[STAFF_ALERT_TEXT_MAX];
+    snprintf(kind, sizeof kind, "conversation.%s", reason[0] ? reason : "handoff");
+    snprintf(subject, sizeof subject, "conversation:%" PRId64 ":message:%" PRId64, x->conv_id,
+             x->caused_by);
+    snprintf(text, sizeof text, "Conversation %" PRId64 " %s. It is with staff now: "
+             "the assistant stays silent until it is handed back.", x->conv_id,
+             alert_wording(reason));
+    struct staff_alert a = { .tenant_id = x->tenant, .kind = kind, .subject = subject,
+                             .text = text, .staff_phone = booking_staff_phone(x->d, x->tenant),
+                             .conversation_id = x->conv_id };
+    return staff_alert_raise(x->tx, &a) < 0 ? -1 : 0;
 }
 
 static int port_act(void *ctx, const struct convo_action *a)
@@ -552,10 +586,10 @@ static int port_act(void *ctx, const struct convo_action *a)
     case CONVO_ACT_BOOK:
         return act_book(x, a);
     case CONVO_ACT_HANDOFF:
-        alert(x, "conversation handed to staff", a->reason);
-        return 0;
+        return alert(x, true, a->reason);
     case CONVO_ACT_STAFF_ALERT:
-        alert(x, "staff alert", a->reason);
+        if (alert(x, false, a->reason) != 0)
+            return -1;
         if (strcmp(a->reason, "paid_for_lost_slot") == 0) {
             /* Refunded at the policy's grace period unless staff book
              * another time with the payment first. */

@@ -190,8 +190,10 @@ int send_gate_decide(const struct qh_policy *p, const struct send_gate_input *in
         verdict(out, SEND_GATE_DROP, 0, "textback_limit");
         return 0;
     }
-    /* The confirmation answers the contact's own STOP and is owed at once. */
-    out->proactive = !confirmation && (strcmp(in->kind, "proactive") == 0 ||
+    /* The confirmation answers the contact's own STOP and is owed at once;
+     * a staff alert goes to the clinic's own staff line, not to a patient. */
+    bool staff_alert = strcmp(in->kind, "staff_alert") == 0;
+    out->proactive = !confirmation && !staff_alert && (strcmp(in->kind, "proactive") == 0 ||
                                        !quiet_hours_is_reply(in->now_us, in->last_inbound_us));
     if (!out->proactive)
         return 0;

@@ -23,7 +23,7 @@ DB_STMT(st_alert_msg,
 DB_STMT(st_alert_binding,
         "SELECT c.binding, c.clinic_address FROM conversations c JOIN contacts k "
         "ON k.tenant_id = c.tenant_id AND k.id = c.contact_id "
-        "WHERE c.tenant_id = $1 AND k.channel = 'sms' AND ($2::bigint = 0 OR c.id = $2::bigint) "
+        "WHERE c.tenant_id = $1 AND k.channel = 'sms' "
         "ORDER BY (c.id = $2::bigint) DESC, c.updated_at DESC LIMIT 1");
 DB_STMT(st_alert_contact,
         "INSERT INTO contacts (tenant_id, channel, address, phone, first_name, created_at) "
@@ -81,7 +81,7 @@ static int text_staff(struct db_conn *tx, const struct staff_alert *a, const cha
     char text[STAFF_ALERT_TEXT_MAX + 32];
     snprintf(text, sizeof text, "Bookwell alert: %s", a->text);
     struct outbound_msg m = { .tenant_id = a->tenant_id, .conversation_id = staff_conv,
-                              .kind = "proactive", .text = text };
+                              .kind = "staff_alert", .text = text };
     int64_t mid = 0;
     if (outbound_enqueue(tx, &m, &mid) != 0)
         return -1;

@@ -1,7 +1,8 @@
 /*
  * Staff alerts: something a person at the clinic must look at (a booking
  * the EMR has refused or not taken for a while, an appointment cancelled in
- * the EMR under a booking of ours, a slot lost after payment). An alert is a
+ * the EMR under a booking of ours, a slot lost after payment, a patient who
+ * reports something urgent or asks for a person). An alert is a
  * staff_alerts row, raised once per (kind, subject), a log line, and, when
  * the tenant configures messaging.staff_phone, a text to that number
  * through the outbox: the staff number gets its own contact and
@@ -23,7 +24,8 @@
 struct staff_alert {
     const char *tenant_id;
     const char *kind;          /* "booking.delayed", "booking.failed", "booking.conflict",
-                                  "booking.cancelled_in_emr", "booking.rewritten" */
+                                  "booking.cancelled_in_emr", "booking.rewritten",
+                                  "conversation.<reason>" (urgent_symptoms, asked_for_person...) */
     const char *subject;       /* what it is about, e.g. "booking:12" */
     const char *text;          /* for staff: no health details */
     const char *staff_phone;   /* E.164, or NULL/"" for no text */

@@ -280,6 +280,7 @@ Test(booking, emr_down_switch)
 struct racer {
     unsigned port;
     long status;
+    char error[160]; /* the start of an unexpected answer's body */
     pthread_barrier_t *go;
 };
 
@@ -296,6 +297,8 @@ static void *race(void *arg)
                      : -1;
     if (rc->status == 409 && !strstr(r.body, "\"alternatives\":[{"))
         rc->status = -409; /* a conflict without alternatives */
+    if (rc->status != 201 && rc->status != 409)
+        snprintf(rc->error, sizeof rc->error, "%s", r.body ? r.body : "");
     test_http_resp_free(&r);
     return NULL;
 }
@@ -322,7 +325,7 @@ Test(booking, fifty_concurrent_holds_on_two_daemons_yield_one)
         else if (rs[i].status == 409)
             conflicts++;
         else
-            cr_expect_fail("racer %d got %ld", i, rs[i].status);
+            cr_expect_fail("racer %d got %ld: %s", i, rs[i].status, rs[i].error);
     }
     pthread_barrier_destroy(&go);
     cr_expect_eq(created, 1);

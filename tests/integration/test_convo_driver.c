@@ -246,3 +246,55 @@ Test(convo_driver, instagram_without_a_phone_and_web_chat, .timeout = 180)
     eval_case_free(&c);
     cJSON_Delete(clinic);
 }
+
+/* An urgent medical message at 10 PM: the patient is told to call 911 or the
+ * clinic's line, the conversation goes to staff, and the clinic's staff
+ * number gets one text that says it is urgent without the patient's words;
+ * a redelivered webhook alerts no one twice. */
+static const char urgent_json[] =
+    "{\"id\":\"driver-urgent\",\"clinic\":\"glow\",\"now\":\"2027-03-05T22:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550108\"}],"
+    "\"script\":[{\"say\":\"I had filler last month and my lip is swollen and hard, is that "
+    "normal??\"}],\"expect\":{}}";
+
+Test(convo_driver, an_urgent_message_alerts_the_staff_number_once, .timeout = 180)
+{
+    char err[512], path[512];
+    const char *shared = getenv("BW_SHARED_DIR");
+    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
+    clinic = eval_read_json(path, err, sizeof err);
+    cr_assert_not_null(clinic, "%s", err);
+    char cpath[] = "/tmp/bw-driver-case-XXXXXX";
+    int fd = mkstemp(cpath);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, urgent_json, sizeof urgent_json - 1), (ssize_t)(sizeof urgent_json - 1));
+    close(fd);
+    cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
+    unlink(cpath);
+    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
+    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
+                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
+                                 .clinic_path = path, .clinic = clinic,
+                                 .staff_phone = "+14155550199" };
+    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
+    cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
+
+    struct eval_patient_obs obs;
+    step(0, &obs);
+    cr_assert_geq(obs.n_sent, 1);
+    cr_expect(sent_matches(&obs, "911"), "the patient is told what to do now: %s", obs.sent[0].text);
+    cr_expect_str_eq(eval_outcome(&obs), "handoff");
+
+    struct eval_patient_def staff = { .id = "staff", .channel = "sms", .phone = "+14155550199" };
+    cr_assert_eq(eval_world_observe(w, &staff, &obs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(obs.n_sent, 1, "one text to the staff number, got %zu", obs.n_sent);
+    cr_expect(strstr(obs.sent[0].text, "urgent") != NULL, "%s", obs.sent[0].text);
+    cr_expect(strstr(obs.sent[0].text, "swollen") == NULL, "no patient words: %s", obs.sent[0].text);
+    cr_expect(strstr(obs.sent[0].text, "filler") == NULL, "no health details: %s", obs.sent[0].text);
+
+    /* Rule 8 redelivers every webhook: still one alert. */
+    cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(eval_world_observe(w, &staff, &obs, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(obs.n_sent, 1, "a redelivery alerts no one twice, got %zu", obs.n_sent);
+    stop();
+}

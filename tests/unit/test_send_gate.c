@@ -3,7 +3,8 @@
  * tenant policy parser: opted-out contacts get only the confirmation, one
  * text-back per 24 hours, replies within a minute go out at night while
  * proactive messages wait for the window, Florida numbers get the state
- * rule and its cap, and added rules can only make a decision stricter.
+ * rule and its cap, a staff alert goes to the clinic's own line at once,
+ * and added rules can only make a decision stricter.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -139,4 +140,21 @@ Test(send_gate, policy_errors)
     t = tenant("");
     t.quiet_start = "22:00";
     cr_expect_neq(send_gate_policy_parse(&t, &p, why, sizeof why), 0);
+}
+
+Test(send_gate, a_staff_alert_goes_at_night_but_not_after_a_stop)
+{
+    struct tenant_config t = tenant("");
+    struct qh_policy p;
+    char why[128];
+    cr_assert_eq(send_gate_policy_parse(&t, &p, why, sizeof why), 0);
+    int64_t now = at("2026-11-25T06:00:00Z"); /* 22:00 in LA */
+    struct send_gate_input in = input("staff_alert", "+14155550199", now);
+    struct send_gate_decision d;
+    cr_assert_eq(send_gate_decide(&p, &in, &d), 0);
+    cr_expect_eq(d.verdict, SEND_GATE_SEND, "the clinic's own line is alerted at once");
+    cr_expect_not(d.proactive);
+    in.opted_out = true;
+    cr_assert_eq(send_gate_decide(&p, &in, &d), 0);
+    cr_expect_eq(d.verdict, SEND_GATE_DROP, "a staff line that texted STOP is not texted");
 }
