@@ -183,11 +183,13 @@ int blvd_patient_create(void *instance, struct bw_call *call, const struct bw_js
     int rc = bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &p);
     if (rc != 0)
         return bwsdk_error(err, rc, NULL, "malformed patient");
+    /* A patient met on Instagram or web chat may have neither phone nor email. */
     email = bwsdk_json_string_or(p, "email", "");
+    phone = bwsdk_json_string_or(p, "phone", "");
     if (bwsdk_json_string(p, "first_name", &first) || bwsdk_json_string(p, "last_name", &last) ||
-        bwsdk_json_string(p, "phone", &phone) || !first[0] || !last[0] ||
-        (phone[0] && !e164(phone)) || (email[0] && !quotable(email, 254))) {
-        rc = bwsdk_error(err, BW_E_INVAL, NULL, "want first_name, last_name and an E.164 phone");
+        !first[0] || !last[0] || (phone[0] && !e164(phone)) || (email[0] && !quotable(email, 254))) {
+        rc = bwsdk_error(err, BW_E_INVAL, NULL,
+                         "want first_name and last_name; a phone in E.164 and an email when given");
         goto done;
     }
     if ((rc = idem_replay(in, call, "patient_create", key, out, err)) != 0) {

@@ -196,23 +196,26 @@ int nx_patient_create(void *instance, struct bw_call *call, const struct bw_json
     struct nx_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const char *first, *last, *phone;
-    char ik[128], id[NX_ID_MAX], e164[BWSDK_E164_MAX];
+    char ik[128], id[NX_ID_MAX], e164[BWSDK_E164_MAX] = "";
     int status = 0, rc;
+    /* A patient met on Instagram or web chat may have neither phone nor email. */
     if (bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &q) != 0 ||
         bwsdk_json_string(q, "first_name", &first) || bwsdk_json_string(q, "last_name", &last) ||
-        bwsdk_json_string(q, "phone", &phone) || !first[0] || !last[0] ||
-        bwsdk_phone_e164(phone, "US", e164) != 0) {
+        !first[0] || !last[0] || ((phone = bwsdk_json_string_or(q, "phone", ""))[0] &&
+                                  bwsdk_phone_e164(phone, "US", e164) != 0)) {
         cJSON_Delete(q);
         return bwsdk_error(err, BW_E_INVAL, NULL,
-                           "a patient needs first_name, last_name and an E.164 phone");
+                           "a patient needs first_name and last_name, and a phone in E.164 when given");
     }
     const char *email = bwsdk_json_string_or(q, "email", "");
     if ((rc = idem_key(in, "patient", key, ik)) != 0 ||
         (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
         goto done;
-    if (!id[0]) {
+    if (!id[0] && (e164[0] || email[0])) {
+        /* The same person already on file (same name at that number or address). */
         struct collect c = { .first = first, .last = last };
-        rc = patient_search(in, call, e164, NULL, same_name, &c, err);
+        rc = patient_search(in, call, e164[0] ? e164 : NULL, e164[0] ? NULL : email, same_name, &c,
+                            err);
         if (rc != 0 && rc != 1)
             goto done;
         snprintf(id, sizeof id, "%s", c.found);
@@ -231,15 +234,19 @@ int nx_patient_create(void *instance, struct bw_call *call, const struct bw_json
             !cJSON_AddStringToObject(name, "family", last) ||
             !(given = cJSON_AddArrayToObject(name, "given")) ||
             !cJSON_AddItemToArray(given, cJSON_CreateString(first)) ||
-            !(tel = cJSON_AddArrayToObject(body, "telecom")) || !(t = cJSON_CreateObject()) ||
-            !cJSON_AddItemToArray(tel, t) || !cJSON_AddStringToObject(t, "system", "phone") ||
-            !cJSON_AddStringToObject(t, "value", e164) ||
-            !cJSON_AddStringToObject(t, "use", "mobile"))
+            !(tel = cJSON_AddArrayToObject(body, "telecom")))
+            goto nomem;
+        if (e164[0] && (!(t = cJSON_CreateObject()) || !cJSON_AddItemToArray(tel, t) ||
+                        !cJSON_AddStringToObject(t, "system", "phone") ||
+                        !cJSON_AddStringToObject(t, "value", e164) ||
+                        !cJSON_AddStringToObject(t, "use", "mobile")))
             goto nomem;
         if (email[0] && (!(t = cJSON_CreateObject()) || !cJSON_AddItemToArray(tel, t) ||
                          !cJSON_AddStringToObject(t, "system", "email") ||
                          !cJSON_AddStringToObject(t, "value", email)))
             goto nomem;
+        if (cJSON_GetArraySize(tel) == 0) /* FHIR allows no empty arrays */
+            cJSON_DeleteItemFromObjectCaseSensitive(body, "telecom");
         if ((rc = nx_request(in, call, "POST", "Patient", body, NULL, &status, &doc, err)) != 0)
             goto done;
         if (!bwsdk_json_string_or(doc, "id", NULL)) {

@@ -257,6 +257,23 @@ Test(emr_boulevard, patient_created_then_found)
     free(b);
 }
 
+/* A patient met on Instagram has a name and nothing else. */
+Test(emr_boulevard, a_patient_without_phone_or_email_is_created)
+{
+    struct test_http_resp r;
+    cr_assert_eq(call("POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\"}",
+                      &r), 0);
+    cr_assert(r.status == 200 || r.status == 201, "%ld %s", r.status, r.body);
+    test_http_resp_free(&r);
+    char *state = sim_ctl("GET", "/_sim/state");
+    cr_expect(strstr(state, "\"lastName\": \"Alvarez\"") != NULL, "%s", state);
+    free(state);
+    cr_assert_eq(call("POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\","
+                                           "\"phone\":\"415-555\"}", &r), 0);
+    cr_expect_eq(r.status, 422, "a phone that is not one is refused: %ld %s", r.status, r.body);
+    test_http_resp_free(&r);
+}
+
 static char *booking_when_not(long long id, const char *unless)
 {
     char path[64], want[64];

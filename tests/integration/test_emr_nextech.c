@@ -257,6 +257,31 @@ Test(emr_nextech, patients_by_phone_and_created)
     cJSON_Delete(s);
 }
 
+/* A patient met on Instagram has a name and nothing else: a FHIR Patient
+ * with no telecom at all (FHIR allows no empty arrays). */
+Test(emr_nextech, a_patient_without_phone_or_email_is_created)
+{
+    char *b = NULL;
+    long st = call("POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\"}", &b);
+    cr_assert(st == 200 || st == 201, "%ld %s", st, b);
+    free(b);
+    cJSON *s = sim_call("GET", "/_sim/state", 200);
+    int found = 0;
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s, "patients")) {
+        char *text = cJSON_PrintUnformatted(p);
+        if (strstr(text, "\"Alvarez\""))
+            found++;
+        free(text);
+    }
+    cJSON_Delete(s);
+    cr_expect_eq(found, 1, "one Patient Nina Alvarez");
+    st = call("POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\","
+                                   "\"phone\":\"415-555\"}", &b);
+    cr_expect_eq(st, 422, "a phone that is not one is refused: %ld %s", st, b);
+    free(b);
+}
+
 /* Holds a slot and hands it to the booking writer; the booking's final
  * state ("booked", "conflict", ...). */
 static void hold_and_book(const char *start, char *state, size_t cap)
