@@ -600,6 +600,8 @@ static int port_act(void *ctx, const struct convo_action *a)
         return 0;
     case CONVO_ACT_SCHEDULE:
         return act_schedule(x, a);
+    case CONVO_ACT_REFUND:
+        return deposit_fate_refund_on_request(x->tx, x->tenant, x->conv_id) == 0 ? 0 : -1;
     case CONVO_ACT_CANCEL:
     case CONVO_ACT_RESCHEDULE:
         return act_change(x, a);

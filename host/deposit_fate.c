@@ -115,6 +115,27 @@ int deposit_fate_lost_slot(struct db_conn *tx, const char *tenant, int64_t conv,
     return record(tx, &dep, "lost_slot", "refund_pending", p, due);
 }
 
+int deposit_fate_refund_on_request(struct db_conn *tx, const char *tenant, int64_t conv)
+{
+    char cid[24];
+    snprintf(cid, sizeof cid, "%" PRId64, conv);
+    const char *params[] = { tenant, cid };
+    PGresult *r = db_exec(tx, &st_conv_paid, 2, params);
+    if (!db_ok(r)) {
+        PQclear(r);
+        return -1;
+    }
+    int64_t id = PQntuples(r) == 1 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+    PQclear(r);
+    struct deposit dep;
+    if (id <= 0)
+        return 0;
+    if (deposits_get(tx, tenant, id, &dep) != 1 ||
+        record(tx, &dep, "patient_request", "refunded", NULL, 0) != 0)
+        return -1;
+    return deposits_refund(tx, tenant, id, "patient_request") < 0 ? -1 : 0;
+}
+
 /* The grace period is over: refund unless a booking applied the payment. */
 static int lost_slot_job(struct db_conn *c, const struct job *job, struct job_result *res,
                          void *ctx)

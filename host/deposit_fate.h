@@ -47,6 +47,13 @@ int deposit_fate_lost_slot(struct db_conn *tx, const char *tenant, int64_t conv,
                            const struct deposit_policy *p);
 
 /*
+ * The patient of conversation conv asks for the deposit they paid for a lost
+ * slot back: records the fate and refunds it now. Returns 0 (also when
+ * there is no paid deposit), or -1.
+ */
+int deposit_fate_refund_on_request(struct db_conn *tx, const char *tenant, int64_t conv);
+
+/*
  * Hold hold_id of tenant is being booked: every unpaid deposit whose own
  * (lapsed) hold overlaps it with the same provider can no longer be
  * honoured, and expires (deposits_expire: its link is deleted at the

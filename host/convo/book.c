@@ -727,6 +727,25 @@ void book_hold(struct dctx *c)
         return;
     a->visit = st->chosen;
     st->expecting_name = false;
+    if (st->credit_cents > 0) {
+        /* A deposit paid for a time that was lost meanwhile goes toward this one. */
+        a = cv_action(c, CONVO_ACT_BOOK);
+        if (!a)
+            return;
+        a->visit = st->chosen;
+        a->cents = st->credit_cents;
+        a->new_client = new_client;
+        snprintf(a->first, sizeof a->first, "%s", st->first);
+        snprintf(a->last, sizeof a->last, "%s", st->last);
+        snprintf(a->email, sizeof a->email, "%s", st->email);
+        replies_money(st->credit_cents, money, sizeof money);
+        replies_add(&c->reply, "You're all set%s%s! %s is booked, and your %s deposit goes toward it. "
+                               "See you then!", st->first[0] ? ", " : "", st->first, desc, money);
+        st->deposit_cents = st->credit_cents;
+        st->credit_cents = 0;
+        st->stage = CONVO_ST_BOOKED;
+        return;
+    }
     if (dep > 0) {
         a = cv_action(c, CONVO_ACT_DEPOSIT_LINK);
         if (!a)
@@ -805,33 +824,70 @@ bool book_pick(struct dctx *c)
     return true;
 }
 
-void book_reoffer_after_loss(struct dctx *c)
+/* Looks again around the chosen time, which someone else took. */
+static void reoffer_around_chosen(struct dctx *c)
 {
     struct convo_state *st = c->st;
-    if (!st->has_chosen)
-        return;
-    if (st->stage == CONVO_ST_BOOKED || st->stage == CONVO_ST_PAID) {
-        /* Paid for a time that went to someone else: people sort it out. */
-        replies_add(&c->reply, "Thank you, your deposit came through, but that time was taken after the hold "
-                               "lapsed. Our team will reach out to find you a new time or return your deposit.");
-        struct convo_action *a = cv_action(c, CONVO_ACT_STAFF_ALERT);
-        if (a)
-            snprintf(a->reason, sizeof a->reason, "paid_for_lost_slot");
-        if ((a = cv_action(c, CONVO_ACT_HANDOFF)))
-            snprintf(a->reason, sizeof a->reason, "paid_for_lost_slot");
-        st->resume_stage = CONVO_ST_PAID;
-        st->stage = CONVO_ST_HANDOFF;
-        return;
-    }
     int32_t day;
     int min;
     cv_local(c, st->chosen.part[0].start_us, &day, &min);
+    if (st->want.nservices == 0) { /* the services of the visit that was lost */
+        for (int i = 0; i < st->chosen.n && i < CONVO_VISIT_MAX; i++)
+            st->want.services[i] = st->chosen.part[i].service;
+        st->want.nservices = (uint8_t)st->chosen.n;
+    }
     st->want.day_from = st->want.day_to = day;
     st->want.time_kind = NLU_TIME_EXACT;
     st->want.min_from = st->want.min_to = (int16_t)min;
     st->want.approx = false;
     st->has_chosen = false;
     st->expecting_name = false;
+}
+
+void book_credit_after_loss(struct dctx *c, int64_t cents)
+{
+    struct convo_state *st = c->st;
+    char money[32];
+    struct convo_action *a = cv_action(c, CONVO_ACT_STAFF_ALERT);
+    if (a)
+        snprintf(a->reason, sizeof a->reason, "paid_for_lost_slot");
+    st->credit_cents = (int32_t)cents;
+    st->deposit_cents = -1;
+    replies_money(cents, money, sizeof money);
+    replies_add(&c->reply, "Thank you, your %s deposit came through, but that time was taken after the hold "
+                           "lapsed. It's safe: it goes toward another time, or reply REFUND to get it back.",
+                money);
+    reoffer_around_chosen(c);
+    st->stage = CONVO_ST_CHAT;
+    book_continue(c);
+}
+
+void book_refund_credit(struct dctx *c)
+{
+    struct convo_state *st = c->st;
+    char money[32];
+    struct convo_action *a = cv_action(c, CONVO_ACT_REFUND);
+    if (!a)
+        return;
+    a->cents = st->credit_cents;
+    replies_money(st->credit_cents, money, sizeof money);
+    replies_add(&c->reply, "Done: your %s deposit is on its way back to your card (banks take 5-10 business "
+                           "days). We'd love to see you another time!", money);
+    st->credit_cents = 0;
+    st->noffers = 0;
+    st->stage = CONVO_ST_CHAT;
+}
+
+void book_reoffer_after_loss(struct dctx *c)
+{
+    struct convo_state *st = c->st;
+    if (!st->has_chosen)
+        return;
+    if (st->stage == CONVO_ST_BOOKED || st->stage == CONVO_ST_PAID) {
+        book_credit_after_loss(c, st->deposit_cents > 0 ? st->deposit_cents : 0);
+        return;
+    }
+    reoffer_around_chosen(c);
     if (st->stage == CONVO_ST_HELD) {
         st->deposit_cents = -1; /* the link was never made */
         st->stage = CONVO_ST_CHAT;

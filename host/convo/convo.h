@@ -137,6 +137,8 @@ struct convo_state {
     bool followed_up;          /* the one follow-up on an unpaid link went out */
     bool delay_told;           /* told that booking after payment is delayed */
     bool expecting_name;
+    int32_t credit_cents;      /* paid for a time that was taken meanwhile: goes toward the
+                                  next time chosen, or back on REFUND; 0: none */
     char appt_ref[CONVO_REF_MAX]; /* an existing appointment being moved or cancelled */
     struct convo_part appt;
 };
@@ -246,6 +248,7 @@ enum convo_action_kind {
     CONVO_ACT_HANDOFF,            /* reason: staff take the conversation */
     CONVO_ACT_STAFF_ALERT,        /* reason: tell staff now (urgent symptoms, a payment for a lost slot) */
     CONVO_ACT_SCHEDULE,           /* timer at at_us: call back with CONVO_EV_TIMER */
+    CONVO_ACT_REFUND,             /* cents: refund the conversation's paid deposit now */
     CONVO_ACT_COUNT
 };
 

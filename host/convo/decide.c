@@ -239,6 +239,10 @@ static void on_message(struct dctx *c)
         st->stage = CONVO_ST_CLOSED;
         return;
     }
+    if (st->credit_cents > 0 && (r->flags & NLU_F_REFUND) && !(r->flags & NLU_F_NEGATED)) {
+        book_refund_credit(c);
+        return;
+    }
     if (cv_has(r, NLU_INTENT_PAYMENT) || (r->flags & NLU_F_CARD_DIGITS)) {
         if (r->flags & NLU_F_CARD_DIGITS)
             replies_add(&c->reply, "For your security, please don't send card details by text.");
@@ -371,9 +375,7 @@ static void on_payment(struct dctx *c)
         if (c->out->need_facts)
             return;
         if (!all) {
-            replies_add(&c->reply, "Thank you, your deposit came through, but that time was taken after the hold "
-                                   "lapsed. Our team will reach out to find you a new time or return your deposit.");
-            go_handoff(c, "paid_for_lost_slot", true);
+            book_credit_after_loss(c, c->ev->amount_cents);
             return;
         }
         struct convo_action *h = cv_action(c, CONVO_ACT_HOLD);

@@ -53,6 +53,12 @@ void book_accept(struct dctx *c, const struct convo_visit *v);
 void book_hold(struct dctx *c);     /* hold + link (or book when free) for st->chosen */
 void book_describe(struct dctx *c, const struct convo_visit *v, char *out, size_t cap);
 void book_reoffer_after_loss(struct dctx *c);
+/* A deposit of cents paid for a time that was taken meanwhile: staff are
+ * told, the payment waits as credit for another time (offered now), or goes
+ * back on REFUND. */
+void book_credit_after_loss(struct dctx *c, int64_t cents);
+/* REFUND of that credit: the refund action and the patient told. */
+void book_refund_credit(struct dctx *c);
 
 /* manage.c: existing appointments. */
 void manage_cancel(struct dctx *c);

@@ -142,6 +142,7 @@ cJSON *convo_state_to_json(const struct convo_knowledge *k, const struct convo_s
     if (st->has_chosen && !add(o, "chosen", visit_json(k, &st->chosen)))
         goto fail;
     if (!cJSON_AddNumberToObject(o, "deposit_cents", st->deposit_cents) ||
+        (st->credit_cents > 0 && !cJSON_AddNumberToObject(o, "credit_cents", st->credit_cents)) ||
         !cJSON_AddBoolToObject(o, "followed_up", st->followed_up) ||
         !cJSON_AddBoolToObject(o, "delay_told", st->delay_told) ||
         !cJSON_AddBoolToObject(o, "expecting_name", st->expecting_name))
@@ -281,10 +282,12 @@ int convo_state_from_json(const struct convo_knowledge *k, const cJSON *json, st
     int resume = find_name(stage_names, CONVO_ST_COUNT,
                            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "resume")));
     int client = find_name(client_names, 3, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(json, "client")));
-    double turns, dep;
+    double turns, dep, credit;
     if (stage < 0 || resume < 0 || client < 0 || get_num(json, "turns", 0, 65535, 0, &turns) ||
-        get_num(json, "deposit_cents", -1, 1e10, -1, &dep))
+        get_num(json, "deposit_cents", -1, 1e10, -1, &dep) ||
+        get_num(json, "credit_cents", 0, 1e9, 0, &credit))
         return CONVO_E_INVAL;
+    st->credit_cents = (int32_t)credit;
     st->stage = (uint8_t)stage;
     st->resume_stage = (uint8_t)resume;
     st->client = (uint8_t)client;

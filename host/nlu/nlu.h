@@ -153,6 +153,7 @@ enum nlu_intent {
 #define NLU_F_TRUNCATED   0x0400u /* longer than NLU_TEXT_MAX or NLU_TOKENS_MAX */
 #define NLU_F_OBJ_PRICE   0x0800u /* objection about price, or asks for a deal */
 #define NLU_F_OBJ_THINK   0x1000u /* objection: needs time to think */
+#define NLU_F_REFUND      0x2000u /* "refund", "my money back" */
 
 /* Topics of policy questions, as a mask. */
 #define NLU_TOPIC_CANCELLATION 0x01u

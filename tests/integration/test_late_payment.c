@@ -284,7 +284,7 @@ static const char taken[] =
     "{\"as\":\"p2\",\"say\":\"Sam Rivera\"},"
     "{\"pay_deposit\":true},{\"wait\":\"PT47H\"},{\"wait\":\"PT2H\"}],\"expect\":{}}";
 
-Test(late_payment, slot_taken_hands_off_and_refunds_after_the_grace_period, .timeout = 240)
+Test(late_payment, slot_taken_offers_other_times_and_refunds_after_the_grace_period, .timeout = 240)
 {
     struct eval_patient_obs obs, o2;
     start(taken);
@@ -295,11 +295,13 @@ Test(late_payment, slot_taken_hands_off_and_refunds_after_the_grace_period, .tim
     step(4, 1, &o2);
     cr_assert(o2.hold_active_unpaid, "the second patient holds the slot");
     step(5, 0, &obs);
-    cr_expect_str_eq(eval_outcome(&obs), "handoff");
-    bool told = false;
-    for (size_t i = 0; i < obs.n_sent; i++)
-        told |= strstr(obs.sent[i].text, "deposit came through") != NULL;
-    cr_expect(told, "the patient is told the time was taken");
+    cr_expect_str_eq(eval_outcome(&obs), "no_booking");
+    cr_assert_geq(obs.n_sent, 1);
+    const char *last = obs.sent[obs.n_sent - 1].text;
+    cr_expect(strstr(last, "deposit came through") != NULL, "the patient is told: %s", last);
+    cr_expect(strstr(last, "REFUND") != NULL, "and how to get it back: %s", last);
+    cr_expect(strstr(last, "Which works") != NULL || strstr(last, "PM") != NULL,
+              "and other times: %s", last);
     for (size_t i = 0; i < obs.n_appts; i++)
         cr_expect_not(obs.appts[i].created, "no appointment for the lost slot");
     cr_expect_eq(scalar_long("SELECT count(*) FROM jobs WHERE kind = 'deposits.lost_slot'"), 1);
@@ -409,5 +411,73 @@ Test(late_payment, a_lapsed_link_is_deleted_inside_the_minimum_notice, .timeout 
     cr_expect_not(square_has_link(link), "the link is deleted at Square");
     free(st);
     free(link);
+    stop();
+}
+
+static const char taken_then[] =
+    "{\"id\":\"late-taken-then\",\"clinic\":\"glow\",\"now\":\"2027-03-02T18:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550114\"},"
+    "{\"id\":\"p2\",\"channel\":\"sms\",\"phone\":\"+14155550115\"}],"
+    "\"script\":[{\"say\":\"I'd like a chemical peel on Saturday at noon\"},{\"say\":\"Morgan Diaz\"},"
+    "{\"wait\":\"PT2H\"},"
+    "{\"as\":\"p2\",\"say\":\"I'd like a chemical peel on Saturday at noon\"},"
+    "{\"as\":\"p2\",\"say\":\"Sam Rivera\"},"
+    "{\"pay_deposit\":true},{\"say\":\"the first one works\"},{\"say\":\"refund please\"},"
+    "{\"wait\":\"PT49H\"}],\"expect\":{}}";
+
+/* The time was taken after the hold lapsed; the patient picks another of the
+ * times offered: booked with the payment, no second link, and the payment is
+ * applied, not refunded, after the grace period. */
+Test(late_payment, a_time_picked_after_a_lost_slot_is_booked_with_the_payment, .timeout = 240)
+{
+    struct eval_patient_obs obs, o2;
+    start(taken_then);
+    for (int i = 0; i < 3; i++)
+        step(i, 0, &obs);
+    step(3, 1, &o2);
+    step(4, 1, &o2);
+    step(5, 0, &obs);
+    size_t before = obs.n_sent;
+    step(6, 0, &obs);
+    cr_assert_gt(obs.n_sent, before);
+    const char *last = obs.sent[obs.n_sent - 1].text;
+    cr_expect(strstr(last, "goes toward it") != NULL, "%s", last);
+    cr_expect(strstr(last, "/checkout/") == NULL, "no second link: %s", last);
+    cr_expect_str_eq(eval_outcome(&obs), "booked");
+    size_t created = 0;
+    for (size_t i = 0; i < obs.n_appts; i++)
+        created += obs.appts[i].created;
+    cr_expect_eq(created, 1, "one appointment for the time picked");
+    cr_expect_eq(scalar_long("SELECT count(*) FROM deposits WHERE status = 'created' AND "
+                             "conversation_id = (SELECT conversation_id FROM deposits WHERE status = 'paid')"),
+                 0, "no second deposit asked for");
+    step(8, 0, &obs); /* past the grace period */
+    cr_expect_eq(square_refunds(), 0, "the payment went toward the visit");
+    cr_expect_eq(scalar_long("SELECT count(*) FROM evidence WHERE kind = 'deposit.fate' "
+                             "AND body LIKE '%\"applied\"%'"),
+                 1, "the evidence shows it applied");
+    stop();
+}
+
+/* Or the patient asks for the money back: refunded at once. */
+Test(late_payment, refund_on_request_after_a_lost_slot, .timeout = 240)
+{
+    struct eval_patient_obs obs, o2;
+    start(taken_then);
+    for (int i = 0; i < 3; i++)
+        step(i, 0, &obs);
+    step(3, 1, &o2);
+    step(4, 1, &o2);
+    step(5, 0, &obs);
+    step(7, 0, &obs);
+    const char *last = obs.sent[obs.n_sent - 1].text;
+    cr_expect(strstr(last, "on its way back") != NULL, "%s", last);
+    int i = 0;
+    while (square_refunds() == 0 && i++ < 200)
+        usleep(50 * 1000);
+    cr_expect_eq(square_refunds(), 1, "refunded on request");
+    step(8, 0, &obs);
+    cr_expect_eq(square_refunds(), 1, "once");
+    cr_expect_str_neq(eval_outcome(&obs), "booked");
     stop();
 }

@@ -63,6 +63,7 @@ struct w_patient {
     bool client_created;
     char cfirst[64], clast[64];
     int alerts;
+    int refunds;
     double first_ms; /* -1: no reply yet */
 };
 
@@ -429,6 +430,7 @@ static int port_act(void *ctx, const struct convo_action *a)
     }
     case CONVO_ACT_HANDOFF: p->handoff = true; break;
     case CONVO_ACT_STAFF_ALERT: p->alerts++; break;
+    case CONVO_ACT_REFUND: p->refunds++; break;
     case CONVO_ACT_SCHEDULE: add_timer(w, pi, a->at_us, a->timer); break;
     default: fail(w, "unexpected action %s", convo_action_name(a->kind)); break;
     }

@@ -627,3 +627,83 @@ Test(convo, after_a_wrong_number_a_real_question_is_answered)
                "\"replies_include\":[\"mix-up\",\"\\\\$199\",\"(Thursday|Wednesday|Friday|day)\"],"
                "\"replies_exclude\":[\"welcome\"]}}}");
 }
+
+/* Decides ev with facts answered from slots (those that start inside each
+ * query's range and match its provider), as many rounds as it asks. */
+static void decide_with_slots(const struct convo_state *st, const struct convo_ev *ev, int64_t now,
+                              const struct convo_slot *slots, size_t nslots, struct convo_result *res)
+{
+    static struct convo_slot picked[CONVO_QUERIES_MAX][16];
+    struct convo_facts f = client_facts(false);
+    cr_assert_eq(convo_decide(&kn, st, ev, &f, now, res), 0);
+    for (int round = 0; res->need_facts && round < 4; round++) {
+        for (size_t i = 0; i < res->nactions && f.navail < CONVO_QUERIES_MAX; i++) {
+            if (res->action[i].kind != CONVO_ACT_QUERY_AVAILABILITY)
+                continue;
+            const struct convo_query *q = &res->action[i].query;
+            size_t n = 0;
+            for (size_t s = 0; s < nslots && n < 16; s++)
+                if (slots[s].start_us >= q->from_us && slots[s].start_us < q->to_us &&
+                    (q->provider < 0 || q->provider == slots[s].provider))
+                    picked[f.navail][n++] = slots[s];
+            f.avail[f.navail] = (struct convo_avail){ *q, false, n, picked[f.navail] };
+            f.navail++;
+        }
+        cr_assert_eq(convo_decide(&kn, st, ev, &f, now, res), 0);
+    }
+    cr_assert_not(res->need_facts, "facts enough after four rounds");
+}
+
+/* A deposit paid after the hold lapsed for a time someone else took: staff
+ * are told, other times are offered, and the payment goes toward the one
+ * picked, with no second link; or back to the card on REFUND. */
+Test(convo, a_payment_for_a_lost_slot_is_credit_for_another_time)
+{
+    struct convo_state st = held();
+    st.stage = CONVO_ST_EXPIRED;
+    struct convo_slot others[] = { { at(2027, 3, 5, 16, 0), 0 }, { at(2027, 3, 5, 16, 30), 0 } };
+    struct convo_ev pay = { .kind = CONVO_EV_PAYMENT, .amount_cents = 5000 };
+    struct convo_result *res = malloc(sizeof *res);
+    cr_assert_not_null(res);
+    int64_t now = at(2027, 3, 3, 10, 0);
+    decide_with_slots(&st, &pay, now, others, 2, res);
+    cr_assert_not_null(find(res, CONVO_ACT_STAFF_ALERT), "staff know about the payment");
+    cr_assert_null(find(res, CONVO_ACT_HANDOFF), "the assistant keeps the conversation");
+    cr_assert_null(find(res, CONVO_ACT_BOOK));
+    const struct convo_action *reply = find(res, CONVO_ACT_REPLY);
+    cr_assert_not_null(reply);
+    cr_assert(strstr(reply->text, "$50"), "%s", reply->text);
+    cr_assert(strstr(reply->text, "REFUND"), "%s", reply->text);
+    cr_assert(strstr(reply->text, "4:00 PM"), "another time offered: %s", reply->text);
+    cr_assert_eq(res->state.stage, CONVO_ST_OFFERED);
+    cr_assert_eq(res->state.credit_cents, 5000);
+    struct convo_state offered = res->state;
+
+    /* Picking one books it with the payment: no second link. */
+    struct nlu_result r = understand(&offered, now, "4pm works");
+    struct convo_ev msg = { .kind = CONVO_EV_MESSAGE, .nlu = &r };
+    decide_with_slots(&offered, &msg, now, others, 2, res);
+    cr_assert_null(find(res, CONVO_ACT_DEPOSIT_LINK), "the deposit is paid already");
+    cr_assert_not_null(find(res, CONVO_ACT_HOLD));
+    const struct convo_action *b = find(res, CONVO_ACT_BOOK);
+    cr_assert_not_null(b);
+    cr_assert_eq(b->cents, 5000);
+    cr_assert_eq(b->visit.part[0].start_us, at(2027, 3, 5, 16, 0));
+    cr_assert_eq(res->state.stage, CONVO_ST_BOOKED);
+    cr_assert_eq(res->state.credit_cents, 0);
+
+    /* Or the patient wants it back. */
+    r = understand(&offered, now, "can I just get a refund please");
+    decide_with_slots(&offered, &msg, now, others, 2, res);
+    const struct convo_action *refund = find(res, CONVO_ACT_REFUND);
+    cr_assert_not_null(refund);
+    cr_assert_eq(refund->cents, 5000);
+    cr_assert_null(find(res, CONVO_ACT_BOOK));
+    cr_assert_eq(res->state.credit_cents, 0);
+    cJSON *j = convo_state_to_json(&kn, &offered);
+    struct convo_state back;
+    cr_assert_eq(convo_state_from_json(&kn, j, &back), 0);
+    cr_assert_eq(back.credit_cents, 5000, "the credit survives storage");
+    cJSON_Delete(j);
+    free(res);
+}
