@@ -1,12 +1,18 @@
 /*
- * IANA zone arithmetic over ICU's C calendar API. One UCalendar per call:
- * ICU calendars are not thread-safe, and opening one from ICU's cached zone
- * data costs microseconds. ICU does the zone work; the proleptic Gregorian
+ * IANA zone arithmetic over ICU's C calendar API. ICU calendars are not
+ * thread-safe and opening one (the zone's rules read from ICU's resource
+ * data, the zone id checked) costs tens of microseconds, far more than the
+ * arithmetic, so each thread keeps the few calendars it used last, per zone
+ * and wall-time rule, and every call sets all the fields it reads. ICU does
+ * the zone work; the proleptic Gregorian
  * date arithmetic (adding days, days in a month) is plain integer code here,
  * so field validation never depends on ICU's lenient normalisation.
  */
 #include "tz.h"
 
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unicode/ucal.h>
 #include <unicode/ustring.h>
@@ -126,13 +132,78 @@ static UCalendar *cal_open(const char *zone, int flags, int *rc)
     return cal;
 }
 
+/* ---- the per-thread calendars ------------------------------------------ */
+
+#define CAL_SLOTS 4
+
+struct cal_cache {
+    struct {
+        char zone[TZ_ZONE_MAX + 1];
+        int flags;
+        UCalendar *cal;          /* owned; NULL: a free slot */
+        unsigned long used;
+    } slot[CAL_SLOTS];
+    unsigned long tick;
+};
+
+static pthread_key_t cache_key;
+static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
+static bool cache_ok;
+
+static void cache_free(void *p)
+{
+    struct cal_cache *c = p;
+    for (int i = 0; i < CAL_SLOTS; i++)
+        if (c->slot[i].cal)
+            ucal_close(c->slot[i].cal);
+    free(c);
+}
+
+static void cache_init(void) { cache_ok = pthread_key_create(&cache_key, cache_free) == 0; }
+
+/* This thread's calendar for zone and flags, opened on first use and kept
+ * (the least recently used one makes room). Borrowed until the thread's
+ * next call here; NULL and *rc set on failure. */
+static UCalendar *cal_get(const char *zone, int flags, int *rc)
+{
+    pthread_once(&cache_once, cache_init);
+    struct cal_cache *c = cache_ok ? pthread_getspecific(cache_key) : NULL;
+    if (!c) {
+        if (!cache_ok || !(c = calloc(1, sizeof *c)) || pthread_setspecific(cache_key, c) != 0) {
+            free(c);
+            *rc = TZ_E_ICU;
+            return NULL;
+        }
+    }
+    flags &= TZ_REPEATED_LAST;
+    int victim = 0;
+    for (int i = 0; i < CAL_SLOTS; i++) {
+        if (c->slot[i].cal && c->slot[i].flags == flags && zone && strcmp(c->slot[i].zone, zone) == 0) {
+            c->slot[i].used = ++c->tick;
+            return c->slot[i].cal;
+        }
+        if (!c->slot[i].cal || (c->slot[victim].cal && c->slot[i].used < c->slot[victim].used))
+            victim = i;
+    }
+    UCalendar *cal = cal_open(zone, flags, rc);
+    if (!cal)
+        return NULL;
+    if (c->slot[victim].cal)
+        ucal_close(c->slot[victim].cal);
+    snprintf(c->slot[victim].zone, sizeof c->slot[victim].zone, "%s", zone);
+    c->slot[victim].flags = flags;
+    c->slot[victim].cal = cal;
+    c->slot[victim].used = ++c->tick;
+    return cal;
+}
+
 int tz_to_local(const char *zone, int64_t utc_us, struct tz_local *out)
 {
     int rc = 0;
     UErrorCode st = U_ZERO_ERROR;
     if (utc_us < US_MIN || utc_us > US_MAX)
         return TZ_E_INVAL;
-    UCalendar *cal = cal_open(zone, 0, &rc);
+    UCalendar *cal = cal_get(zone, 0, &rc);
     if (!cal)
         return rc;
     int64_t ms = floor_div(utc_us, US_PER_MS);
@@ -146,7 +217,6 @@ int tz_to_local(const char *zone, int64_t utc_us, struct tz_local *out)
     l.second = ucal_get(cal, UCAL_SECOND, &st);
     l.weekday = ucal_get(cal, UCAL_DAY_OF_WEEK, &st) - UCAL_SUNDAY;
     int32_t off_ms = ucal_get(cal, UCAL_ZONE_OFFSET, &st) + ucal_get(cal, UCAL_DST_OFFSET, &st);
-    ucal_close(cal);
     if (U_FAILURE(st))
         return TZ_E_ICU;
     l.usec = (int)(utc_us - floor_div(utc_us, US_PER_S) * US_PER_S);
@@ -171,14 +241,13 @@ int tz_from_local(const char *zone, const struct tz_local *in, int flags, int64_
     UErrorCode st = U_ZERO_ERROR;
     if (!local_ok(in) || (flags & ~TZ_REPEATED_LAST))
         return TZ_E_INVAL;
-    UCalendar *cal = cal_open(zone, flags, &rc);
+    UCalendar *cal = cal_get(zone, flags, &rc);
     if (!cal)
         return rc;
     ucal_clear(cal);
     ucal_setDateTime(cal, in->year, in->month - 1, in->day, in->hour, in->minute, in->second, &st);
     ucal_set(cal, UCAL_MILLISECOND, in->usec / US_PER_MS);
     UDate ms = ucal_getMillis(cal, &st);
-    ucal_close(cal);
     if (U_FAILURE(st))
         return TZ_E_ICU;
     *utc_us = (int64_t)ms * US_PER_MS + in->usec % US_PER_MS;
@@ -214,14 +283,13 @@ int tz_next_transition(const char *zone, int64_t after_us, int64_t limit_us, int
     UDate when = 0;
     if (after_us < US_MIN || after_us > US_MAX)
         return TZ_E_INVAL;
-    UCalendar *cal = cal_open(zone, 0, &rc);
+    UCalendar *cal = cal_get(zone, 0, &rc);
     if (!cal)
         return rc;
     /* Transitions fall on whole seconds, so the floor in milliseconds finds
      * exactly those strictly after after_us. */
     ucal_setMillis(cal, (UDate)floor_div(after_us, US_PER_MS), &st);
     UBool found = ucal_getTimeZoneTransitionDate(cal, UCAL_TZ_TRANSITION_NEXT, &when, &st);
-    ucal_close(cal);
     if (U_FAILURE(st))
         return TZ_E_ICU;
     if (!found)

@@ -301,3 +301,47 @@ Test(tz, concurrent_threads)
         cr_assert_eq(args[i].failures, 0, "%s", args[i].zone);
     }
 }
+
+/* Each thread keeps a few calendars: more zones than it keeps, both
+ * wall-time rules, and several threads at once give the same answers as
+ * the first call of each. */
+static const char *const many_zones[] = { "America/Los_Angeles", "America/New_York", "America/Toronto",
+                                          "Europe/London", "Australia/Sydney", "Asia/Kolkata" };
+static const int many_offsets[] = { -480, -300, -300, 0, 660, 330 }; /* on 2027-01-15 */
+
+static void *offsets_round(void *arg)
+{
+    int64_t t = 0;
+    int *bad = arg;
+    if (clock_parse_rfc3339("2027-01-15T12:00:00Z", &t) != 0)
+        (*bad)++;
+    for (int round = 0; round < 50; round++)
+        for (int i = 0; i < 6; i++) {
+            int k = (i * 5 + round) % 6;
+            struct tz_local l;
+            if (tz_to_local(many_zones[k], t, &l) != 0 || l.utc_offset_min != many_offsets[k])
+                (*bad)++;
+            struct tz_local back = l;
+            int64_t again;
+            if (tz_from_local(many_zones[k], &back, round % 2 ? TZ_REPEATED_LAST : TZ_REPEATED_FIRST,
+                              &again) != 0 || again != t)
+                (*bad)++;
+        }
+    return NULL;
+}
+
+Test(tz, kept_calendars_answer_like_fresh_ones_across_zones_and_threads)
+{
+    int bad[4] = { 0 };
+    pthread_t th[4];
+    offsets_round(&bad[0]);
+    cr_assert_eq(bad[0], 0);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(pthread_create(&th[i], NULL, offsets_round, &bad[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        cr_expect_eq(bad[i], 0, "thread %d: %d wrong answers", i, bad[i]);
+    }
+    struct tz_local l;
+    cr_expect_eq(tz_to_local("Not/AZone", 0, &l), TZ_E_ZONE, "an unknown zone is still refused");
+}
