@@ -12,11 +12,15 @@
 #   warm: one query per tenant, answered from the cache after its first
 #         request (the holds query and the catalog rules still run).
 # Prints requests/s, p99 and the daemon's CPU time per request of each.
+# With EMR=boulevard or EMR=nextech every tenant binds that plugin instead,
+# configured as the evaluation runner does (tests/eval/emr/NAME.conf),
+# against one simulator (tests/sim/NAME_sim.py) serving the same clinic: the
+# plugin's real HTTP calls, paging, auth and throttling are in the path.
 #
 # Usage: bench/availability_bench.sh       (after ./configure && make)
 # Environment:
 #   BW_BUILDDIR=build                      where bookwelld was built (default: the checkout)
-#   TENANTS=100 DURATION=20s CONNECTIONS=16 THREADS=2
+#   TENANTS=100 DURATION=20s CONNECTIONS=16 THREADS=2 EMR=local|boulevard|nextech
 #   BW_BENCH_PG="host=... dbname=postgres"  use this cluster instead of scripts/pg
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,11 +29,13 @@ tenants=${TENANTS:-100}
 duration=${DURATION:-20s}
 connections=${CONNECTIONS:-16}
 threads=${THREADS:-2}
+emr=${EMR:-local}
+case $emr in local | boulevard | nextech) ;; *) echo "EMR: local, boulevard or nextech" >&2; exit 2 ;; esac
 shared=${BW_SHARED_DIR:-/work/shared}
 clinic="$shared/eval/clinics/glow.json"
 
 bin="$build/bookwelld"
-plugin="$build/plugins/emr.local-1.0.0.so"
+plugin="$build/plugins/emr.$emr-1.0.0.so"
 for f in "$bin" "$plugin" "$clinic"; do
     [ -e "$f" ] || { echo "no $f: build first (./autogen.sh && ./configure && make)" >&2; exit 1; }
 done
@@ -55,8 +61,10 @@ fi
 db="bookwell_abench_$$"
 work=$(mktemp -d /tmp/bw-abench-XXXXXX)
 pid=
+sim_pid=
 token=bench-token-$$
 cleanup() {
+    if [ -n "$sim_pid" ]; then kill "$sim_pid" 2>/dev/null || true; fi
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
         kill -TERM "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -79,12 +87,6 @@ admin = { token = "env:BOOKWELL_ADMIN_TOKEN"; };
 plugins = { dir = "$work/plugins"; };
 log = { level = "warn"; };
 CONF
-for i in $(seq -f "%03g" 1 "$tenants"); do
-    cat >"$work/tenants/t$i.conf" <<CONF
-tenant = { id = "t$i"; name = "Clinic $i"; timezone = "America/Los_Angeles"; country = "US"; };
-plugins = ( { plugin = "emr.local"; } );
-CONF
-done
 # The Glow clinic with 5 providers (two more, like the first two) and no
 # seeded appointments or clients.
 python3 - "$clinic" "$work/clinic.json" <<'PY'
@@ -98,6 +100,25 @@ d["providers"] = ps[:5]
 d.pop("appointments", None); d.pop("clients", None)
 json.dump(d, open(sys.argv[2], "w"))
 PY
+binding='{ plugin = "emr.local"; }'
+if [ "$emr" != local ]; then
+    python3 "$top/tests/sim/${emr}_sim.py" --port 0 --ready-file "$work/sim.json" \
+        --clinic "$work/clinic.json" 2>"$work/sim.log" &
+    sim_pid=$!
+    for _ in $(seq 1 200); do [ -s "$work/sim.json" ] && break; sleep 0.05; done
+    [ -s "$work/sim.json" ] || { echo "the $emr simulator did not start" >&2; cat "$work/sim.log" >&2; exit 1; }
+    sim_url="http://127.0.0.1:$(sed -E 's/.*"port": *([0-9]+).*/\1/' "$work/sim.json")"
+    binding="{ plugin = \"emr.$emr\"; base_url = \"$sim_url\"; config = {
+$(sed -e "s|@BASE_URL@|$sim_url|g" -e "s|@SRCDIR@|$top|g" -e "s|file:tests/|file:$top/tests/|g" \
+    "$top/tests/eval/emr/$emr.conf")
+  }; }"
+fi
+for i in $(seq -f "%03g" 1 "$tenants"); do
+    cat >"$work/tenants/t$i.conf" <<CONF
+tenant = { id = "t$i"; name = "Clinic $i"; timezone = "America/Los_Angeles"; country = "US"; };
+plugins = ( $binding );
+CONF
+done
 
 BOOKWELL_DATABASE_URL=$dburl BOOKWELL_ADMIN_TOKEN=$token \
     "$bin" --config "$work" --ready-file "$work/ready.json" 2>"$work/bookwelld.log" &
@@ -163,7 +184,8 @@ run() {
         'BEGIN { printf "%.0f", t * 1e6 / hz / n }')
     errors=$(printf '%s\n' "$out" | awk '/Non-2xx|Socket errors/ {print}')
     echo
-    echo "GET /availability 14 days, $name: ${rps} requests/s, p99 ${p99}, ${cpu_us} us daemon CPU per request" \
+    echo "GET /availability 14 days, emr.$emr, $name: ${rps} requests/s, p99 ${p99}," \
+         "${cpu_us} us daemon CPU per request" \
          "($tenants tenants x 5 providers, ${connections} connections, ${duration}, $(nproc) CPUs)"
     if [ -n "$errors" ]; then echo "errors: $errors"; return 1; fi
 }
