@@ -188,6 +188,7 @@ run() {
          "${cpu_us} us daemon CPU per request" \
          "($tenants tenants x 5 providers, ${connections} connections, ${duration}, $(nproc) CPUs)"
     if [ -n "$errors" ]; then echo "errors: $errors"; return 1; fi
+    if [ "${total:-0}" -eq 0 ]; then echo "no request completed in $duration"; return 1; fi
 }
 run cold "$work/cold.txt" || status=1
 echo
