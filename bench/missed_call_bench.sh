@@ -114,7 +114,11 @@ curl -s -X POST -H 'Content-Type: application/json' \
     -d "{\"callback_base\":\"http://127.0.0.1:$port\",\"public_base\":\"$public\",\"status_callbacks\":$callbacks}" \
     "$sim/_sim/config" >/dev/null
 
+statements() {
+    curl -s "http://127.0.0.1:$aport/metrics" | awk '$1 == "bookwell_db_statements_total" {print $2}'
+}
 cpu0=$(awk '{print $14+$15}' /proc/$dpid/stat)
+st0=$(statements)
 if [ -n "${BW_BENCH_PERF:-}" ]; then
     perf record -g -o "$BW_BENCH_PERF" -p "$dpid" 2>/dev/null &
     pids+=($!)
@@ -125,11 +129,14 @@ python3 "$top/bench/missed_call_load.py" --daemon-port "$port" --sim "$sim" \
     --public-base "$public" --account "$account" --token "$token" --to "$number" \
     --rate "$rate" --seconds "$seconds" || status=$?
 cpu1=$(awk '{print $14+$15}' /proc/$dpid/stat)
+st1=$(statements)
 ticks=$(getconf CLK_TCK)
 calls=$(echo "$rate * $seconds" | bc)
 echo "daemon CPU: $(echo "scale=2; ($cpu1 - $cpu0) / $ticks" | bc) s" \
      "($(echo "scale=0; ($cpu1 - $cpu0) * 1000000 / $ticks / $calls" | bc) us per call," \
      "status callbacks included)"
+echo "database statements: $((st1 - st0)) ($(echo "scale=1; ($st1 - $st0) / $calls" | bc) per call," \
+     "status callbacks and job polling included)"
 psql "$BOOKWELL_DATABASE_URL" -qXtAc \
     "SELECT 'calls stored: ' || count(*) FROM calls WHERE tenant_id = 'glow' AND outcome = 'missed'"
 if [ "$status" != 0 ]; then

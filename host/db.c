@@ -13,6 +13,9 @@
 #include <string.h>
 #include <time.h>
 
+/* Round trips to the server, every pool of the process together. */
+static _Atomic uint64_t statements;
+
 struct db_pool {
     pthread_mutex_t lock;
     pthread_cond_t freed;
@@ -196,6 +199,7 @@ void db_pool_get_stats(struct db_pool *p, struct db_pool_stats *out)
     out->waiting = p->waiting;
     out->acquired_total = p->acquired_total;
     out->acquire_timeouts = p->acquire_timeouts;
+    out->statements = atomic_load(&statements);
     pthread_mutex_unlock(&p->lock);
 }
 
@@ -216,16 +220,20 @@ PGresult *db_exec(struct db_conn *c, struct db_stmt *st, int n, const char *cons
 {
     int idx = stmt_index(st);
     char name[16];
-    if (idx >= DB_MAX_STATEMENTS) /* beyond the bitmap: run unprepared */
+    if (idx >= DB_MAX_STATEMENTS) { /* beyond the bitmap: run unprepared */
+        atomic_fetch_add(&statements, 1);
         return PQexecParams(c->pg, st->sql, n, NULL, params, NULL, NULL, 0);
+    }
     snprintf(name, sizeof name, "bw%d", idx);
     if (!(c->prepared[idx / 8] & (1u << (idx % 8)))) {
+        atomic_fetch_add(&statements, 1);
         PGresult *r = PQprepare(c->pg, name, st->sql, 0, NULL);
         if (!db_ok(r))
             return r;
         PQclear(r);
         c->prepared[idx / 8] |= (unsigned char)(1u << (idx % 8));
     }
+    atomic_fetch_add(&statements, 1);
     return PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
 }
 
@@ -245,6 +253,7 @@ const char *db_sqlstate(const PGresult *r)
 
 int db_exec_simple(struct db_conn *c, const char *sql)
 {
+    atomic_fetch_add(&statements, 1);
     PGresult *r = PQexec(c->pg, sql);
     int rc = db_ok(r) ? 0 : -1;
     PQclear(r);

@@ -38,6 +38,7 @@ struct db_pool_stats {
     int waiting;
     uint64_t acquired_total;
     uint64_t acquire_timeouts;
+    uint64_t statements;       /* round trips to the server, process-wide, since start */
 };
 
 /* Opens size connections to conninfo. Returns 0, or -1 with a reason in err

@@ -492,14 +492,12 @@ static int handle_provider_opt(struct db_conn *c, const struct ev *e, bool out)
     return outbound_cancel_pending(c, e->tenant, k.id, "opted_out", NULL) == 0 ? 0 : -1;
 }
 
-static int event_job(struct db_conn *c, const struct job *job, struct job_result *res, void *ctx)
+/* The event o of binding as struct ev (strings borrowed from o). */
+static void ev_from(struct ev *e, const char *tenant, const char *binding, const cJSON *o, int attempt)
 {
-    struct daemon *d = ctx;
-    cJSON *p = cJSON_Parse(job->payload);
-    const cJSON *o = cJSON_GetObjectItemCaseSensitive(p, "event");
-    struct ev e = {
-        .tenant = job->tenant_id,
-        .binding = str(p, "binding"),
+    *e = (struct ev){
+        .tenant = tenant,
+        .binding = binding,
         .type = str(o, "type"),
         .id = str(o, "id"),
         .from = str(o, "from"),
@@ -508,24 +506,45 @@ static int event_job(struct db_conn *c, const struct job *job, struct job_result
         .status = str(o, "status"),
         .message_id = str(o, "message_id"),
         .channel = str(o, "channel"),
-        .attempt = job->attempt,
+        .attempt = attempt,
     };
     const cJSON *consent = cJSON_GetObjectItemCaseSensitive(o, "consent");
     if (cJSON_IsObject(consent)) {
-        e.consent_phone = str(consent, "phone");
-        e.consent_text = str(consent, "text");
+        e->consent_phone = str(consent, "phone");
+        e->consent_text = str(consent, "text");
     }
     const cJSON *media = cJSON_GetObjectItemCaseSensitive(o, "media");
     int n = cJSON_IsArray(media) ? cJSON_GetArraySize(media) : 0;
-    e.media_count = n > 10 ? 10 : n;
+    e->media_count = n > 10 ? 10 : n;
     const cJSON *ec = cJSON_GetObjectItemCaseSensitive(o, "error_code");
     if (cJSON_IsString(ec))
-        snprintf(e.error_code, sizeof e.error_code, "%s", ec->valuestring);
+        snprintf(e->error_code, sizeof e->error_code, "%s", ec->valuestring);
     else if (cJSON_IsNumber(ec))
-        snprintf(e.error_code, sizeof e.error_code, "%d", ec->valueint);
+        snprintf(e->error_code, sizeof e->error_code, "%d", ec->valueint);
     const char *at = str(o, "at");
-    if (!at || clock_parse_rfc3339(at, &e.at_us) != 0)
-        e.at_us = clock_now_us();
+    if (!at || clock_parse_rfc3339(at, &e->at_us) != 0)
+        e->at_us = clock_now_us();
+}
+
+int messaging_status_apply(struct db_conn *c, const char *tenant, const char *binding,
+                           const cJSON *event)
+{
+    struct ev e;
+    struct job_result res = { 0 };
+    ev_from(&e, tenant, binding, event, 0);
+    if (!e.type || strcmp(e.type, "status") != 0)
+        return 0;
+    int rc = handle_status(c, &e, &res);
+    return rc == 0 ? 1 : rc == JOB_RETRY && res.error[0] ? 0 : -1;
+}
+
+static int event_job(struct db_conn *c, const struct job *job, struct job_result *res, void *ctx)
+{
+    struct daemon *d = ctx;
+    cJSON *p = cJSON_Parse(job->payload);
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(p, "event");
+    struct ev e;
+    ev_from(&e, job->tenant_id, str(p, "binding"), o, job->attempt);
 
     int rc;
     if (!e.binding || !e.type) {

@@ -39,8 +39,12 @@ static size_t collect_pool(char *out, size_t cap, void *arg)
                      "bookwell_db_pool_waiting %d\n"
                      "# HELP bookwell_db_pool_acquire_timeouts_total Pool acquisitions that timed out.\n"
                      "# TYPE bookwell_db_pool_acquire_timeouts_total counter\n"
-                     "bookwell_db_pool_acquire_timeouts_total %llu\n",
-                     s.size, s.in_use, s.waiting, (unsigned long long)s.acquire_timeouts);
+                     "bookwell_db_pool_acquire_timeouts_total %llu\n"
+                     "# HELP bookwell_db_statements_total Statements sent to PostgreSQL.\n"
+                     "# TYPE bookwell_db_statements_total counter\n"
+                     "bookwell_db_statements_total %llu\n",
+                     s.size, s.in_use, s.waiting, (unsigned long long)s.acquire_timeouts,
+                     (unsigned long long)s.statements);
     return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 

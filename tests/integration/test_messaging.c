@@ -467,6 +467,21 @@ Test(messaging, statuses_move_forward_and_21610_opts_out)
     cJSON_Delete(out);
 
     cr_assert_eq(status_event("st1", sid, "delivered", NULL), 200);
+    /* A status is applied by the webhook itself: no job to wait for. */
+    out = messages(PATIENT, "out");
+    cr_expect_str_eq(field(cJSON_GetArrayItem(out, 0), "status"), "delivered");
+    cJSON_Delete(out);
+    PGconn *pg = testdb_connect(conninfo);
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM jobs WHERE kind = 'channel.event' "
+                                   "AND payload->'event'->>'type' = 'status'"),
+                 0, "no job queued for a status of a known message");
+    /* One for a message not known yet (its send may not be committed) is
+     * queued, and its job tries again. */
+    cr_assert_eq(status_event("st9", "SMnot-yet-known", "sent", NULL), 200);
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM jobs WHERE kind = 'channel.event' "
+                                   "AND payload->'event'->>'message_id' = 'SMnot-yet-known'"),
+                 1);
+    PQfinish(pg);
     cr_assert_eq(status_event("st2", sid, "sent", NULL), 200);
     cr_assert_eq(status_event("st1", sid, "delivered", NULL), 200);
     wait_idle();

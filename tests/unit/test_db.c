@@ -62,6 +62,19 @@ Test(db, pool_is_bounded_and_times_out)
     db_release(pool, b);
 }
 
+Test(db, statements_are_counted)
+{
+    struct db_pool_stats before, after;
+    db_pool_get_stats(pool, &before);
+    struct db_conn *c = db_acquire(pool, 1000);
+    cr_assert_eq(db_begin(c), 0);
+    cr_assert_eq(db_exec_simple(c, "SELECT 1"), 0);
+    cr_assert_eq(db_commit(c), 0);
+    db_release(pool, c);
+    db_pool_get_stats(pool, &after);
+    cr_assert_eq(after.statements - before.statements, 3, "BEGIN, SELECT and COMMIT");
+}
+
 Test(db, abandoned_transaction_is_rolled_back)
 {
     struct db_conn *c = db_acquire(pool, 1000);
