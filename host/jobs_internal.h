@@ -39,7 +39,8 @@ struct jobs {
     int wake_pipe[2];             /* interrupts the listener's poll() at stop */
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    uint64_t wake_gen;            /* bumped on every wake-up, under lock */
+    int wake_pending;             /* wake-ups not yet taken by a worker (at most
+                                     n_workers), under lock */
 };
 
 const struct jobs_handler *jobs_find_handler(const struct jobs *j, const char *kind);

@@ -3,7 +3,7 @@
  * pool (so requests never starve workers, nor workers requests) and loops:
  * claim, execute, claim again; when nothing is due it waits on a condition
  * variable until woken or the poll interval passes. One listener thread holds
- * a LISTEN connection: a NOTIFY from any process wakes the workers, and every
+ * a LISTEN connection: a NOTIFY from any process wakes one worker, and every
  * poll interval it returns expired leases to the queue. This file is the
  * boundary that logs and counts outcomes; jobs.c does neither.
  */
@@ -46,38 +46,61 @@ static void log_job(enum log_level level, const struct job *job, const char *err
     log_write(level, &lc, fields, "%s", msg);
 }
 
-void jobs_wake(struct jobs *j)
+/* Wakes n idle workers (each takes one wake-up; one left over makes the
+ * next worker about to sleep claim again instead). A notification of new
+ * work wakes one worker, not all of them: a worker that ran a job claims
+ * again at once, so more work is not left waiting, and the others do not
+ * all race to claim the same row. */
+static void wake_some(struct jobs *j, int n)
 {
     pthread_mutex_lock(&j->lock);
-    j->wake_gen++;
-    pthread_cond_broadcast(&j->wake);
+    int cap = j->n_workers > 0 ? j->n_workers : 1;
+    j->wake_pending = j->wake_pending + n > cap ? cap : j->wake_pending + n;
+    if (n >= cap)
+        pthread_cond_broadcast(&j->wake);
+    else
+        for (int i = 0; i < n; i++)
+            pthread_cond_signal(&j->wake);
     pthread_mutex_unlock(&j->lock);
 }
 
-/* Waits until woken (the generation moves past seen), stopping, or ms pass. */
-static void wait_for_work(struct jobs *j, uint64_t seen, int64_t ms)
+void jobs_wake(struct jobs *j) { wake_some(j, j->n_workers > 0 ? j->n_workers : 1); }
+
+static void deadline_in(struct timespec *deadline, int64_t ms)
+{
+    clock_gettime(CLOCK_REALTIME, deadline);
+    deadline->tv_sec += ms / 1000;
+    deadline->tv_nsec += (ms % 1000) * 1000000;
+    if (deadline->tv_nsec >= 1000000000) {
+        deadline->tv_sec++;
+        deadline->tv_nsec -= 1000000000;
+    }
+}
+
+/* Waits until a wake-up is there to take, stopping, or ms pass. */
+static void wait_for_work(struct jobs *j, int64_t ms)
 {
     struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
+    deadline_in(&deadline, ms);
     pthread_mutex_lock(&j->lock);
-    while (j->wake_gen == seen && !atomic_load(&j->stopping))
+    while (j->wake_pending == 0 && !atomic_load(&j->stopping))
+        if (pthread_cond_timedwait(&j->wake, &j->lock, &deadline) != 0)
+            break;
+    if (j->wake_pending > 0)
+        j->wake_pending--;
+    pthread_mutex_unlock(&j->lock);
+}
+
+/* Waits ms whatever wakes others (after a database error), or until stopping. */
+static void back_off(struct jobs *j, int64_t ms)
+{
+    struct timespec deadline;
+    deadline_in(&deadline, ms);
+    pthread_mutex_lock(&j->lock);
+    while (!atomic_load(&j->stopping))
         if (pthread_cond_timedwait(&j->wake, &j->lock, &deadline) != 0)
             break;
     pthread_mutex_unlock(&j->lock);
-}
-
-static uint64_t wake_generation(struct jobs *j)
-{
-    pthread_mutex_lock(&j->lock);
-    uint64_t g = j->wake_gen;
-    pthread_mutex_unlock(&j->lock);
-    return g;
 }
 
 /* Claims and runs one job. Returns 1 when it ran one, 0 when none was due,
@@ -127,10 +150,9 @@ static void *worker_main(void *arg)
     struct jobs *j = w->j;
 
     while (!atomic_load(&j->stopping)) {
-        uint64_t seen = wake_generation(j);
         struct db_conn *c = db_acquire(j->pool, DB_WAIT_MS);
         if (!c) {
-            wait_for_work(j, seen, j->opt.poll_ms);
+            back_off(j, j->opt.poll_ms);
             continue;
         }
         int rc = work_once(j, c);
@@ -138,8 +160,9 @@ static void *worker_main(void *arg)
         if (rc == 1)
             continue; /* there may be more: claim again at once */
         if (rc < 0)
-            seen = wake_generation(j); /* back off a full interval on errors */
-        wait_for_work(j, seen, j->opt.poll_ms);
+            back_off(j, j->opt.poll_ms);
+        else
+            wait_for_work(j, j->opt.poll_ms);
     }
     return NULL;
 }
@@ -222,14 +245,14 @@ static void *listener_main(void *arg)
             }
         }
         /* Notifications also arrive while the reaper's query runs. */
-        bool woke = false;
+        int notes = 0;
         PGnotify *note;
         while ((note = PQnotifies(lc.pg)) != NULL) {
-            woke = true;
+            notes++;
             PQfreemem(note);
         }
-        if (woke)
-            jobs_wake(j);
+        if (notes > 0)
+            wake_some(j, notes);
         if (PQstatus(lc.pg) != CONNECTION_OK) {
             PQfinish(lc.pg);
             lc.pg = NULL;
