@@ -112,61 +112,52 @@ static void fmt_time(int64_t us, char out[32]) { clock_format_utc(us, out); }
 
 int send_gate_load(struct db_conn *c, struct send_gate_input *in)
 {
-    DB_STMT(last_in,
+    /* One round trip: the last inbound message or call, the recent
+     * proactive sends (newest first, comma-separated), and the other live
+     * text-backs of the period. */
+    DB_STMT(facts,
             "SELECT (extract(epoch FROM GREATEST("
-            " (SELECT max(created_at) FROM messages WHERE tenant_id = $1 AND contact_id = $2::bigint"
-            "  AND direction = 'in' AND created_at <= $3::timestamptz),"
-            " (SELECT max(at) FROM calls WHERE tenant_id = $1 AND contact_id = $2::bigint"
-            "  AND at <= $3::timestamptz))) * 1000000)::bigint");
-    DB_STMT(recent,
-            "SELECT (extract(epoch FROM sent_at) * 1000000)::bigint FROM messages"
-            " WHERE tenant_id = $1 AND contact_id = $2::bigint AND direction = 'out'"
-            " AND kind = 'proactive' AND sent_at > $3::timestamptz"
-            " AND status IN ('sending', 'sent', 'delivered', 'undelivered', 'uncertain')"
-            " ORDER BY sent_at DESC LIMIT 256");
-    DB_STMT(textbacks,
-            "SELECT count(*) FROM messages WHERE tenant_id = $1 AND contact_id = $2::bigint"
-            " AND direction = 'out' AND kind = 'textback' AND id <> $3::bigint"
-            " AND created_at > $4::timestamptz AND status NOT IN ('cancelled', 'failed')"
-            " AND (status NOT IN ('queued', 'held') OR id < $3::bigint)");
-    char contact[24], msg[24], now[32], since[32];
+            "  (SELECT max(created_at) FROM messages WHERE tenant_id = $1 AND contact_id = $2::bigint"
+            "   AND direction = 'in' AND created_at <= $3::timestamptz),"
+            "  (SELECT max(at) FROM calls WHERE tenant_id = $1 AND contact_id = $2::bigint"
+            "   AND at <= $3::timestamptz))) * 1000000)::bigint,"
+            " (SELECT string_agg(t::text, ',' ORDER BY t DESC) FROM ("
+            "   SELECT (extract(epoch FROM sent_at) * 1000000)::bigint AS t FROM messages"
+            "   WHERE tenant_id = $1 AND contact_id = $2::bigint AND direction = 'out'"
+            "   AND kind = 'proactive' AND sent_at > $4::timestamptz"
+            "   AND status IN ('sending', 'sent', 'delivered', 'undelivered', 'uncertain')"
+            "   ORDER BY sent_at DESC LIMIT 256) recent),"
+            " (SELECT count(*) FROM messages WHERE tenant_id = $1 AND contact_id = $2::bigint"
+            "  AND direction = 'out' AND kind = 'textback' AND id <> $5::bigint"
+            "  AND created_at > $6::timestamptz AND status NOT IN ('cancelled', 'failed')"
+            "  AND (status NOT IN ('queued', 'held') OR id < $5::bigint))");
+    char contact[24], msg[24], now[32], since[32], tb_since[32];
     if (!in->tenant_id || !in->address)
         return SEND_GATE_E_INVAL;
     snprintf(contact, sizeof contact, "%" PRId64, in->contact_id);
     snprintf(msg, sizeof msg, "%" PRId64, in->message_id);
     fmt_time(in->now_us, now);
     fmt_time(in->now_us - QH_CAP_PERIOD_US, since);
+    fmt_time(in->now_us - SEND_GATE_TEXTBACK_PERIOD_US, tb_since);
 
     if (consent_is_opted_out(c, in->tenant_id, in->address, &in->opted_out) != 0)
         return SEND_GATE_E_DB;
-    const char *p1[] = { in->tenant_id, contact, now };
-    PGresult *r = db_exec(c, &last_in, 3, p1);
-    if (!db_ok(r))
-        goto fail;
+    const char *p[] = { in->tenant_id, contact, now, since, msg, tb_since };
+    PGresult *r = db_exec(c, &facts, 6, p);
+    if (!db_ok(r) || PQntuples(r) != 1) {
+        PQclear(r);
+        return SEND_GATE_E_DB;
+    }
     in->last_inbound_us = PQgetisnull(r, 0, 0) ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-
-    const char *p2[] = { in->tenant_id, contact, since };
-    r = db_exec(c, &recent, 3, p2);
-    if (!db_ok(r))
-        goto fail;
     in->n_recent = 0;
-    for (int i = 0; i < PQntuples(r) && in->n_recent < QH_MAX_RECENT; i++)
-        in->recent_proactive_us[in->n_recent++] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-    PQclear(r);
-
-    char tb_since[32];
-    fmt_time(in->now_us - SEND_GATE_TEXTBACK_PERIOD_US, tb_since);
-    const char *p3[] = { in->tenant_id, contact, msg, tb_since };
-    r = db_exec(c, &textbacks, 4, p3);
-    if (!db_ok(r))
-        goto fail;
-    in->other_textbacks = (int)strtol(PQgetvalue(r, 0, 0), NULL, 10);
+    for (const char *t = PQgetvalue(r, 0, 1); *t && in->n_recent < QH_MAX_RECENT;) {
+        char *end;
+        in->recent_proactive_us[in->n_recent++] = strtoll(t, &end, 10);
+        t = *end == ',' ? end + 1 : end + strlen(end);
+    }
+    in->other_textbacks = (int)strtol(PQgetvalue(r, 0, 2), NULL, 10);
     PQclear(r);
     return 0;
-fail:
-    PQclear(r);
-    return SEND_GATE_E_DB;
 }
 
 static void verdict(struct send_gate_decision *d, int v, int64_t until, const char *reason)

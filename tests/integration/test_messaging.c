@@ -220,10 +220,10 @@ static const char *field(const cJSON *m, const char *k)
     return s ? s : "";
 }
 
-static int64_t enqueue(const char *kind, const char *text)
+static int64_t enqueue_to(const char *to, const char *kind, const char *text)
 {
     char body[512];
-    snprintf(body, sizeof body, "{\"contact\":\"%s\",\"kind\":\"%s\",\"text\":\"%s\"}", PATIENT,
+    snprintf(body, sizeof body, "{\"contact\":\"%s\",\"kind\":\"%s\",\"text\":\"%s\"}", to,
              kind, text);
     struct test_http_resp r;
     cr_assert_eq(test_admin(&d, "POST", "/admin/test/tenants/glow/outbound", body, &r), 0);
@@ -234,6 +234,8 @@ static int64_t enqueue(const char *kind, const char *text)
     test_http_resp_free(&r);
     return id;
 }
+
+static int64_t enqueue(const char *kind, const char *text) { return enqueue_to(PATIENT, kind, text); }
 
 /* The sends the fixture made, one JSON object per line, as an array. */
 static cJSON *sends(void)
@@ -439,6 +441,34 @@ Test(messaging, quiet_hours_hold_until_morning_in_order)
                                field(m, "sent_at"));
     }
     cJSON_Delete(out);
+}
+
+/* Florida's rule (FL 08:00-20:00, at most 3 proactive messages in 24
+ * hours): the fourth waits until the first is a day old. */
+Test(messaging, florida_caps_proactive_messages_at_three_a_day)
+{
+    const char *fl = "+13055550123";
+    cr_assert_eq(message_from(fl, "F0", "hello"), 200);
+    wait_idle();
+    clock_to("advance", "PT2M");
+    for (int i = 0; i < 4; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "note %d", i + 1);
+        enqueue_to(fl, "proactive", text);
+        wait_idle();
+        clock_to("advance", "PT1M");
+    }
+    int to_fl = 0;
+    cJSON *s = sends(), *m;
+    cJSON_ArrayForEach(m, s) to_fl += strstr(field(m, "to"), "3055550123") != NULL;
+    cJSON_Delete(s);
+    cr_expect_eq(to_fl, 3, "three proactive texts in 24 hours");
+    cJSON *out = messages(fl, "out");
+    bool held = false;
+    cJSON_ArrayForEach(m, out) held |= strcmp(field(m, "text"), "note 4") == 0 &&
+                                        strcmp(field(m, "status"), "held") == 0;
+    cJSON_Delete(out);
+    cr_expect(held, "the fourth is held");
 }
 
 static long status_event(const char *id, const char *sid, const char *status, const char *code)
