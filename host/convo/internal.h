@@ -53,6 +53,12 @@ void book_accept(struct dctx *c, const struct convo_visit *v);
 void book_hold(struct dctx *c);     /* hold + link (or book when free) for st->chosen */
 void book_describe(struct dctx *c, const struct convo_visit *v, char *out, size_t cap);
 void book_reoffer_after_loss(struct dctx *c);
+void book_ask_service(struct dctx *c);
+void book_forget_when(struct convo_want *w);
+
+/* link.c: booking with a link-only EMR (no slots: qualify, deposit, staff task or booking page). */
+void link_continue(struct dctx *c);
+void link_paid(struct dctx *c);
 
 /* manage.c: existing appointments. */
 void manage_cancel(struct dctx *c);
