@@ -9,7 +9,8 @@
  *    payment arrives makes a staff task with what staff need to enter the
  *    booking by hand, texts it to the staff phone and tells the patient;
  *    GET /staff-tasks lists it; POST /staff-tasks/{id}/done texts the
- *    patient a confirmation, once;
+ *    patient a confirmation, once; erasing the patient erases what the
+ *    task, its alert and the staff text held;
  *  - the task routes answer only the key's own tenant: another tenant's
  *    task is neither listed nor closable, and no key is refused.
  */
@@ -232,6 +233,20 @@ Test(link_only, qualified_paid_staff_task_done_confirms_the_patient, .timeout = 
     cr_assert_eq(call("GET", "/staff-tasks?status=open", auth, NULL, &list), 200);
     cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(list, "tasks")), 0);
     cJSON_Delete(list);
+
+    /* Erasing the patient erases what the task, its alert and the staff text held. */
+    char url[256];
+    struct eval_resp r;
+    snprintf(url, sizeof url, "%s/admin/tenants/glow/contacts/%%2B14155550114/erase", w->admin_url);
+    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
+    cr_assert_eq(eval_http("POST", url, h, "", 0, &r), 0);
+    cr_expect_eq(r.status, 200, "%s", r.body);
+    eval_resp_free(&r);
+    cr_expect_eq(scalar_long("SELECT count(*) FROM staff_tasks WHERE details::text LIKE '%Morgan%' "
+                             "OR details::text LIKE '%14155550114%'"),
+                 0);
+    cr_expect_eq(scalar_long("SELECT count(*) FROM staff_alerts WHERE text LIKE '%Morgan%'"), 0);
+    cr_expect_eq(scalar_long("SELECT count(*) FROM messages WHERE body LIKE '%Morgan%'"), 0);
     stop();
 }
 
