@@ -93,11 +93,11 @@ int staff_task_create(struct db_conn *tx, const struct staff_task_request *rq, i
                  s_or(rq->payment_ref));
     }
     snprintf(text, sizeof text,
-             "Book by hand (task %" PRId64 "): %s %s %s, %s, preferred %s; %s. Enter it in %s, then mark "
-             "the task done to confirm to the patient.",
+             "Book by hand (task %" PRId64 "): %s %s %s, %s, preferred %s; %s. Enter it in the EMR (%s), "
+             "then mark the task done to confirm to the patient.",
              *id, s_or(rq->first), s_or(rq->last), s_or(rq->phone), s_or(rq->services),
              rq->preferred && rq->preferred[0] ? rq->preferred : "any time", dep,
-             rq->emr && rq->emr[0] ? rq->emr : "the EMR");
+             rq->emr && rq->emr[0] ? rq->emr : "no plugin");
     struct staff_alert a = { .tenant_id = rq->tenant_id, .kind = "booking.manual", .subject = subject,
                              .text = text, .staff_phone = rq->staff_phone,
                              .conversation_id = rq->conversation_id };
