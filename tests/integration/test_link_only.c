@@ -11,6 +11,7 @@
  *    GET /staff-tasks lists it; POST /staff-tasks/{id}/done texts the
  *    patient a confirmation, once; erasing the patient erases what the
  *    task, its alert and the staff text held;
+ *  - with no deposit due, the clinic's own booking page is sent instead;
  *  - the task routes answer only the key's own tenant: another tenant's
  *    task is neither listed nor closable, and no key is refused.
  */
@@ -43,7 +44,7 @@ static const char request_case[] =
     "\"script\":[{\"say\":\"I'd like a chemical peel on Saturday at noon\"},{\"say\":\"Morgan Diaz\"},"
     "{\"pay_deposit\":true},{\"wait\":\"PT1M\"}],\"expect\":{}}";
 
-static void start(void)
+static void start(const char *case_json)
 {
     char err[512], path[512];
     const char *shared = getenv("BW_SHARED_DIR");
@@ -53,8 +54,8 @@ static void start(void)
     char cpath[] = "/tmp/bw-linkonly-case-XXXXXX";
     int fd = mkstemp(cpath);
     cr_assert_geq(fd, 0);
-    size_t n = strlen(request_case);
-    cr_assert_eq(write(fd, request_case, n), (ssize_t)n);
+    size_t n = strlen(case_json);
+    cr_assert_eq(write(fd, case_json, n), (ssize_t)n);
     close(fd);
     cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
     unlink(cpath);
@@ -162,7 +163,7 @@ Test(link_only, qualified_paid_staff_task_done_confirms_the_patient, .timeout = 
 {
     struct eval_patient_obs obs;
     struct eval_patient_def staff = { .id = "staff", .channel = "sms", .phone = STAFF_PHONE };
-    start();
+    start(request_case);
     step(0, &obs);
     cr_assert_gt(obs.n_sent, 0);
     const char *ask = obs.sent[obs.n_sent - 1].text;
@@ -252,7 +253,7 @@ Test(link_only, qualified_paid_staff_task_done_confirms_the_patient, .timeout = 
 
 Test(link_only, staff_task_routes_answer_only_their_tenant, .timeout = 240)
 {
-    start();
+    start(request_case);
     sql("INSERT INTO tenants (tenant_id, name, timezone, country) VALUES ('spa', 'Spa', 'UTC', 'US') "
         "ON CONFLICT DO NOTHING");
     sql("INSERT INTO staff_tasks (tenant_id, conversation_id, details, created_at) "
@@ -278,5 +279,26 @@ Test(link_only, staff_task_routes_answer_only_their_tenant, .timeout = 240)
     cr_expect_eq(call("POST", path, NULL, NULL, NULL), 401);
     cr_expect_eq(call("POST", "/staff-tasks/x/done", auth, NULL, NULL), 404);
     cr_expect_eq(call("POST", path, auth, NULL, NULL), 200);
+    stop();
+}
+
+static const char page_case[] =
+    "{\"id\":\"link-only-page\",\"clinic\":\"glow\",\"now\":\"2027-03-02T18:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550114\"}],"
+    "\"script\":[{\"say\":\"Can I book a coolsculpting consult Friday afternoon?\"},{\"say\":\"Morgan Diaz\"}],"
+    "\"expect\":{}}";
+
+Test(link_only, no_deposit_due_sends_the_clinics_booking_page, .timeout = 240)
+{
+    struct eval_patient_obs obs;
+    start(page_case);
+    step(0, &obs);
+    step(1, &obs);
+    cr_assert_gt(obs.n_sent, 0);
+    const char *t = obs.sent[obs.n_sent - 1].text;
+    cr_expect(strstr(t, "https://booking.mangomint.com/glow-medspa") != NULL, "the configured booking page: %s", t);
+    cr_expect(strstr(t, "{booking}") == NULL && strstr(t, "/checkout/") == NULL, "%s", t);
+    cr_expect_eq(scalar_long("SELECT count(*) FROM deposits"), 0);
+    cr_expect_eq(scalar_long("SELECT count(*) FROM staff_tasks"), 0);
     stop();
 }
