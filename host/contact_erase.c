@@ -44,6 +44,21 @@ DB_STMT(st_inbox,
         "UPDATE inbox SET event = '{\"erased\":true}' WHERE tenant_id = $1 "
         "AND kind LIKE 'channel.%' AND (event->>'from' = $2 OR event->>'to' = $2) "
         "AND NOT (event ? 'erased')");
+/* A link-only EMR's staff tasks (staff_tasks.h) hold the patient's name and
+ * phone in their details, their staff alerts and the text sent to staff. */
+DB_STMT(st_task_texts,
+        "UPDATE messages SET body = NULL WHERE tenant_id = $1 AND body IS NOT NULL "
+        "AND status NOT IN ('queued', 'held') AND id IN "
+        "(SELECT a.message_id FROM staff_alerts a JOIN staff_tasks t ON t.tenant_id = a.tenant_id "
+        "AND a.subject = 'staff_task:' || t.id WHERE a.tenant_id = $1 AND a.kind = 'booking.manual' "
+        "AND t.contact_id = $2::bigint AND a.message_id IS NOT NULL)");
+DB_STMT(st_task_alerts,
+        "UPDATE staff_alerts a SET text = 'Book by hand: the patient was erased.' FROM staff_tasks t "
+        "WHERE a.tenant_id = $1 AND t.tenant_id = $1 AND a.kind = 'booking.manual' "
+        "AND a.subject = 'staff_task:' || t.id AND t.contact_id = $2::bigint");
+DB_STMT(st_tasks,
+        "UPDATE staff_tasks SET details = '{\"erased\":true}' WHERE tenant_id = $1 "
+        "AND contact_id = $2::bigint");
 DB_STMT(st_contact,
         "UPDATE contacts SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, "
         "address = 'erased:' || id, erased_key = consent_erased_key($1, address), "
@@ -82,7 +97,9 @@ static int erase_one(struct db_conn *c, const char *tenant, const char *id, cons
         (rc = run(c, &st_inbox, 2, pk, &out->inbox_events)) ||
         (rc = run(c, &st_bodies, 2, pm, &out->messages)) ||
         (rc = run(c, &st_cancel, 3, pm, &out->cancelled)) ||
-        (rc = run(c, &st_conversation, 3, pm, NULL)) || (rc = run(c, &st_contact, 3, pm, NULL)))
+        (rc = run(c, &st_conversation, 3, pm, NULL)) || (rc = run(c, &st_task_texts, 2, pm, NULL)) ||
+        (rc = run(c, &st_task_alerts, 2, pm, NULL)) || (rc = run(c, &st_tasks, 2, pm, NULL)) ||
+        (rc = run(c, &st_contact, 3, pm, NULL)))
         return rc;
     return 0;
 }

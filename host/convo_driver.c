@@ -24,6 +24,8 @@
 #include "deposit_fate.h"
 #include "deposits.h"
 #include "emr_call.h"
+#include "emr_link.h"
+#include "staff_tasks.h"
 #include "convo_cache.h"
 #include "convo_stats.h"
 #include "convo_driver_host.h"
@@ -66,6 +68,7 @@ struct drv {
     int64_t now;
     bool link_made;            /* a deposit link was asked for in this turn */
     bool alerted;              /* staff were alerted in this turn */
+    struct emr_link emr;       /* the tenant's EMR mode and booking page */
     cJSON *drv_state;          /* the stored object (owned) */
 };
 
@@ -290,6 +293,14 @@ static int send_reply(struct drv *x, const char *text, const char *kind)
 static int act_reply(struct drv *x, const struct convo_action *a)
 {
     const char *kind = a->textback ? "textback" : a->proactive ? "proactive" : "reply";
+    if (strstr(a->text, CONVO_BOOKING_MARK)) {
+        /* The clinic's own booking page (a link-only EMR's booking_url). */
+        const char *m = strstr(a->text, CONVO_BOOKING_MARK);
+        char text[OUTBOUND_TEXT_MAX + 1];
+        snprintf(text, sizeof text, "%.*s%s%s", (int)(m - a->text), a->text, x->emr.booking_url,
+                 m + strlen(CONVO_BOOKING_MARK));
+        return send_reply(x, text, kind);
+    }
     if (strstr(a->text, CONVO_LINK_MARK)) {
         if (x->link_made) {
             /* Sent by the link job once the URL exists, with the clinic's
@@ -375,9 +386,32 @@ static int act_release(struct drv *x)
     return 0;
 }
 
+/* A link-only EMR's deposit: it secures the conversation's request, not a
+ * held slot, and its link stays payable until staff settle it. */
+static int act_request_deposit_link(struct drv *x, const struct convo_action *a)
+{
+    char ref[48];
+    snprintf(ref, sizeof ref, "request-%" PRId64, x->conv_id);
+    struct deposit_request rq = {
+        .tenant_id = x->tenant,
+        .hold_ref = ref,
+        .conversation_id = x->conv_id,
+        .amount_minor = a->cents,
+        .currency = x->currency,
+        .policy_text = x->deposit_policy,
+    };
+    int64_t dep;
+    if (deposits_create_link(x->tx, &rq, &dep) != 0)
+        return -1;
+    x->link_made = true;
+    return 0;
+}
+
 static int act_deposit_link(struct drv *x, const struct convo_action *a)
 {
     int64_t id;
+    if (x->emr.link_only)
+        return act_request_deposit_link(x, a);
     if (contact_holds(x, "{active}", &id, 1) != 1)
         return CONVO_PORT_REFUSED;
     int64_t expires = 0;
@@ -459,6 +493,34 @@ static int act_book(struct drv *x, const struct convo_action *a)
     free(pj);
     cdh_invalidate(x->tenant);
     return rc;
+}
+
+/* A booking for staff to enter by hand (link-only EMR): the task, its
+ * staff alert and the text to the staff phone. */
+static int act_staff_task(struct drv *x, const struct convo_action *a)
+{
+    char services[300] = "", ref[160] = "";
+    size_t n = 0;
+    for (int i = 0; i < a->visit.n && n < sizeof services; i++) {
+        const struct convo_part *p = &a->visit.part[i];
+        if (p->service < 0 || (size_t)p->service >= x->ck->nservices)
+            return CONVO_PORT_REFUSED;
+        int w = snprintf(services + n, sizeof services - n, "%s%s", i ? ", " : "", x->ck->services[p->service].name);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+    }
+    if (a->cents > 0)
+        paid_reference(x, ref, sizeof ref);
+    struct staff_task_request rq = {
+        .tenant_id = x->tenant, .conversation_id = x->conv_id, .contact_id = x->contact_id,
+        .clinic = x->ck->name, .emr = x->emr.plugin_id, .first = a->first, .last = a->last,
+        .phone = x->phone, .email = a->email, .services = services, .preferred = a->text,
+        .deposit_cents = a->cents, .currency = x->currency, .payment_ref = ref,
+        .staff_phone = booking_staff_phone(x->d, x->tenant), .now_us = x->now,
+    };
+    int64_t id;
+    return staff_task_create(x->tx, &rq, &id) == 0 ? 0 : -1;
 }
 
 static int act_schedule(struct drv *x, const struct convo_action *a)
@@ -602,6 +664,8 @@ static int port_act(void *ctx, const struct convo_action *a)
         return act_schedule(x, a);
     case CONVO_ACT_REFUND:
         return deposit_fate_refund_on_request(x->tx, x->tenant, x->conv_id) == 0 ? 0 : -1;
+    case CONVO_ACT_STAFF_TASK:
+        return act_staff_task(x, a);
     case CONVO_ACT_CANCEL:
     case CONVO_ACT_RESCHEDULE:
         return act_change(x, a);
@@ -697,7 +761,10 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
         state_times(core, false);
     if (core && convo_state_from_json(x.ck, core, st) != 0)
         convo_state_init(st);
-    if (ev->kind == CONVO_EV_PAYMENT && st->stage == CONVO_ST_HELD) {
+    emr_link_get(d->registry, tenant, &x.emr);
+    st->link_only = x.emr.link_only;
+    st->booking_link = x.emr.booking_url[0] != '\0';
+    if (ev->kind == CONVO_EV_PAYMENT && st->stage == CONVO_ST_HELD && !st->link_only) {
         /* Paid after the hold lapsed (its expiry job does not come back
          * here): the core books the slot only if it is still free. */
         int64_t hid;

@@ -640,7 +640,8 @@ DB_STMT(st_import,
         "doc = EXCLUDED.doc, imported_at = EXCLUDED.imported_at RETURNING version");
 DB_STMT(st_seed_local,
         "INSERT INTO plugin_kv (tenant_id, plugin_id, key, value) "
-        "VALUES ($1, 'emr.local', 'catalog', convert_to($2, 'UTF8')) "
+        "SELECT $1, p, 'catalog', convert_to($2, 'UTF8') "
+        "FROM unnest(ARRAY['emr.local', 'emr.mangomint', 'emr.aesthetic_record']) AS p "
         "ON CONFLICT (tenant_id, plugin_id, key) DO UPDATE SET value = EXCLUDED.value, "
         "expires_at = NULL, updated_at = now()");
 DB_STMT(st_version, "SELECT version FROM catalogs WHERE tenant_id = $1");

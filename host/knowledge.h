@@ -124,7 +124,9 @@ void knowledge_free(struct knowledge *k);
  * Validates json (len bytes) and stores it as tenant_id's catalog, replacing
  * the previous one, in the caller's transaction if one is open. Also hands
  * the catalog to the built-in calendar's storage (plugin emr.local, kv key
- * "catalog"), so that a tenant bound to it works from the same knowledge.
+ * "catalog"), and to the link-only EMRs' (emr.mangomint,
+ * emr.aesthetic_record), so that a tenant bound to one works from the same
+ * knowledge.
  * The tenant must exist; the document's "id" need not equal tenant_id.
  * Sets *version (may be NULL). Invalidates this process's cache.
  */

@@ -433,13 +433,13 @@ static size_t nearest_days(const struct cand *const *in, size_t n, int32_t day, 
 static void choose(struct dctx *c, struct cand *cands, const struct convo_avail *const *av, bool closed_said,
                    bool provider_note);
 
-static void ask_service(struct dctx *c)
+void book_ask_service(struct dctx *c)
 {
     replies_add(&c->reply, "Which treatment would you like to book?");
     c->st->stage = CONVO_ST_CHAT;
 }
 
-static void forget_when(struct convo_want *w)
+void book_forget_when(struct convo_want *w)
 {
     w->day_from = w->day_to = NLU_DAY_NONE;
     w->time_kind = NLU_TIME_NONE;
@@ -490,8 +490,12 @@ void book_continue(struct dctx *c)
 {
     struct convo_state *st = c->st;
     struct convo_want *w = &st->want;
+    if (st->link_only) {
+        link_continue(c);
+        return;
+    }
     if (!w->nservices) {
-        ask_service(c);
+        book_ask_service(c);
         return;
     }
     /* A provider who does not do what was asked: say so, offer the others. */
@@ -519,7 +523,7 @@ void book_continue(struct dctx *c)
         char d[48];
         replies_day(w->day_to, d, sizeof d);
         replies_add(&c->reply, "%s has already passed. What other day works for you?", d);
-        forget_when(w);
+        book_forget_when(w);
         st->stage = CONVO_ST_CHAT;
         return;
     }
@@ -529,7 +533,7 @@ void book_continue(struct dctx *c)
         replies_day(last, d, sizeof d);
         replies_add(&c->reply, "I can book up to %d days ahead. Could you pick a day on or before %s?",
                     c->k->horizon_days, d);
-        forget_when(w);
+        book_forget_when(w);
         st->stage = CONVO_ST_CHAT;
         return;
     }

@@ -68,6 +68,11 @@
 #define CONVO_LINK_MARK "{link}"
 #define CONVO_LINK_BUDGET 120
 
+/* Replaced by the driver with the clinic's own booking page (a link-only
+ * EMR's booking_url). Budgeted as 120 bytes inside the 480. */
+#define CONVO_BOOKING_MARK "{booking}"
+#define CONVO_BOOKING_BUDGET 120
+
 /* ------------------------------------------------------------------ state */
 
 enum convo_stage {
@@ -83,6 +88,7 @@ enum convo_stage {
     CONVO_ST_MOVE_OFFERED, /* slots offered to move an appointment to */
     CONVO_ST_HANDOFF,      /* with staff: the assistant stays silent */
     CONVO_ST_CLOSED,       /* wrong number, or done for now */
+    CONVO_ST_REQUESTED,    /* link-only EMR: a staff task made; staff enter the booking by hand */
     CONVO_ST_COUNT
 };
 
@@ -141,6 +147,13 @@ struct convo_state {
                                   next time chosen, or back on REFUND; 0: none */
     char appt_ref[CONVO_REF_MAX]; /* an existing appointment being moved or cancelled */
     struct convo_part appt;
+    /* Set by the driver for every decision from the tenant's EMR, never
+     * stored: the EMR has no booking API (BW_EMR_CAP_LINK_ONLY), so the core
+     * qualifies the patient (services, preferred time, name), asks for the
+     * deposit and then makes a staff task or hands out the clinic's booking
+     * page (booking_link: one is configured) instead of offering slots. */
+    bool link_only;
+    bool booking_link;
 };
 
 /* A fresh conversation. */
@@ -249,6 +262,9 @@ enum convo_action_kind {
     CONVO_ACT_STAFF_ALERT,        /* reason: tell staff now (urgent symptoms, a payment for a lost slot) */
     CONVO_ACT_SCHEDULE,           /* timer at at_us: call back with CONVO_EV_TIMER */
     CONVO_ACT_REFUND,             /* cents: refund the conversation's paid deposit now */
+    CONVO_ACT_STAFF_TASK,         /* link-only: visit (services, no times), text (the preferred
+                                     time, in words), cents (deposit paid), patient fields: staff
+                                     enter the booking by hand */
     CONVO_ACT_COUNT
 };
 
@@ -256,7 +272,7 @@ struct convo_action {
     uint8_t kind;                  /* enum convo_action_kind */
     bool proactive;                /* REPLY: not an answer to the patient's own act */
     bool textback;                 /* REPLY: the missed-call text-back (messages.kind) */
-    char text[CONVO_TEXT_MAX];     /* REPLY */
+    char text[CONVO_TEXT_MAX];     /* REPLY; STAFF_TASK: the preferred time */
     struct convo_query query;      /* QUERY_AVAILABILITY */
     struct convo_visit visit;      /* HOLD, BOOK, RESCHEDULE */
     int64_t cents;                 /* DEPOSIT_LINK; BOOK: the deposit paid */
@@ -265,7 +281,7 @@ struct convo_action {
     uint8_t timer;                 /* SCHEDULE: enum convo_timer */
     int64_t at_us;                 /* SCHEDULE */
     bool new_client;               /* BOOK: create the client */
-    char first[NLU_PERSON_MAX];    /* BOOK */
+    char first[NLU_PERSON_MAX];    /* BOOK, STAFF_TASK */
     char last[NLU_PERSON_MAX];
     char email[NLU_EMAIL_MAX];
 };

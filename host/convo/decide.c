@@ -352,6 +352,10 @@ static void book_action(struct dctx *c, int64_t cents)
 static void on_payment(struct dctx *c)
 {
     struct convo_state *st = c->st;
+    if (st->link_only) {
+        link_paid(c);
+        return;
+    }
     if (!st->has_chosen || (st->stage != CONVO_ST_HELD && st->stage != CONVO_ST_EXPIRED))
         return; /* already booked, or nothing to pay for: a repeat changes nothing */
     if (st->stage == CONVO_ST_EXPIRED) {

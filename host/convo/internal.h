@@ -59,6 +59,12 @@ void book_reoffer_after_loss(struct dctx *c);
 void book_credit_after_loss(struct dctx *c, int64_t cents);
 /* REFUND of that credit: the refund action and the patient told. */
 void book_refund_credit(struct dctx *c);
+void book_ask_service(struct dctx *c);
+void book_forget_when(struct convo_want *w);
+
+/* link.c: booking with a link-only EMR (no slots: qualify, deposit, staff task or booking page). */
+void link_continue(struct dctx *c);
+void link_paid(struct dctx *c);
 
 /* manage.c: existing appointments. */
 void manage_cancel(struct dctx *c);

@@ -11,6 +11,7 @@
 static const char *const stage_names[CONVO_ST_COUNT] = {
     "new", "chat", "offered", "accepted", "held", "paid", "booked",
     "expired", "cancel_ask", "move_offered", "handoff", "closed",
+    "requested",
 };
 
 static const char *const client_names[] = { "unknown", "new", "existing" };

@@ -11,7 +11,7 @@
 
 static const char *const action_names[CONVO_ACT_COUNT] = {
     "reply", "query_client", "query_availability", "hold", "release_hold", "deposit_link",
-    "book", "cancel", "reschedule", "handoff", "staff_alert", "schedule", "refund",
+    "book", "cancel", "reschedule", "handoff", "staff_alert", "schedule", "refund", "staff_task",
 };
 
 const char *convo_action_name(enum convo_action_kind a)

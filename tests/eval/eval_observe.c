@@ -226,7 +226,9 @@ int eval_world_observe(struct eval_world *w, const struct eval_patient_def *p,
     const char *phone = p->phone ? p->phone : eval_str_of(contact, "phone");
     if (phone)
         cJSON_AddStringToObject(q, "phone", phone);
-    int rc = phone ? eval_world_emr_call(w, "patient_find", q, &patients, err, cap) : 0;
+    int rc = phone && eval_world_emr_can(w, "patient_find")
+                 ? eval_world_emr_call(w, "patient_find", q, &patients, err, cap)
+                 : 0;
     cJSON_Delete(q);
     q = cJSON_CreateObject();
     cJSON_AddStringToObject(q, "from", "2000-01-01T00:00:00Z");

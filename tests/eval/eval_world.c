@@ -78,11 +78,33 @@ static int case_start_utc(const struct eval_world *w, char out[32])
     return 0;
 }
 
-/* The EMR plugin's entry when it talks to a simulator: its configuration
- * group comes from tests/eval/emr/<name>.conf in the checkout, where
- * @BASE_URL@ stands for the simulator's address and @SRCDIR@ for the
- * checkout (secret files; credentials there match the simulator's
- * defaults). */
+/* A "#@key value" line of tests/eval/emr/<name>.conf into out ("" when
+ * absent): "#@plugin ID" names the plugin when it is not emr.<name>,
+ * "#@simulator NAME" the simulator (tests/sim/NAME_sim.py; "none": no
+ * simulator) when it is not <name>. */
+static void emr_directive(const struct eval_world *w, const char *key, char *out, size_t cap)
+{
+    char path[512], line[256];
+    size_t kl = strlen(key);
+    out[0] = '\0';
+    snprintf(path, sizeof path, "%s/tests/eval/emr/%s.conf", w->o.srcdir, w->o.emr);
+    FILE *f = fopen(path, "r");
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "#@", 2) == 0 && strncmp(line + 2, key, kl) == 0 && line[2 + kl] == ' ') {
+            snprintf(out, cap, "%s", line + 3 + kl);
+            out[strcspn(out, " \r\n")] = '\0';
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+/* The EMR plugin's entry: its configuration group comes from
+ * tests/eval/emr/<name>.conf in the checkout, where @BASE_URL@ stands for
+ * the simulator's address, @SRCDIR@ for the checkout (secret files;
+ * credentials there match the simulator's defaults) and @CLINIC@ for the
+ * clinic file. */
 static int emr_sim_entry(struct eval_world *w, char *out, size_t out_cap, char *err, size_t cap)
 {
     char path[512], body[4096];
@@ -100,14 +122,18 @@ static int emr_sim_entry(struct eval_world *w, char *out, size_t out_cap, char *
         return -1;
     }
     body[n] = '\0';
-    size_t used = (size_t)snprintf(out, out_cap, "  { plugin = \"emr.%s\"; base_url = \"%s\"; config = {\n",
-                                   w->o.emr, w->emr_sim.base_url);
+    const char *base = w->have_emr_sim ? w->emr_sim.base_url : "";
+    size_t used = (size_t)snprintf(out, out_cap, "  { plugin = \"%s\"; %s%s%sconfig = {\n", w->emr_plugin,
+                                   base[0] ? "base_url = \"" : "", base, base[0] ? "\"; " : "");
     for (const char *p = body; *p && used < out_cap;) {
         const char *mark = strchr(p, '@'), *with = "@";
         size_t skip = 1;
         if (mark && strncmp(mark, "@BASE_URL@", 10) == 0) {
-            with = w->emr_sim.base_url;
+            with = base;
             skip = 10;
+        } else if (mark && strncmp(mark, "@CLINIC@", 8) == 0) {
+            with = w->o.clinic_path;
+            skip = 8;
         } else if (mark && strncmp(mark, "@SRCDIR@", 8) == 0) {
             with = w->o.srcdir;
             skip = 8;
@@ -157,7 +183,7 @@ static int write_tenant(struct eval_world *w, char *err, size_t cap)
 {
     char text[16384], emr[6144], channels[2048];
     const char *country = eval_str_of(w->o.clinic, "country");
-    if (!w->have_emr_sim) {
+    if (!w->have_emr_conf) {
         snprintf(emr, sizeof emr,
                  "  { plugin = \"emr.local\"; config = { clinic_file = \"%s\"; }; }",
                  w->o.clinic_path);
@@ -345,9 +371,17 @@ int eval_world_start(struct eval_world **out, const struct eval_world_opts *o,
                                   "--location-id", EVAL_SQUARE_LOCATION, NULL };
     test_sim_start(&w->square, "square", square_args);
     if (strcmp(o->emr, "local") != 0) {
+        char sim[64];
         const char *emr_args[] = { "--clinic", o->clinic_path, NULL };
-        test_sim_start(&w->emr_sim, o->emr, emr_args);
-        w->have_emr_sim = true;
+        w->have_emr_conf = true;
+        emr_directive(w, "plugin", w->emr_plugin, sizeof w->emr_plugin);
+        if (!w->emr_plugin[0])
+            snprintf(w->emr_plugin, sizeof w->emr_plugin, "emr.%s", o->emr);
+        emr_directive(w, "simulator", sim, sizeof sim);
+        if (strcmp(sim, "none") != 0) {
+            test_sim_start(&w->emr_sim, sim[0] ? sim : o->emr, emr_args);
+            w->have_emr_sim = true;
+        }
     }
     if (w->have_instagram) {
         const char *ig_args[] = { "--app-secret", EVAL_IG_APP_SECRET, "--verify-token",

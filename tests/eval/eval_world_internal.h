@@ -56,7 +56,9 @@ struct eval_world {
     unsigned public_port, admin_port;
     char public_url[64], admin_url[64];
     struct test_sim twilio, square, emr_sim, instagram;
-    bool have_emr_sim;
+    bool have_emr_sim;         /* the EMR's simulator runs (emr_sim) */
+    bool have_emr_conf;        /* the EMR is configured from tests/eval/emr/<name>.conf */
+    char emr_plugin[72];       /* its plugin id ("#@plugin" line, default "emr.<name>") */
     bool have_instagram;       /* a patient of the case is on Instagram */
     bool have_webchat;         /* a patient of the case is on web chat */
     char widget_key[96];       /* the web chat binding's widget key */
