@@ -526,6 +526,36 @@ static void ev_from(struct ev *e, const char *tenant, const char *binding, const
         e->at_us = clock_now_us();
 }
 
+/* Status ranks in SQL, as status_rank() reads them. */
+#define SQL_RANK(col)                                                                    \
+    "CASE WHEN " col " IN ('queued','held','accepted','scheduled') THEN 0"                \
+    " WHEN " col " IN ('sending','uncertain') THEN 1 WHEN " col " = 'sent' THEN 2"         \
+    " WHEN " col " IN ('delivered','read','undelivered','failed') THEN 3 ELSE -1 END"
+
+int messaging_status_quick(struct db_conn *c, const char *tenant, const char *binding,
+                           const cJSON *event)
+{
+    DB_STMT(forward,
+            "WITH m AS (SELECT id, status FROM messages WHERE tenant_id = $1 AND binding = $2"
+            "  AND provider_id = $3 AND direction = 'out'),"
+            " u AS (UPDATE messages SET status = $4, status_at = $5::timestamptz"
+            "  WHERE tenant_id = $1 AND id = (SELECT id FROM m) AND status <> 'cancelled'"
+            "  AND " SQL_RANK("status") " < " SQL_RANK("$6") " RETURNING 1)"
+            " SELECT (SELECT count(*) FROM m), (SELECT count(*) FROM u)");
+    struct ev e;
+    ev_from(&e, tenant, binding, event, 0);
+    if (!e.type || strcmp(e.type, "status") != 0 || !e.message_id || !e.status ||
+        status_rank(e.status) < 0 || e.error_code[0])
+        return 0;
+    char now[32];
+    clock_format_utc(clock_now_us(), now);
+    const char *p[] = { tenant, binding, e.message_id, status_column(e.status), now, e.status };
+    PGresult *r = db_exec(c, &forward, 6, p);
+    int rc = !db_ok(r) || PQntuples(r) != 1 ? -1 : strcmp(PQgetvalue(r, 0, 0), "1") == 0 ? 1 : 0;
+    PQclear(r);
+    return rc;
+}
+
 int messaging_status_apply(struct db_conn *c, const char *tenant, const char *binding,
                            const cJSON *event)
 {

@@ -46,6 +46,17 @@ int messaging_events_register(struct jobs *j, struct daemon *d);
 int messaging_status_apply(struct db_conn *c, const char *tenant, const char *binding,
                            const cJSON *event);
 
+/*
+ * The common case of a delivery status, in one statement outside any
+ * transaction: a status without an error code for a message of ours,
+ * moved forward (or left, when it is not a step forward). Returns 1 when
+ * done, 0 when it is not that case (an error code, a message not known
+ * yet, not a status: the caller takes the full path), -1 on a database
+ * failure.
+ */
+int messaging_status_quick(struct db_conn *c, const char *tenant, const char *binding,
+                           const cJSON *event);
+
 /* The ordering key of one channel event (per contact; a status per
  * message): writes at most cap bytes into key. */
 void messaging_event_ordering_key(const char *type, const char *from, const char *message_id,

@@ -378,13 +378,25 @@ static int route_tenant(struct hook_task *t, const char *plugin, const char *fir
 }
 
 /* Records the events and their jobs in one transaction. Returns 0, or -1
- * (nothing recorded). *n_new gets how many were new. */
+ * (nothing recorded). *n_new gets how many were new. A plain delivery
+ * status takes a shorter path (messaging_status_quick). */
 static int record_events(struct hook_task *t, const char *plugin, bool payment, cJSON *events,
                          int *n_new)
 {
     struct db_conn *c = daemon_db(t->d);
     if (!c)
         return -1;
+    const cJSON *only = cJSON_GetArraySize(events) == 1 ? cJSON_GetArrayItem(events, 0) : NULL;
+    if (!payment && only) {
+        /* A plain delivery status is one statement: no inbox row (the
+         * message row is its record, and a repeat changes nothing), no job. */
+        int q = messaging_status_quick(c, t->tenant, plugin, only);
+        if (q != 0) {
+            *n_new = q > 0;
+            daemon_db_release(t->d, c);
+            return q > 0 ? 0 : -1;
+        }
+    }
     char inbox_provider[100];
     snprintf(inbox_provider, sizeof inbox_provider, "%s/%s", t->provider, t->endpoint);
     int rc = db_begin(c);
