@@ -39,7 +39,8 @@ Control API (no auth):
   POST /_sim/fail?status=503&seconds=N|count=N   API requests answer status
   POST /_sim/down, /_sim/up (/_sim/recover)       503 until up
   POST /_sim/credentials?api_key=&username=&password=   what the gateway accepts now
-  POST /_sim/config?page_size=&rate_limit=
+  POST /_sim/config?page_size=&rate_limit=&retry_after=   (retry_after: the Retry-After
+                                           every 429 names, 0 for the time the window needs)
 """
 
 import argparse
@@ -134,7 +135,7 @@ def reset():
             "requests": collections.Counter(), "rate": collections.deque(),
             "rate_limited": 0, "unauthorized": 0,
             "fail_until": 0.0, "fail_count": 0, "fail_status": 503,
-            "page_size": ARGS.page_size, "rate_limit": ARGS.rate_limit,
+            "page_size": ARGS.page_size, "rate_limit": ARGS.rate_limit, "retry_after": 0,
             "api_key": ARGS.api_key, "username": ARGS.username, "password": ARGS.password,
         })
 
@@ -266,7 +267,7 @@ class Handler(BaseHTTPRequestHandler):
                         STATE[k] = q[k]
         elif path == "/_sim/config":
             with LOCK:
-                for k in ("page_size", "rate_limit"):
+                for k in ("page_size", "rate_limit", "retry_after"):
                     if k in q:
                         STATE[k] = int(q[k])
         else:
@@ -305,7 +306,7 @@ class Handler(BaseHTTPRequestHandler):
                 window.popleft()
             if len(window) >= STATE["rate_limit"]:
                 STATE["rate_limited"] += 1
-                wait = max(1, int(window[0] + 1.0 - now + 0.999))
+                wait = STATE["retry_after"] or max(1, int(window[0] + 1.0 - now + 0.999))
                 return self.reply(429, {"statusCode": 429, "message":
                                         "Rate limit is exceeded. Try again in %d seconds." % wait},
                                   {"Retry-After": str(wait)})
