@@ -79,19 +79,24 @@ static int token_fetch(struct vg_instance *in, struct bw_call *call, struct bw_e
         cJSON_Delete(body);
         return bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
     }
-    /* The secret goes straight into the body text, never into a cJSON
-     * string that would outlive this call unwiped. */
+    /* The secret's copies (the buffer, its cJSON string) are wiped before
+     * they are freed; the body text is wiped after the request. */
     char value[1024];
     if (bwsdk_strlcpy(value, sizeof value, secret.ptr, (size_t)secret.len) != 0) {
         cJSON_Delete(body);
         return bwsdk_error(err, BW_E_CONFIG, NULL, "the client secret is too long");
     }
-    cJSON_ReplaceItemInObjectCaseSensitive(body, "clientSecretKey", cJSON_CreateString(value));
-    text = cJSON_PrintUnformatted(body);
+    cJSON *sv = cJSON_CreateString(value);
+    memset(value, 0, sizeof value);
+    if (sv && cJSON_ReplaceItemInObjectCaseSensitive(body, "clientSecretKey", sv)) {
+        text = cJSON_PrintUnformatted(body);
+    } else if (sv) {
+        memset(sv->valuestring, 0, strlen(sv->valuestring));
+        cJSON_Delete(sv);
+    }
     cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "clientSecretKey");
     if (cJSON_IsString(v))
         memset(v->valuestring, 0, strlen(v->valuestring));
-    memset(value, 0, sizeof value);
     cJSON_Delete(body);
     if (!text)
         return bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
