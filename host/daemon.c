@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "a2p.h"
 #include "casl_gate.h"
 #include "clock.h"
 #include "convo_driver.h"
@@ -189,7 +190,7 @@ static int create_jobs(struct daemon *d)
         return -1;
     }
     if (messaging_events_register(d->jobs, d) != 0 || outbound_register(d->jobs, d) != 0 ||
-        retention_job_register(d) != 0) {
+        retention_job_register(d) != 0 || a2p_watch_register(d) != 0) {
         log_error("cannot register the messaging and retention job kinds");
         return -1;
     }
@@ -310,8 +311,8 @@ int daemon_start(struct daemon *d, const struct daemon_options *opt)
 
     if (create_jobs(d) != 0 || daemon_register_routes(d) != 0)
         goto fail;
-    if (start_jobs(d) != 0 || retention_job_schedule_all(d) != 0 || start_listeners(d) != 0 ||
-        write_ready_file(d) != 0)
+    if (start_jobs(d) != 0 || retention_job_schedule_all(d) != 0 || a2p_watch_schedule_all(d) != 0 ||
+        start_listeners(d) != 0 || write_ready_file(d) != 0)
         goto fail;
     char nt[16];
     snprintf(nt, sizeof nt, "%zu", d->cfg.n_tenants);

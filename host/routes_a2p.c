@@ -5,13 +5,15 @@
  * of the clinic's numbers with whether it is attached to the service and
  * whether a send from it is allowed, blocked or warned). The instance's
  * health op does the reading (and, with a2p_register, one more step of the
- * registration), on the plugin call pool: the response is deferred, so no
- * listener thread waits for Twilio.
+ * registration; a2p.c), on the plugin call pool: the response is deferred,
+ * so no listener thread waits for Twilio.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "a2p.h"
+#include "clock.h"
 #include "daemon.h"
 #include "json_util.h"
 #include "log.h"
@@ -20,8 +22,6 @@
 #include "plugin_registry.h"
 #include "routes.h"
 
-#define A2P_PLUGIN "channel.twilio"
-#define A2P_TIMEOUT_MS 20000
 
 struct a2p_call {
     struct daemon *d;
@@ -29,58 +29,31 @@ struct a2p_call {
     char tenant[64];
 };
 
-/* On a pool thread: the instance's health document, its "a2p" member. */
+/* On a pool thread: the report, and a watch queued when a registration is
+ * under way (the watch of an hour from now, if one is not already there). */
 static void run_a2p(void *arg)
 {
     struct a2p_call *ac = arg;
     struct http_request *req = http_deferred_request(ac->deferred);
     struct http_response resp = { 0 };
-    struct log_ctx lc = { ac->tenant, req->request_id };
-    struct registry_handle h;
-    if (registry_acquire(ac->d->registry, ac->tenant, A2P_PLUGIN, &h) != 0) {
-        http_reply_error(req, &resp, 404, "no_binding",
-                         "the tenant has no channel.twilio binding");
+    cJSON *a2p = NULL;
+    char message[256];
+    int rc = a2p_read(ac->d, ac->tenant, req->request_id, &a2p, message, sizeof message);
+    if (rc == A2P_E_NO_BINDING)
+        http_reply_error(req, &resp, 404, "no_binding", message);
+    else if (rc == A2P_E_NOT_SUPPORTED)
+        http_reply_error(req, &resp, 501, "not_supported", message);
+    else if (rc != A2P_OK)
+        http_reply_error(req, &resp, 502, "provider_error", message);
+    if (rc != A2P_OK)
         goto done;
+    if (a2p_in_progress(a2p)) {
+        struct db_conn *c = daemon_db(ac->d);
+        if (!c || a2p_watch_schedule(c, ac->tenant, clock_now_us() + A2P_WATCH_INTERVAL_US) != 0)
+            log_warn("a2p: the registration watch could not be queued");
+        if (c)
+            daemon_db_release(ac->d, c);
     }
-    if (!h.desc->health) {
-        registry_release(&h);
-        http_reply_error(req, &resp, 501, "not_supported", "the plugin reports no health");
-        goto done;
-    }
-    struct bw_call call;
-    struct bw_error err = { .struct_size = sizeof err };
-    struct bw_buf *out = plugin_buf_new(0);
-    int rc = BW_E_NOMEM;
-    if (out) {
-        registry_call_begin(&h, &call, req->request_id, A2P_TIMEOUT_MS);
-        rc = h.desc->health(h.instance, &call, out, &err);
-        registry_call_end(&h, &call);
-    }
-    cJSON *doc = NULL;
-    if (rc == 0) {
-        uint64_t len;
-        const char *text = plugin_buf_data(out, &len);
-        doc = cJSON_ParseWithLength(text, (size_t)len);
-    }
-    plugin_buf_free(out);
-    cJSON *a2p = doc ? cJSON_DetachItemFromObjectCaseSensitive(doc, "a2p") : NULL;
-    cJSON_Delete(doc);
-    if (rc != 0 || !cJSON_IsObject(a2p)) {
-        const char *fields[] = { "plugin", h.desc->id, "error", bw_strerror(rc),
-                                 "provider_code", err.provider_code, NULL };
-        log_write(LOG_WARN, &lc, fields, "A2P status could not be read");
-        registry_release(&h);
-        cJSON_Delete(a2p);
-        if (rc == 0)
-            http_reply_error(req, &resp, 502, "plugin_error", "the plugin reported no A2P state");
-        else
-            http_reply_error(req, &resp, 502, "provider_error", err.message[0] ? err.message
-                                                                               : bw_strerror(rc));
-        goto done;
-    }
-    cJSON_AddStringToObject(a2p, "tenant", h.tenant_id);
-    cJSON_AddStringToObject(a2p, "plugin", h.desc->id);
-    registry_release(&h);
     json_reply(&resp, 200, a2p);
 done:
     http_deferred_complete(ac->deferred, &resp);
