@@ -15,6 +15,8 @@
 #include "casl_gate.h"
 #include "clock.h"
 #include "convo_driver.h"
+#include "reminder_replies.h"
+#include "reminders.h"
 #include "daemon_deposits.h"
 #include "daemon_plugins.h"
 #include "jobs.h"
@@ -63,6 +65,7 @@ int daemon_register_routes(struct daemon *d)
         routes_jobs_register(d) || routes_plugins_register(d) || routes_webhooks_register(d) ||
         routes_compliance_register(d) || routes_evidence_register(d) || routes_deposits_register(d) ||
         routes_catalog_register(d) || routes_booking_register(d) || routes_a2p_register(d) ||
+        routes_calendar_register(d) ||
         (d->opt.test_clock && (routes_test_register(d) || routes_test_deposits_register(d))))
         return -1;
     return 0;
@@ -215,6 +218,12 @@ static int create_jobs(struct daemon *d)
         log_error("cannot register the conversation engine");
         return -1;
     }
+    /* Confirmations, reminders and the answers to them. */
+    if (reminders_register(d) != 0) {
+        log_error("cannot register the reminder jobs");
+        return -1;
+    }
+    reminder_replies_install(d);
     return 0;
 }
 
