@@ -14,6 +14,7 @@
 
 #include "casl_gate.h"
 #include "clock.h"
+#include "attendance.h"
 #include "convo_driver.h"
 #include "reminder_replies.h"
 #include "reminders.h"
@@ -218,9 +219,9 @@ static int create_jobs(struct daemon *d)
         log_error("cannot register the conversation engine");
         return -1;
     }
-    /* Confirmations, reminders and the answers to them. */
-    if (reminders_register(d) != 0) {
-        log_error("cannot register the reminder jobs");
+    /* Confirmations, reminders and the answers to them; attendance. */
+    if (reminders_register(d) != 0 || attendance_register(d) != 0) {
+        log_error("cannot register the reminder and attendance jobs");
         return -1;
     }
     reminder_replies_install(d);

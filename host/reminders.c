@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/rand.h>
 
+#include "attendance.h"
 #include "booking.h"
 #include "booking_notify.h"
 #include "clock.h"
@@ -85,7 +86,7 @@ int reminders_on_booked(struct db_conn *tx, const char *tenant, const struct boo
     snprintf(dd, sizeof dd, "reminders-confirm:%" PRId64, b->id);
     struct job_spec js = { .tenant_id = tenant, .kind = REMINDERS_CONFIRM_KIND, .payload = pl,
                            .dedupe_key = dd };
-    return jobs_enqueue(tx, &js, NULL) < 0 ? -1 : 0;
+    return jobs_enqueue(tx, &js, NULL) < 0 || attendance_schedule(tx, tenant, b) != 0 ? -1 : 0;
 }
 
 void reminders_calendar_url(struct daemon *d, const char *links_base_url, const char *token,

@@ -32,8 +32,8 @@
 struct booking;
 struct daemon;
 
-/* Queues the confirmation of booking b on tx (once per booking). Returns 0
- * or -1 (tx aborted). */
+/* Queues the confirmation of booking b on tx (once per booking), and the
+ * check of its attendance (attendance.h). Returns 0 or -1 (tx aborted). */
 int reminders_on_booked(struct db_conn *tx, const char *tenant, const struct booking *b);
 
 /* The public URL of the calendar file of token, for tenant (its
