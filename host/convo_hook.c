@@ -1,7 +1,8 @@
 /*
- * The conversation engine's registration point (convo_hook.h). Set once at
- * start-up and read by job workers afterwards; an atomic pair keeps a late
- * registration visible without a lock.
+ * The conversation engine's registration point (convo_hook.h), and the
+ * filters in front of it. Set once at start-up and read by job workers
+ * afterwards; an atomic pair keeps a late registration visible without a
+ * lock.
  */
 #include "convo_hook.h"
 
@@ -22,20 +23,22 @@ struct filter {
     void *ctx;
 };
 
-static struct filter filters[2];
-static _Atomic(struct filter *) current_filter;
-static atomic_int filter_slot;
+/* Written at start-up only, before any job runs; the count is published
+ * last. */
+static struct filter filters[CONVO_HOOK_MAX_FILTERS];
+static atomic_int n_filters;
 
-void convo_hook_set_filter(convo_filter_fn fn, void *ctx)
+int convo_hook_add_filter(convo_filter_fn fn, void *ctx)
 {
-    if (!fn) {
-        atomic_store(&current_filter, NULL);
-        return;
-    }
-    int i = atomic_fetch_add(&filter_slot, 1) & 1;
-    filters[i] = (struct filter){ fn, ctx };
-    atomic_store(&current_filter, &filters[i]);
+    int n = atomic_load(&n_filters);
+    if (!fn || n >= CONVO_HOOK_MAX_FILTERS)
+        return -1;
+    filters[n] = (struct filter){ fn, ctx };
+    atomic_store(&n_filters, n + 1);
+    return 0;
 }
+
+void convo_hook_clear_filters(void) { atomic_store(&n_filters, 0); }
 
 void convo_hook_set(convo_inbound_fn fn, void *ctx)
 {
@@ -50,10 +53,10 @@ void convo_hook_set(convo_inbound_fn fn, void *ctx)
 
 int convo_hook_call(struct db_conn *tx, const struct convo_event *ev)
 {
-    struct filter *f = atomic_load(&current_filter);
     struct convo_event seen = *ev;
-    if (f) {
-        int rc = f->fn(tx, &seen, f->ctx);
+    int n = atomic_load(&n_filters);
+    for (int i = 0; i < n; i++) {
+        int rc = filters[i].fn(tx, &seen, filters[i].ctx);
         if (rc != 0)
             return rc > 0 ? 0 : rc;
     }

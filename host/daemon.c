@@ -16,8 +16,10 @@
 #include "clock.h"
 #include "attendance.h"
 #include "convo_driver.h"
+#include "convo_hook.h"
 #include "reminder_replies.h"
 #include "reminders.h"
+#include "waitlist.h"
 #include "daemon_deposits.h"
 #include "daemon_plugins.h"
 #include "jobs.h"
@@ -66,7 +68,7 @@ int daemon_register_routes(struct daemon *d)
         routes_jobs_register(d) || routes_plugins_register(d) || routes_webhooks_register(d) ||
         routes_compliance_register(d) || routes_evidence_register(d) || routes_deposits_register(d) ||
         routes_catalog_register(d) || routes_booking_register(d) || routes_a2p_register(d) ||
-        routes_calendar_register(d) ||
+        routes_calendar_register(d) || routes_waitlist_register(d) ||
         (d->opt.test_clock && (routes_test_register(d) || routes_test_deposits_register(d))))
         return -1;
     return 0;
@@ -219,12 +221,14 @@ static int create_jobs(struct daemon *d)
         log_error("cannot register the conversation engine");
         return -1;
     }
-    /* Confirmations, reminders and the answers to them; attendance. */
-    if (reminders_register(d) != 0 || attendance_register(d) != 0) {
-        log_error("cannot register the reminder and attendance jobs");
+    /* Confirmations, reminders and the answers to them; attendance; the
+     * waitlist. Conversation filters run in the order they are added. */
+    convo_hook_clear_filters();
+    if (reminders_register(d) != 0 || attendance_register(d) != 0 ||
+        waitlist_register(d) != 0 || reminder_replies_install(d) != 0) {
+        log_error("cannot register the reminder, attendance and waitlist jobs");
         return -1;
     }
-    reminder_replies_install(d);
     return 0;
 }
 

@@ -122,7 +122,7 @@ static int filter(struct db_conn *tx, struct convo_event *ev, void *ctx)
     return rc < 0 ? -1 : 1;
 }
 
-void reminder_replies_install(struct daemon *d)
+int reminder_replies_install(struct daemon *d)
 {
-    convo_hook_set_filter(filter, d);
+    return convo_hook_add_filter(filter, d);
 }

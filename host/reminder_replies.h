@@ -1,6 +1,6 @@
 /*
  * Answers to an appointment reminder. A conversation filter
- * (convo_hook_set_filter) that looks at a patient's message while a
+ * (convo_hook_add_filter) that looks at a patient's message while a
  * reminder of theirs awaits an answer (appointment_reminders.reply_open):
  * a yes ("C", "confirm", "yes", a thumbs up...) confirms the appointment
  * (recorded on the booking's reminder row; the EMR plugin ABI has no
@@ -16,7 +16,7 @@
 
 struct daemon;
 
-/* Installs the filter; d is borrowed for the daemon's life. */
-void reminder_replies_install(struct daemon *d);
+/* Adds the filter; d is borrowed for the daemon's life. 0 or -1. */
+int reminder_replies_install(struct daemon *d);
 
 #endif

@@ -53,3 +53,50 @@ CREATE TABLE attendance (
     PRIMARY KEY (tenant_id, booking_id)
 );
 CREATE INDEX attendance_by_start ON attendance (tenant_id, appointment_start);
+
+-- The waitlist: a patient waiting for a slot of a service (optionally with
+-- one provider) inside a range of dates, on some weekdays (bit w: weekday
+-- w, 0 = Sunday; 0 means any) and local times of day ([day_from_min,
+-- day_to_min) minutes after local midnight). waitlist_offers: a freed slot
+-- offered to a waiting patient until expires_at; accepted, lapsed, or
+-- taken (another patient booked it first).
+CREATE TABLE waitlist (
+    tenant_id     text NOT NULL,
+    id            bigserial,
+    contact_id    bigint NOT NULL,
+    service_id    text NOT NULL CHECK (octet_length(service_id) BETWEEN 1 AND 64),
+    provider_id   text CHECK (octet_length(provider_id) BETWEEN 1 AND 64),
+    from_at       timestamptz NOT NULL,
+    to_at         timestamptz NOT NULL,
+    weekdays      integer NOT NULL DEFAULT 0 CHECK (weekdays BETWEEN 0 AND 127),
+    day_from_min  integer NOT NULL DEFAULT 0 CHECK (day_from_min BETWEEN 0 AND 1440),
+    day_to_min    integer NOT NULL DEFAULT 1440 CHECK (day_to_min BETWEEN 0 AND 1440),
+    state         text NOT NULL DEFAULT 'waiting'
+                  CHECK (state IN ('waiting', 'booked', 'withdrawn', 'expired')),
+    source        text NOT NULL CHECK (source IN ('api', 'conversation')),
+    created_at    timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, contact_id) REFERENCES contacts (tenant_id, id),
+    CHECK (from_at < to_at AND day_from_min < day_to_min)
+);
+CREATE INDEX waitlist_waiting ON waitlist (tenant_id, created_at) WHERE state = 'waiting';
+
+CREATE TABLE waitlist_offers (
+    tenant_id     text NOT NULL,
+    id            bigserial,
+    waitlist_id   bigint NOT NULL,
+    contact_id    bigint NOT NULL,
+    service_id    text NOT NULL,
+    provider_id   text NOT NULL,
+    start_at      timestamptz NOT NULL,
+    end_at        timestamptz NOT NULL,
+    state         text NOT NULL DEFAULT 'open'
+                  CHECK (state IN ('open', 'accepted', 'lapsed', 'taken')),
+    expires_at    timestamptz NOT NULL,
+    created_at    timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, waitlist_id) REFERENCES waitlist (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX waitlist_offers_open ON waitlist_offers (tenant_id, contact_id) WHERE state = 'open';
+CREATE UNIQUE INDEX waitlist_offers_once ON waitlist_offers (tenant_id, waitlist_id, provider_id,
+                                                             start_at);
