@@ -21,6 +21,7 @@
 #include "jobs.h"
 #include "knowledge.h"
 #include "log.h"
+#include "recall.h"
 
 DB_STMT(st_record,
         "INSERT INTO attendance (tenant_id, booking_id, provider_id, appointment_start, state, "
@@ -187,6 +188,11 @@ static int job_check(struct db_conn *c, const struct job *job, struct job_result
     int krc = knowledge_get(c, job->tenant_id, &k);
     if ((krc != 0 && krc != KNOWLEDGE_E_NOTFOUND) ||
         settle_deposit(c, job->tenant_id, &b, k, state) != 0) {
+        out = JOB_RETRY;
+        goto done;
+    }
+    if ((strcmp(state, "arrived") == 0 || strcmp(state, "completed") == 0) &&
+        recall_schedule(c, job->tenant_id, k, &b) != 0) {
         out = JOB_RETRY;
         goto done;
     }

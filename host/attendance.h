@@ -7,8 +7,9 @@
  * then left unrecorded. A recorded state is one attendance row per booking
  * (the no-show rate by month and provider is counted from it); the
  * deposit the booking was paid with follows (deposit_fate.h: applied when
- * the patient showed, forfeited on a no-show, by the tenant's policy); and
- * a no-show gets one message offering to rebook.
+ * the patient showed, forfeited on a no-show, by the tenant's policy); a
+ * visit that took place starts its recall (recall.h); and a no-show gets
+ * one message offering to rebook.
  */
 #ifndef BW_HOST_ATTENDANCE_H
 #define BW_HOST_ATTENDANCE_H

@@ -18,6 +18,7 @@
 #include "convo_driver.h"
 #include "convo_hook.h"
 #include "reminder_replies.h"
+#include "recall.h"
 #include "reminders.h"
 #include "waitlist.h"
 #include "daemon_deposits.h"
@@ -221,11 +222,12 @@ static int create_jobs(struct daemon *d)
         log_error("cannot register the conversation engine");
         return -1;
     }
-    /* Confirmations, reminders and the answers to them; attendance; the
-     * waitlist. Conversation filters run in the order they are added. */
+    /* Confirmations, reminders and the answers to them; attendance;
+     * recall; the waitlist. Conversation filters run in the order they are added. */
     convo_hook_clear_filters();
     if (reminders_register(d) != 0 || attendance_register(d) != 0 ||
-        waitlist_register(d) != 0 || reminder_replies_install(d) != 0) {
+        recall_register(d) != 0 || waitlist_register(d) != 0 ||
+        reminder_replies_install(d) != 0) {
         log_error("cannot register the reminder, attendance and waitlist jobs");
         return -1;
     }

@@ -100,3 +100,15 @@ CREATE TABLE waitlist_offers (
 CREATE INDEX waitlist_offers_open ON waitlist_offers (tenant_id, contact_id) WHERE state = 'open';
 CREATE UNIQUE INDEX waitlist_offers_once ON waitlist_offers (tenant_id, waitlist_id, provider_id,
                                                              start_at);
+
+-- Recall: the one message per visit offering to book the next (sent, or
+-- why not).
+CREATE TABLE recall_sends (
+    tenant_id    text NOT NULL,
+    booking_id   bigint NOT NULL,
+    outcome      text NOT NULL CHECK (outcome IN ('sent', 'rebooked', 'no_marketing_consent',
+                                                  'opted_out', 'gate_dropped', 'no_contact')),
+    message_id   bigint,
+    decided_at   timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, booking_id)
+);

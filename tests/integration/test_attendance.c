@@ -10,6 +10,10 @@
  * offered a rebooking once; the unmarked one is looked at again and stays
  * unrecorded.
  *
+ * Recall follows a visit that took place, for a service with a recall
+ * interval: one message, only to a patient with marketing consent on
+ * record, none to one without, none to one who opted out since.
+ *
  * The built-in calendar has no screen of its own for attendance: the test
  * marks the appointments in its storage (plugin_kv, cal/<date>/<provider>),
  * as a clinic's EMR would hold them.
@@ -38,17 +42,19 @@ static struct eval_case c;
 static cJSON *clinic;
 static PGconn *db;
 
-/* Starts the world for case_json; reminders_json (or NULL) becomes the
- * catalog's "reminders" object. */
-static void start(const char *case_json, const char *reminders_json, const char *state_rules)
+/* Starts the world for case_json; the members of catalog_json (or NULL)
+ * are added to the catalog. */
+static void start(const char *case_json, const char *catalog_json, const char *state_rules)
 {
     char err[512], path[512];
     const char *shared = getenv("BW_SHARED_DIR");
     snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
     clinic = eval_read_json(path, err, sizeof err);
     cr_assert_not_null(clinic, "%s", err);
-    if (reminders_json)
-        cJSON_AddItemToObject(clinic, "reminders", cJSON_Parse(reminders_json));
+    cJSON *extra = catalog_json ? cJSON_Parse(catalog_json) : NULL;
+    for (cJSON *m = extra ? extra->child : NULL; m; m = m->next)
+        cJSON_AddItemToObject(clinic, m->string, cJSON_Duplicate(m, true));
+    cJSON_Delete(extra);
     char cpath[] = "/tmp/bw-reminders-case-XXXXXX";
     int fd = mkstemp(cpath);
     cr_assert_geq(fd, 0);
@@ -221,6 +227,75 @@ Test(attendance, read_back_deposit_fate_and_one_rebook_offer, .timeout = 300)
     free(t);
     t = scalar("SELECT count(*) FROM jobs WHERE kind = 'attendance.check' AND state = 'done'");
     cr_expect_gt(atoi(t), 3, "the first checks and the rechecks ran, got %s", t);
+    free(t);
+    stop(true);
+}
+
+static const char recall_case[] =
+    "{\"id\":\"recall\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550174\"},"
+    "{\"id\":\"p2\",\"channel\":\"sms\",\"phone\":\"+14155550175\"},"
+    "{\"id\":\"p3\",\"channel\":\"sms\",\"phone\":\"+14155550176\"}],"
+    "\"script\":["
+    "{\"as\":\"p1\",\"say\":\"Can I get a hydrafacial Friday at 11am?\"},"
+    "{\"as\":\"p1\",\"say\":\"Noah Park\"},"
+    "{\"as\":\"p1\",\"pay_deposit\":true},"
+    "{\"as\":\"p2\",\"say\":\"Can I get a hydrafacial Friday at 1pm?\"},"
+    "{\"as\":\"p2\",\"say\":\"Ava Stone\"},"
+    "{\"as\":\"p2\",\"pay_deposit\":true},"
+    "{\"as\":\"p3\",\"say\":\"Can I get a hydrafacial Friday at 3pm?\"},"
+    "{\"as\":\"p3\",\"say\":\"Mia Ford\"},"
+    "{\"as\":\"p3\",\"pay_deposit\":true},"
+    /* 9: Fri 17:00 */
+    "{\"wait\":\"P3DT7H\"},"
+    "{\"as\":\"p3\",\"say\":\"STOP\"},"
+    /* 11: past 30 days after the visits */
+    "{\"wait\":\"P31D\"}"
+    "],\"expect\":{}}";
+
+static void marketing_consent(const char *phone)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO consent_events (tenant_id, contact, kind, source, scope, basis, channel, "
+             "consent_text, at) VALUES ('glow', '%s', 'consent', 'web_form', 'marketing', "
+             "'express', 'sms', 'Text me about offers and rebooking', now())",
+             phone);
+    PGresult *r = PQexec(db, sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(db));
+    PQclear(r);
+}
+
+Test(attendance, recall_only_with_marketing_consent, .timeout = 300)
+{
+    struct eval_patient_obs obs;
+    start(recall_case, "{\"recall\": {\"hydrafacial\": 30}}", NULL);
+    /* Recall after 30 days, set on the catalog. */
+    steps(0, 9);
+    marketing_consent("+14155550174");
+    marketing_consent("+14155550176");
+    mark("+14155550174", "completed");
+    mark("+14155550175", "completed");
+    mark("+14155550176", "completed");
+    steps(9, 12);
+    const char *ids[] = { "p1", "p2", "p3" };
+    size_t want[] = { 1, 0, 0 };
+    for (int i = 0; i < 3; i++) {
+        observe(patient(ids[i]), &obs);
+        size_t n = 0;
+        for (size_t k = 0; k < obs.n_sent; k++)
+            if (strstr(obs.sent[k].text, "book your next visit"))
+                n++;
+        cr_expect_eq(n, want[i], "%s: %zu recall messages", ids[i], n);
+    }
+    char *t = scalar("SELECT string_agg(outcome, ',' ORDER BY booking_id) FROM recall_sends");
+    cr_expect_str_eq(t, "sent,no_marketing_consent,no_marketing_consent",
+                     "p3's consent came before the opt-out");
+    free(t);
+    /* 30 days after Fri Mar 5 11:00 PST: Sun Apr 4 19:00 UTC (12:00 PDT). */
+    t = scalar("SELECT to_char(m.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI') FROM messages m "
+               "WHERE m.body LIKE '%%book your next visit%%'");
+    cr_expect_str_eq(t, "2027-04-04T19:00");
     free(t);
     stop(true);
 }
