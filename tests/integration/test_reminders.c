@@ -18,7 +18,8 @@
  *    the next day, and one whose next window opens after the appointment is
  *    dropped; a Californian's goes on time;
  *  - across the DST change a reminder 99 hours before lands at the window's
- *    opening in standard time; an opted-out patient gets no reminder.
+ *    opening in standard time; an opted-out patient gets no reminder;
+ *  - a patient with two visits on one day gets one reminder a day.
  */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
@@ -436,6 +437,40 @@ Test(reminders, reschedule_and_cancel_answers, .timeout = 300)
               "the cancellation says the policy");
     char *t = scalar("SELECT count(*) FROM appointment_reminders WHERE reply_open");
     cr_expect_str_eq(t, "0", "both reminders are answered");
+    free(t);
+    stop(true);
+}
+
+/* ---- at most one reminder a day ----------------------------------------- */
+
+static const char cap_case[] =
+    "{\"id\":\"reminders-cap\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550191\"}],"
+    "\"script\":["
+    "{\"say\":\"Can I get a hydrafacial Friday at 11am?\"},"
+    "{\"say\":\"Noah Park\"},"
+    "{\"pay_deposit\":true},"
+    "{\"say\":\"Can I also book a chemical peel on Friday at 3pm?\"},"
+    "{\"pay_deposit\":true},"
+    "{\"wait\":\"P3DT6H\"}"
+    "],\"expect\":{}}";
+
+Test(reminders, at_most_one_a_day_per_patient, .timeout = 300)
+{
+    start(cap_case, NULL, NULL);
+    steps(0, 5);
+    char *t = scalar("SELECT count(*) FROM bookings WHERE state = 'booked'");
+    cr_assert_str_eq(t, "2", "two visits on Friday");
+    free(t);
+    steps(5, 6);
+    /* Wed 11:00 and Fri 09:00 go; Wed 15:00 and Fri 13:00 are the same
+     * day's second. */
+    t = scalar("SELECT string_agg(s.offset_min || ':' || s.outcome, ',' ORDER BY s.decided_at, "
+               "s.booking_id) FROM reminder_sends s");
+    cr_expect_str_eq(t, "2880:sent,2880:daily_cap,120:sent,120:daily_cap");
+    free(t);
+    t = reminder_times("+14155550191");
+    cr_expect_str_eq(t, "2027-03-03T19:00,2027-03-05T17:00");
     free(t);
     stop(true);
 }
