@@ -106,6 +106,8 @@ void reminders_calendar_url(struct daemon *d, const char *links_base_url, const 
             snprintf(host, sizeof host, "localhost");
     }
     unsigned port = d->public_http ? http_server_port(d->public_http) : 0;
+    if (port == 0 && colon) /* not listening yet: the configured port */
+        port = (unsigned)strtoul(colon + 1, NULL, 10);
     snprintf(out, cap, "http://%s:%u/calendar/%s.ics", host, port, token);
 }
 
