@@ -82,8 +82,8 @@ DB_STMT(st_offer,
         "to_timestamp($9::double precision / 1e6)) ON CONFLICT DO NOTHING RETURNING id");
 DB_STMT(st_open_offer,
         "SELECT o.id, o.waitlist_id, o.service_id, o.provider_id, "
-        "(extract(epoch FROM o.start_at) * 1000000)::bigint FROM waitlist_offers o "
-        "WHERE o.tenant_id = $1 AND o.contact_id = $2::bigint AND o.state = 'open' "
+        "(extract(epoch FROM o.start_at) * 1000000)::bigint, o.state FROM waitlist_offers o "
+        "WHERE o.tenant_id = $1 AND o.contact_id = $2::bigint AND o.state IN ('open', 'taken') "
         "AND o.expires_at > to_timestamp($3::double precision / 1e6) "
         "ORDER BY o.created_at DESC LIMIT 1 FOR UPDATE");
 DB_STMT(st_answer_offer,
@@ -471,14 +471,26 @@ static int answer_offer(struct db_conn *tx, struct convo_event *ev, const struct
         PQclear(r);
         return 0;
     }
-    char oid[24], wid[24], svc[64], prov[64], start[24];
+    char oid[24], wid[24], svc[64], prov[64], start[24], state[16];
     snprintf(oid, sizeof oid, "%s", PQgetvalue(r, 0, 0));
     snprintf(wid, sizeof wid, "%s", PQgetvalue(r, 0, 1));
     snprintf(svc, sizeof svc, "%s", PQgetvalue(r, 0, 2));
     snprintf(prov, sizeof prov, "%s", PQgetvalue(r, 0, 3));
     snprintf(start, sizeof start, "%s", PQgetvalue(r, 0, 4));
+    snprintf(state, sizeof state, "%s", PQgetvalue(r, 0, 5));
     PQclear(r);
     enum reminder_reply a = reminder_reply_classify(ev->text);
+    if (strcmp(state, "taken") == 0) {
+        /* Offered to several at once, and another patient said yes first. */
+        if (a != REMINDER_REPLY_CONFIRM)
+            return 0;
+        const char *pa[] = { ev->tenant_id, oid, "lapsed" };
+        if (exec_ok(tx, &st_answer_offer, 3, pa) != 0 ||
+            reply(tx, ev, "Sorry, someone else just took that time. You're still on the "
+                          "waitlist; I'll text you if another one opens up.") != 0)
+            return -1;
+        return 1;
+    }
     if (a == REMINDER_REPLY_CONFIRM) {
         const char *pa[] = { ev->tenant_id, oid, "accepted" };
         const char *pw[] = { ev->tenant_id, wid };

@@ -7,7 +7,9 @@
  * and is offered a free Saturday slot at once. The first patient cancels
  * at 10 PM: nothing is offered during quiet hours; at 08:00 the first
  * waitlisted patient (only) is offered the slot, answers YES and books it
- * through the usual hold, name and deposit.
+ * through the usual hold, name and deposit. A clinic that offers to all
+ * at once: both waiting patients are offered the slot, the first to say
+ * YES books it and the second is told it was taken.
  */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
@@ -34,17 +36,19 @@ static struct eval_case c;
 static cJSON *clinic;
 static PGconn *db;
 
-/* Starts the world for case_json; reminders_json (or NULL) becomes the
- * catalog's "reminders" object. */
-static void start(const char *case_json, const char *reminders_json, const char *state_rules)
+/* Starts the world for case_json; the members of catalog_json (or NULL)
+ * are added to the catalog. */
+static void start(const char *case_json, const char *catalog_json, const char *state_rules)
 {
     char err[512], path[512];
     const char *shared = getenv("BW_SHARED_DIR");
     snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
     clinic = eval_read_json(path, err, sizeof err);
     cr_assert_not_null(clinic, "%s", err);
-    if (reminders_json)
-        cJSON_AddItemToObject(clinic, "reminders", cJSON_Parse(reminders_json));
+    cJSON *extra = catalog_json ? cJSON_Parse(catalog_json) : NULL;
+    for (cJSON *m = extra ? extra->child : NULL; m; m = m->next)
+        cJSON_AddItemToObject(clinic, m->string, cJSON_Duplicate(m, true));
+    cJSON_Delete(extra);
     char cpath[] = "/tmp/bw-reminders-case-XXXXXX";
     int fd = mkstemp(cpath);
     cr_assert_geq(fd, 0);
@@ -156,6 +160,29 @@ static const char *api_key_header(void)
     return header;
 }
 
+/* p2 and p3 wait for exactly the time p1 booked. */
+static void join_both(void)
+{
+    char *prov = scalar("SELECT provider_id FROM bookings WHERE state = 'booked'");
+    const char *auth = api_key_header();
+    char body[512];
+    for (int i = 2; i <= 3; i++) {
+        snprintf(body, sizeof body,
+                 "{\"phone\":\"+1415555018%d\",\"service_id\":\"botox\",\"provider_id\":\"%s\","
+                 "\"weekdays\":[\"fri\"],\"from_time\":\"15:30\",\"to_time\":\"15:45\","
+                 "\"to\":\"2027-03-06T00:00:00-08:00\"}",
+                 i, prov);
+        char url[256];
+        struct eval_resp r;
+        snprintf(url, sizeof url, "%s/waitlist", w->public_url);
+        const char *h[] = { "Content-Type: application/json", auth, NULL };
+        cr_assert_eq(eval_http("POST", url, h, body, strlen(body), &r), 0);
+        cr_assert_eq(r.status, 201, "p%d joins: %s", i, r.body ? r.body : "");
+        eval_resp_free(&r);
+    }
+    free(prov);
+}
+
 static long post_waitlist(const char *auth, const char *body)
 {
     char url[256];
@@ -253,5 +280,51 @@ Test(waitlist, freed_slot_reaches_the_first_waitlisted_patient_who_books_it, .ti
     free(t);
     observe(patient("p3"), &obs);
     cr_expect_eq(obs.n_sent, 0u, "the slot is gone: p3 is never offered it");
+    stop(true);
+}
+
+static const char all_at_once_case[] =
+    "{\"id\":\"waitlist-all\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550181\"},"
+    "{\"id\":\"p2\",\"channel\":\"sms\",\"phone\":\"+14155550182\"},"
+    "{\"id\":\"p3\",\"channel\":\"sms\",\"phone\":\"+14155550183\"}],"
+    "\"script\":["
+    "{\"as\":\"p1\",\"say\":\"I'd like Botox on Friday at 3:30pm\"},"
+    "{\"as\":\"p1\",\"say\":\"Emily Chen\"},"
+    "{\"as\":\"p1\",\"pay_deposit\":true},"
+    "{\"as\":\"p1\",\"say\":\"I need to cancel my appointment on Friday\"},"
+    "{\"as\":\"p1\",\"say\":\"yes please cancel it\"},"
+    "{\"wait\":\"PT20M\"},"
+    "{\"as\":\"p3\",\"say\":\"YES\"},"
+    "{\"as\":\"p2\",\"say\":\"yes!\"},"
+    "{\"as\":\"p3\",\"say\":\"Lee Wong\"},"
+    "{\"as\":\"p3\",\"pay_deposit\":true}"
+    "],\"expect\":{\"p3\":{\"outcome\":\"booked\",\"appointment\":{\"service\":\"botox\","
+    "\"start\":\"2027-03-05T15:30\"},\"deposit_cents\":5000}}}";
+
+Test(waitlist, all_at_once_first_to_accept_wins, .timeout = 300)
+{
+    struct eval_patient_obs obs;
+    char why[256] = "";
+    start(all_at_once_case, "{\"waitlist\": {\"offer\": \"all_at_once\"}}", NULL);
+    steps(0, 3);
+    join_both();
+    steps(3, 6);
+    for (int i = 2; i <= 3; i++) {
+        char id[4];
+        snprintf(id, sizeof id, "p%d", i);
+        observe(patient(id), &obs);
+        cr_assert_eq(count_matching(&obs, "Botox on Fri, Mar 5 at 3:30 PM"), 1u,
+                     "%s is offered the slot too", id);
+    }
+    steps(6, 10);
+    observe(patient("p2"), &obs);
+    cr_expect_eq(count_matching(&obs, "someone else just took that time"), 1u);
+    observe(patient("p3"), &obs);
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(c.expect, "p3");
+    cr_expect_eq(eval_check_patient(expect, &obs, why, sizeof why), 0, "%s", why);
+    char *t = scalar("SELECT string_agg(state, ',' ORDER BY id) FROM waitlist");
+    cr_expect_str_eq(t, "waiting,booked");
+    free(t);
     stop(true);
 }
