@@ -14,11 +14,12 @@
 
 #include "casl_gate.h"
 #include "clock.h"
-#include "attendance.h"
 #include "convo_driver.h"
+/* After a booking: confirmations, reminders, attendance, recall, waitlist. */
+#include "attendance.h"
 #include "convo_hook.h"
-#include "reminder_replies.h"
 #include "recall.h"
+#include "reminder_replies.h"
 #include "reminders.h"
 #include "waitlist.h"
 #include "daemon_deposits.h"
@@ -223,7 +224,8 @@ static int create_jobs(struct daemon *d)
         return -1;
     }
     /* Confirmations, reminders and the answers to them; attendance;
-     * recall; the waitlist. Conversation filters run in the order they are added. */
+     * recall; the waitlist. Conversation filters run in the order they
+     * are added: answers to waitlist offers before answers to reminders. */
     convo_hook_clear_filters();
     if (reminders_register(d) != 0 || attendance_register(d) != 0 ||
         recall_register(d) != 0 || waitlist_register(d) != 0 ||

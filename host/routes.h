@@ -23,8 +23,8 @@ int routes_deposits_register(struct daemon *d);  /* /bookings/{id}/outcome, /dep
 int routes_test_deposits_register(struct daemon *d); /* /admin/test/deposits... (--test-clock) */
 int routes_catalog_register(struct daemon *d);  /* catalog import, /availability, /holds */
 int routes_booking_register(struct daemon *d);  /* /bookings, /patients */
-int routes_a2p_register(struct daemon *d);
+int routes_a2p_register(struct daemon *d);      /* /admin/tenants/{tenant}/a2p */
 int routes_calendar_register(struct daemon *d); /* GET /calendar/{token}.ics */
-int routes_waitlist_register(struct daemon *d); /* POST /waitlist */      /* /admin/tenants/{tenant}/a2p */
+int routes_waitlist_register(struct daemon *d); /* POST /waitlist */
 
 #endif
