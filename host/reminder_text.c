@@ -61,10 +61,11 @@ void reminder_text_confirmation(const struct knowledge *k, const struct reminder
     snprintf(out, limit, "%s%s%s", head, polbuf, tail);
 }
 
-void reminder_text_reminder(const struct knowledge *k, const struct reminder_appt *a, char *out,
-                            size_t cap)
+void reminder_text_reminder(const struct knowledge *k, const struct reminder_appt *a,
+                            bool confirmed, char *out, size_t cap)
 {
-    static const char *const ask = "Reply C to confirm, R to reschedule, STOP to opt out.";
+    const char *ask = confirmed ? "See you soon! Reply R to reschedule, STOP to opt out."
+                                : "Reply C to confirm, R to reschedule, STOP to opt out.";
     char slot[200];
     booking_describe_slot(k, a->service_id, a->start_us, slot, sizeof slot);
     char buf[512];

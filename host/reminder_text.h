@@ -7,6 +7,7 @@
 #ifndef BW_HOST_REMINDER_TEXT_H
 #define BW_HOST_REMINDER_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,9 +30,10 @@ void reminder_text_confirmation(const struct knowledge *k, const struct reminder
                                 const char *calendar_url, char *out, size_t cap);
 
 /* A reminder of fewer than 160 characters naming the clinic and how to
- * answer and opt out; the service is left out when it would not fit. */
-void reminder_text_reminder(const struct knowledge *k, const struct reminder_appt *a, char *out,
-                            size_t cap);
+ * answer and opt out; the service is left out when it would not fit. One
+ * the patient has already confirmed does not ask for it again. */
+void reminder_text_reminder(const struct knowledge *k, const struct reminder_appt *a,
+                            bool confirmed, char *out, size_t cap);
 
 /* The iCalendar (RFC 5545) document of the appointment, lines folded at 75
  * octets, CRLF line ends. uid names the event; now_us is its DTSTAMP.

@@ -373,9 +373,17 @@ static int job_send(struct db_conn *c, const struct job *job, struct job_result 
         outcome = day >= REMINDER_DAILY_MAX ? "daily_cap" : "weekly_cap";
         goto decide;
     }
+    const char *cp[] = { job->tenant_id, bid };
+    r = db_exec(c, &st_confirmed, 2, cp);
+    if (!db_ok(r)) {
+        PQclear(r);
+        goto done;
+    }
+    bool confirmed = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
     char text[REMINDER_SMS_MAX + 1];
     struct reminder_appt a = { b.service_id, b.provider_id, b.start_us, b.end_us };
-    reminder_text_reminder(k, &a, text, sizeof text);
+    reminder_text_reminder(k, &a, confirmed, text, sizeof text);
     struct outbound_msg m = { .tenant_id = job->tenant_id, .conversation_id = ct.conversation_id,
                               .kind = "proactive", .text = text };
     int64_t mid = 0;

@@ -285,6 +285,8 @@ Test(reminders, confirmation_calendar_reminders_confirm_and_unconfirmed_alert, .
     free(t);
     observe(patient("p1"), &obs);
     cr_expect_str_eq(eval_outcome(&obs), "booked");
+    cr_expect_eq(count_matching(&obs, "See you soon! Reply R to reschedule"), 1u,
+                 "the 2-hour reminder does not ask a confirmed patient to confirm");
     stop(true);
 }
 

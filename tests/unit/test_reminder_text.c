@@ -97,19 +97,24 @@ Test(reminder_text, reminder_is_one_segment_naming_clinic_and_opt_out)
     struct knowledge *k = load_glow(NULL, NULL);
     struct reminder_appt a = appt(k);
     char text[200];
-    reminder_text_reminder(k, &a, text, sizeof text);
+    reminder_text_reminder(k, &a, false, text, sizeof text);
     cr_assert_lt(strlen(text), 160u, "%zu: %s", strlen(text), text);
     cr_assert(strstr(text, "Glow Aesthetics"), "%s", text);
     cr_assert(strstr(text, "STOP"), "%s", text);
     cr_assert(strstr(text, "Reply C"), "%s", text);
     cr_assert(strstr(text, "Mar 5 at 3:30 PM"), "%s", text);
+    /* Confirmed already: not asked again. */
+    reminder_text_reminder(k, &a, true, text, sizeof text);
+    cr_assert_lt(strlen(text), 160u, "%zu: %s", strlen(text), text);
+    cr_assert_null(strstr(text, "Reply C"), "%s", text);
+    cr_assert(strstr(text, "STOP") && strstr(text, "Glow Aesthetics"), "%s", text);
     knowledge_free(k);
 
     k = load_glow("The Very Long Name Aesthetic Medicine and Wellness Center of Greater "
                   "San Francisco",
                   "Full-face Hydrafacial Deluxe with LED Therapy and Lymphatic Drainage Add-on");
     a = appt(k);
-    reminder_text_reminder(k, &a, text, sizeof text);
+    reminder_text_reminder(k, &a, false, text, sizeof text);
     cr_assert_lt(strlen(text), 160u, "%zu: %s", strlen(text), text);
     cr_assert(strstr(text, "STOP"), "still says how to opt out: %s", text);
     cr_assert(strstr(text, "The Very Long Name"), "%s", text);
