@@ -24,6 +24,7 @@
 #include "jobs.h"
 #include "knowledge.h"
 #include "log.h"
+#include "reminders.h"
 
 #define US_PER_MIN (60 * INT64_C(1000000))
 
@@ -459,7 +460,8 @@ static int on_booked(struct db_conn *c, const char *tenant, const struct booking
         if (booking_tell_patient(c, tenant, b->hold_id, text) < 0)
             return BOOKING_E_DB;
     }
-    if (booking_reconcile_schedule(c, tenant, clock_now_us()) != 0)
+    if (booking_reconcile_schedule(c, tenant, clock_now_us()) != 0 ||
+        reminders_on_booked(c, tenant, b) != 0)
         return BOOKING_E_DB;
     if (b->staff_alerted) {
         i64(now, sizeof now, clock_now_us());

@@ -50,7 +50,25 @@ typedef int (*convo_inbound_fn)(struct db_conn *tx, const struct convo_event *ev
  * ctx is borrowed and must outlive the daemon. */
 void convo_hook_set(convo_inbound_fn fn, void *ctx);
 
-/* Calls the engine. Returns 1 when none is registered, else its result. */
+/*
+ * A filter sees each event before the engine (the answers to an
+ * appointment reminder, for instance), in the same transaction. It returns
+ * 1 when it handled the event (the engine is not called), 0 to pass it on
+ * (it may point ev->text at other text that outlives the call, to say what
+ * the patient meant), or a negative value to fail the job.
+ */
+typedef int (*convo_filter_fn)(struct db_conn *tx, struct convo_event *ev, void *ctx);
+
+#define CONVO_HOOK_MAX_FILTERS 4
+
+/* Adds a filter, called after those added before it; at start-up, before
+ * jobs run. Returns 0, or -1 when CONVO_HOOK_MAX_FILTERS are added. */
+int convo_hook_add_filter(convo_filter_fn fn, void *ctx);
+/* Removes every filter (at start-up). */
+void convo_hook_clear_filters(void);
+
+/* Calls the filters in order, then the engine. Returns 1 when no engine is
+ * registered, else its result (0 when a filter handled the event). */
 int convo_hook_call(struct db_conn *tx, const struct convo_event *ev);
 
 #endif

@@ -16,6 +16,13 @@
 #include "casl_gate.h"
 #include "clock.h"
 #include "convo_driver.h"
+/* After a booking: confirmations, reminders, attendance, recall, waitlist. */
+#include "attendance.h"
+#include "convo_hook.h"
+#include "recall.h"
+#include "reminder_replies.h"
+#include "reminders.h"
+#include "waitlist.h"
 #include "daemon_deposits.h"
 #include "daemon_plugins.h"
 #include "jobs.h"
@@ -65,6 +72,7 @@ int daemon_register_routes(struct daemon *d)
         routes_compliance_register(d) || routes_evidence_register(d) || routes_deposits_register(d) ||
         routes_catalog_register(d) || routes_booking_register(d) || routes_a2p_register(d) ||
         routes_staff_tasks_register(d) ||
+        routes_calendar_register(d) || routes_waitlist_register(d) ||
         (d->opt.test_clock && (routes_test_register(d) || routes_test_deposits_register(d))))
         return -1;
     return 0;
@@ -215,6 +223,16 @@ static int create_jobs(struct daemon *d)
     }
     if (convo_driver_register(d) != 0) {
         log_error("cannot register the conversation engine");
+        return -1;
+    }
+    /* Confirmations, reminders and the answers to them; attendance;
+     * recall; the waitlist. Conversation filters run in the order they
+     * are added: answers to waitlist offers before answers to reminders. */
+    convo_hook_clear_filters();
+    if (reminders_register(d) != 0 || attendance_register(d) != 0 ||
+        recall_register(d) != 0 || waitlist_register(d) != 0 ||
+        reminder_replies_install(d) != 0) {
+        log_error("cannot register the reminder, attendance and waitlist jobs");
         return -1;
     }
     return 0;

@@ -25,5 +25,7 @@ int routes_catalog_register(struct daemon *d);  /* catalog import, /availability
 int routes_booking_register(struct daemon *d);  /* /bookings, /patients */
 int routes_staff_tasks_register(struct daemon *d); /* /staff-tasks, /staff-tasks/{id}/done */
 int routes_a2p_register(struct daemon *d);      /* /admin/tenants/{tenant}/a2p */
+int routes_calendar_register(struct daemon *d); /* GET /calendar/{token}.ics */
+int routes_waitlist_register(struct daemon *d); /* POST /waitlist */
 
 #endif

@@ -191,6 +191,13 @@ static int write_tenant(struct eval_world *w, char *err, size_t cap)
         return -1;
     }
     other_channels(w, channels, sizeof channels);
+    char messaging[512] = "";
+    if (w->o.staff_phone || w->o.state_rules)
+        snprintf(messaging, sizeof messaging, "messaging = { %s%s%s%s%s%s};\n",
+                 w->o.staff_phone ? "staff_phone = \"" : "",
+                 w->o.staff_phone ? w->o.staff_phone : "", w->o.staff_phone ? "\"; " : "",
+                 w->o.state_rules ? "state_rules = \"" : "",
+                 w->o.state_rules ? w->o.state_rules : "", w->o.state_rules ? "\"; " : "");
     int n = snprintf(
         text, sizeof text,
         "tenant = { id = \"%s\"; name = \"%s\"; timezone = \"%s\"; country = \"%s\"; };\n"
@@ -206,14 +213,12 @@ static int write_tenant(struct eval_world *w, char *err, size_t cap)
         "%s"
         "%s\n"
         ");\n"
-        "%s%s%s",
+        "%s",
         w->tenant, eval_str_of(w->o.clinic, "name") ? eval_str_of(w->o.clinic, "name") : w->tenant,
         w->timezone, country ? country : "US", w->twilio.base_url, EVAL_TWILIO_ACCOUNT, w->dir,
         w->clinic_phone, EVAL_FORWARD_NUMBER, w->public_url, w->twilio.base_url,
         w->square.base_url, w->dir, w->dir, EVAL_SQUARE_LOCATION, EVAL_SQUARE_MERCHANT,
-        w->square.base_url, w->public_url, channels, emr,
-        w->o.staff_phone ? "messaging = { staff_phone = \"" : "",
-        w->o.staff_phone ? w->o.staff_phone : "", w->o.staff_phone ? "\"; };\n" : "");
+        w->square.base_url, w->public_url, channels, emr, messaging);
     char name[128];
     snprintf(name, sizeof name, "tenants/%s.conf", w->tenant);
     if (n < 0 || (size_t)n >= sizeof text || write_text(w->dir, name, text) != 0 ||

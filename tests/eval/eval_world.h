@@ -28,6 +28,8 @@ struct eval_world_opts {
     const cJSON *clinic;       /* its content */
     bool verbose;              /* print the daemon's log of a failed case */
     const char *staff_phone;   /* the tenant's messaging.staff_phone; NULL: none */
+    const char *state_rules;   /* the tenant's messaging.state_rules ("FL 08:00-20:00 3");
+                                  NULL: none */
 };
 
 /* Starts the world for case c. Returns 0, or -1 with err (the world is then

@@ -114,8 +114,11 @@ Test(convo_driver, missed_call_to_booked_appointment, .timeout = 180)
     cr_expect_eq(obs.n_appts, 0, "nothing written in the EMR before payment");
 
     step(4, &obs);
-    cr_assert_eq(obs.n_sent, 5, "the confirmation, got %zu messages", obs.n_sent);
+    /* The assistant's answer to the payment, then the booking's confirmation
+     * with its calendar link once the EMR has it (host/reminders.h). */
+    cr_assert_eq(obs.n_sent, 6, "the confirmations, got %zu messages", obs.n_sent);
     cr_expect(strstr(obs.sent[4].text, "booked") != NULL, "%s", obs.sent[4].text);
+    cr_expect(strstr(obs.sent[5].text, "/calendar/") != NULL, "%s", obs.sent[5].text);
     cr_expect_not(obs.hold_active_unpaid);
     cr_expect_not(obs.deposit_due_unpaid);
     size_t created = 0;

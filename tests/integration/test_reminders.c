@@ -1,0 +1,478 @@
+/*
+ * Confirmations, reminders and the answers to them, end to end in the world
+ * the evaluation runner builds (bookwelld --test-clock, the Twilio and
+ * Square simulators, the built-in calendar, the Glow clinic in Los Angeles,
+ * a real PostgreSQL). Patients book by text and pay; the simulated clock
+ * then moves through the reminder schedule:
+ *  - the confirmation names the date, time, provider, address and policy,
+ *    and its calendar link serves the appointment as iCalendar (a wrong
+ *    token is 404); reminders go 48 and 2 hours before, under 160
+ *    characters, naming the clinic and STOP; "C" confirms; a patient who
+ *    does not answer raises the unconfirmed alert for staff a day before,
+ *    and a question in answer to a reminder goes to staff;
+ *  - "R" enters the reschedule flow and "I can't make it" the cancel flow,
+ *    which cancels the appointment in the EMR (a bare "cancel" is an
+ *    opt-out keyword and is answered as one before any of this);
+ *  - quiet hours: a reminder due at 07:00 goes at 08:00; for a Florida
+ *    number (FL 08:00-20:00) one due at 20:30 Eastern goes at 08:00 Eastern
+ *    the next day, and one whose next window opens after the appointment is
+ *    dropped; a Californian's goes on time;
+ *  - across the DST change a reminder 99 hours before lands at the window's
+ *    opening in standard time; an opted-out patient gets no reminder;
+ *  - a patient with two visits on one day gets one reminder a day.
+ */
+#include <criterion/criterion.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "eval/eval_case.h"
+#include "eval/eval_expect.h"
+#include "eval/eval_http.h"
+#include "eval/eval_world.h"
+#include "eval/eval_world_internal.h"
+
+#define STAFF_PHONE "+14155550199"
+
+static struct eval_world *w;
+static struct eval_case c;
+static cJSON *clinic;
+static PGconn *db;
+static const struct eval_patient_def staff = { .id = "staff", .channel = "sms",
+                                               .phone = STAFF_PHONE };
+
+/* Starts the world for case_json; reminders_json (or NULL) becomes the
+ * catalog's "reminders" object. */
+static void start(const char *case_json, const char *reminders_json, const char *state_rules)
+{
+    char err[512], path[512];
+    const char *shared = getenv("BW_SHARED_DIR");
+    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
+    clinic = eval_read_json(path, err, sizeof err);
+    cr_assert_not_null(clinic, "%s", err);
+    if (reminders_json)
+        cJSON_AddItemToObject(clinic, "reminders", cJSON_Parse(reminders_json));
+    char cpath[] = "/tmp/bw-reminders-case-XXXXXX";
+    int fd = mkstemp(cpath);
+    cr_assert_geq(fd, 0);
+    size_t n = strlen(case_json);
+    cr_assert_eq(write(fd, case_json, n), (ssize_t)n);
+    close(fd);
+    cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
+    unlink(cpath);
+    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
+    struct eval_world_opts o = { .builddir = builddir ? builddir : ".",
+                                 .srcdir = srcdir ? srcdir : "..",
+                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
+                                 .clinic_path = path, .clinic = clinic,
+                                 .staff_phone = STAFF_PHONE, .state_rules = state_rules };
+    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
+    cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
+    db = PQconnectdb(w->db);
+    cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
+}
+
+/* check_rules: the corpus's rules (eval README). Its rule 3 judges quiet
+ * hours in the clinic's zone, as every corpus case's patients live there;
+ * a world with patients elsewhere (Florida) is judged by its own asserts. */
+static void stop(bool check_rules)
+{
+    char err[512];
+    if (check_rules)
+        cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
+    if (db)
+        PQfinish(db);
+    db = NULL;
+    eval_world_stop(w);
+    w = NULL;
+    eval_case_free(&c);
+    cJSON_Delete(clinic);
+}
+
+/* The patient of id ("p1"...). */
+static const struct eval_patient_def *patient(const char *id)
+{
+    for (size_t i = 0; i < c.n_patients; i++)
+        if (strcmp(c.patients[i].id, id) == 0)
+            return &c.patients[i];
+    cr_assert_fail("no patient %s", id);
+    return NULL;
+}
+
+/* Runs steps [from, to) of the script, each as its "as" patient. */
+static void steps(int from, int to)
+{
+    char err[512];
+    for (int i = from; i < to; i++) {
+        const cJSON *s = cJSON_GetArrayItem(c.script, i);
+        cr_assert_not_null(s, "step %d", i + 1);
+        const char *as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "as"));
+        cr_assert_eq(eval_world_step(w, s, as ? patient(as) : &c.patients[0], err, sizeof err), 0,
+                     "step %d: %s", i + 1, err);
+    }
+}
+
+static void observe(const struct eval_patient_def *p, struct eval_patient_obs *obs)
+{
+    char err[512];
+    cr_assert_eq(eval_world_observe(w, p, obs, err, sizeof err), 0, "%s", err);
+    for (size_t k = 0; getenv("BW_DRIVER_TRACE") && k < obs->n_sent; k++)
+        fprintf(stderr, "%s sent[%zu]: %s\n", p->id, k, obs->sent[k].text);
+}
+
+static size_t count_matching(const struct eval_patient_obs *o, const char *needle)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < o->n_sent; i++)
+        if (strstr(o->sent[i].text, needle))
+            n++;
+    return n;
+}
+
+static const char *find_sent(const struct eval_patient_obs *o, const char *needle)
+{
+    for (size_t i = 0; i < o->n_sent; i++)
+        if (strstr(o->sent[i].text, needle))
+            return o->sent[i].text;
+    return NULL;
+}
+
+static char *scalar(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *scalar(const char *fmt, ...)
+{
+    char sql[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sql, sizeof sql, fmt, ap);
+    va_end(ap);
+    PGresult *r = PQexec(db, sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(db));
+    char *v = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : strdup("");
+    PQclear(r);
+    return v;
+}
+
+/* When the reminders of the patient with phone were sent (UTC, ISO 8601,
+ * comma-separated in order), from the messages table. */
+static char *reminder_times(const char *phone)
+{
+    return scalar("SELECT coalesce(string_agg(to_char(m.sent_at AT TIME ZONE 'UTC', "
+                  "'YYYY-MM-DD\"T\"HH24:MI'), ',' ORDER BY m.sent_at), '') FROM messages m "
+                  "JOIN contacts k ON k.tenant_id = m.tenant_id AND k.id = m.contact_id "
+                  "WHERE k.address = '%s' AND m.direction = 'out' AND m.body LIKE "
+                  "'%%: reminder of your %%' AND m.sent_at IS NOT NULL",
+                  phone);
+}
+
+/* The outcomes of the reminders of the patient's booking, "offset:outcome"
+ * in offset order, descending. */
+static char *reminder_outcomes(const char *phone)
+{
+    return scalar("SELECT coalesce(string_agg(s.offset_min || ':' || s.outcome, ',' "
+                  "ORDER BY s.offset_min DESC), '') FROM reminder_sends s "
+                  "JOIN bookings b ON b.tenant_id = s.tenant_id AND b.id = s.booking_id "
+                  "JOIN holds h ON h.tenant_id = b.tenant_id AND h.id = b.hold_id "
+                  "JOIN contacts k ON k.tenant_id = h.tenant_id AND k.id = h.contact_id "
+                  "WHERE k.address = '%s'",
+                  phone);
+}
+
+/* ---- confirmation, calendar, reminders, C, the unconfirmed alert ------- */
+
+static const char confirm_case[] =
+    "{\"id\":\"reminders-confirm\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550121\"},"
+    "{\"id\":\"p2\",\"channel\":\"sms\",\"phone\":\"+14155550122\"}],"
+    "\"script\":["
+    "{\"as\":\"p1\",\"say\":\"I'd like Botox on Friday at 3:30pm\"},"
+    "{\"as\":\"p1\",\"say\":\"Emily Chen\"},"
+    "{\"as\":\"p1\",\"pay_deposit\":true},"
+    "{\"as\":\"p2\",\"say\":\"Can I get a hydrafacial Friday at 11am?\"},"
+    "{\"as\":\"p2\",\"say\":\"Noah Park\"},"
+    "{\"as\":\"p2\",\"pay_deposit\":true},"
+    /* 6: to Wed 15:45, past both 48-hour reminders */
+    "{\"wait\":\"PT29H45M\"},"
+    "{\"as\":\"p1\",\"say\":\"C\"},"
+    /* 8: to Thu 15:45, past both unconfirmed alerts (24 hours before) */
+    "{\"wait\":\"P1D\"},"
+    "{\"as\":\"p2\",\"say\":\"Is there parking nearby?\"},"
+    /* 10: to Fri 15:45, past both 2-hour reminders */
+    "{\"wait\":\"P1D\"}"
+    "],\"expect\":{}}";
+
+Test(reminders, confirmation_calendar_reminders_confirm_and_unconfirmed_alert, .timeout = 300)
+{
+    struct eval_patient_obs obs;
+    start(confirm_case, NULL, NULL);
+    steps(0, 6);
+    observe(patient("p1"), &obs);
+    cr_assert_str_eq(eval_outcome(&obs), "booked");
+    const char *conf = find_sent(&obs, "you're booked for");
+    cr_assert_not_null(conf, "a confirmation after the booking");
+    cr_expect(strstr(conf, "Glow Aesthetics") && strstr(conf, "Fri, Mar 5 at 3:30 PM") &&
+                  strstr(conf, "210 Market St") && strstr(conf, "24 hours") &&
+                  (strstr(conf, "Dr. Sarah Smith") || strstr(conf, "Jenna Park")),
+              "date, time, provider, address, policy: %s", conf);
+    const char *cal = strstr(conf, "/calendar/");
+    cr_assert_not_null(cal, "a calendar link: %s", conf);
+    char path[128], url[256];
+    snprintf(path, sizeof path, "%.*s", (int)strcspn(cal, " \n"), cal);
+    cr_assert_eq(strlen(path), strlen("/calendar/") + 64 + 4, "%s", path);
+    snprintf(url, sizeof url, "%s%s", w->public_url, path);
+    struct eval_resp r;
+    cr_assert_eq(eval_http("GET", url, NULL, NULL, 0, &r), 0);
+    cr_expect_eq(r.status, 200);
+    cr_expect(r.body && strstr(r.body, "BEGIN:VEVENT\r\n") &&
+                  strstr(r.body, "DTSTART:20270305T233000Z\r\n") &&
+                  strstr(r.body, "SUMMARY:Botox at Glow Aesthetics"),
+              "%s", r.body ? r.body : "");
+    eval_resp_free(&r);
+    /* One changed character is another token: nothing. */
+    size_t last = strlen(url) - 5;
+    url[last] = url[last] == '0' ? '1' : '0';
+    cr_assert_eq(eval_http("GET", url, NULL, NULL, 0, &r), 0);
+    cr_expect_eq(r.status, 404);
+    eval_resp_free(&r);
+
+    steps(6, 7);
+    observe(patient("p1"), &obs);
+    const char *rem = find_sent(&obs, ": reminder of your");
+    cr_assert_not_null(rem, "the 48-hour reminder");
+    cr_expect_lt(strlen(rem), 160u, "%s", rem);
+    cr_expect(strstr(rem, "Glow Aesthetics") && strstr(rem, "STOP") && strstr(rem, "Reply C"),
+              "%s", rem);
+    char *t = reminder_times("+14155550121");
+    cr_expect_str_eq(t, "2027-03-03T23:30", "48 hours before 15:30 PST Friday");
+    free(t);
+    t = reminder_times("+14155550122");
+    cr_expect_str_eq(t, "2027-03-03T19:00", "48 hours before 11:00 PST Friday");
+    free(t);
+
+    steps(7, 8); /* p1: C */
+    observe(patient("p1"), &obs);
+    cr_expect_not_null(find_sent(&obs, "you're confirmed for Botox"), "confirmed");
+    t = scalar("SELECT count(*) FROM appointment_reminders WHERE confirmed_by = 'reply'");
+    cr_expect_str_eq(t, "1");
+    free(t);
+
+    steps(8, 9); /* a day later: p2 never answered */
+    observe(&staff, &obs);
+    cr_expect_eq(count_matching(&obs, "is not confirmed by the patient"), 1u,
+                 "one unconfirmed alert (p2's), got %zu of %zu", count_matching(&obs, "is not confirmed"), obs.n_sent);
+    t = scalar("SELECT count(*) FROM staff_alerts WHERE kind = 'booking.unconfirmed'");
+    cr_expect_str_eq(t, "1");
+    free(t);
+
+    steps(9, 10); /* p2 asks something in answer to the reminder */
+    observe(patient("p2"), &obs);
+    cr_expect_not_null(find_sent(&obs, "passed your message to the team"), "told staff will answer");
+    t = scalar("SELECT count(*) FROM staff_alerts WHERE kind = 'reminder.reply'");
+    cr_expect_str_eq(t, "1", "staff are alerted of the answer");
+    free(t);
+
+    steps(10, 11);
+    t = reminder_times("+14155550121");
+    cr_expect_str_eq(t, "2027-03-03T23:30,2027-03-05T21:30", "and 2 hours before");
+    free(t);
+    t = reminder_times("+14155550122");
+    cr_expect_str_eq(t, "2027-03-03T19:00,2027-03-05T17:00");
+    free(t);
+    observe(patient("p1"), &obs);
+    cr_expect_str_eq(eval_outcome(&obs), "booked");
+    cr_expect_eq(count_matching(&obs, "See you soon! Reply R to reschedule"), 1u,
+                 "the 2-hour reminder does not ask a confirmed patient to confirm");
+    stop(true);
+}
+
+/* ---- quiet hours, Florida's stricter window, too late ------------------- */
+
+static const char quiet_case[] =
+    "{\"id\":\"reminders-quiet\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+    "\"patients\":[{\"id\":\"fl1\",\"channel\":\"sms\",\"phone\":\"+13055550131\"},"
+    "{\"id\":\"fl2\",\"channel\":\"sms\",\"phone\":\"+13055550132\"},"
+    "{\"id\":\"ca1\",\"channel\":\"sms\",\"phone\":\"+14155550133\"},"
+    "{\"id\":\"ca2\",\"channel\":\"sms\",\"phone\":\"+14155550134\"}],"
+    "\"script\":["
+    "{\"as\":\"fl1\",\"say\":\"I'd like Botox on Thursday at 5:30pm\"},"
+    "{\"as\":\"fl1\",\"say\":\"Ava Stone\"},"
+    "{\"as\":\"fl1\",\"pay_deposit\":true},"
+    "{\"as\":\"fl2\",\"say\":\"Lip filler on Thursday at 7pm please\"},"
+    "{\"as\":\"fl2\",\"say\":\"Mia Ford\"},"
+    "{\"as\":\"fl2\",\"pay_deposit\":true},"
+    "{\"as\":\"ca1\",\"say\":\"Botox Thursday at 5pm?\"},"
+    "{\"as\":\"ca1\",\"say\":\"Liam Wood\"},"
+    "{\"as\":\"ca1\",\"pay_deposit\":true},"
+    "{\"as\":\"ca2\",\"say\":\"Hydrafacial on Friday at 9am\"},"
+    "{\"as\":\"ca2\",\"say\":\"Zoe Hart\"},"
+    "{\"as\":\"ca2\",\"pay_deposit\":true},"
+    "{\"wait\":\"P3DT2H\"}"
+    "],\"expect\":{}}";
+
+Test(reminders, quiet_hours_florida_and_too_late, .timeout = 300)
+{
+    struct eval_patient_obs obs;
+    start(quiet_case, NULL, "FL 08:00-20:00 3");
+    steps(0, 12);
+    const char *ids[] = { "fl1", "fl2", "ca1", "ca2" };
+    for (int i = 0; i < 4; i++) {
+        observe(patient(ids[i]), &obs);
+        cr_assert_str_eq(eval_outcome(&obs), "booked", "%s", ids[i]);
+    }
+    steps(12, 13);
+    /* Thu 17:30 PST is 20:30 in Miami: 48 hours before is past Florida's
+     * 20:00, so it goes at 08:00 Eastern on Wednesday (13:00 UTC); 2 hours
+     * before is 18:30 Eastern, on time. */
+    char *t = reminder_times("+13055550131");
+    cr_expect_str_eq(t, "2027-03-03T13:00,2027-03-04T23:30", "fl1");
+    free(t);
+    /* Thu 19:00 PST (22:00 Eastern): the 2-hour reminder would be 20:00
+     * Eastern, and Florida's next window opens after the appointment. */
+    t = reminder_times("+13055550132");
+    cr_expect_str_eq(t, "2027-03-03T13:00", "fl2");
+    free(t);
+    t = reminder_outcomes("+13055550132");
+    cr_expect_str_eq(t, "2880:sent,120:too_late");
+    free(t);
+    /* A Californian's reminders are on time (17:00 PST is inside 08-21). */
+    t = reminder_times("+14155550133");
+    cr_expect_str_eq(t, "2027-03-03T01:00,2027-03-04T23:00", "ca1");
+    free(t);
+    /* Fri 09:00: 2 hours before is 07:00, held to the 08:00 opening. */
+    t = reminder_times("+14155550134");
+    cr_expect_str_eq(t, "2027-03-03T17:00,2027-03-05T16:00", "ca2");
+    free(t);
+    stop(false);
+}
+
+/* ---- across the DST change; an opted-out patient ----------------------- */
+
+static const char dst_case[] =
+    "{\"id\":\"reminders-dst\",\"clinic\":\"glow\",\"now\":\"2027-03-09T19:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550141\"},"
+    "{\"id\":\"p2\",\"channel\":\"sms\",\"phone\":\"+14155550143\"}],"
+    "\"script\":["
+    "{\"as\":\"p1\",\"say\":\"I'd like a hydrafacial on Wednesday March 17 at 10am\"},"
+    "{\"as\":\"p1\",\"say\":\"Harper Quinn\"},"
+    "{\"as\":\"p1\",\"pay_deposit\":true},"
+    "{\"as\":\"p2\",\"say\":\"I'd like a chemical peel on Wednesday March 17 at 2pm\"},"
+    "{\"as\":\"p2\",\"say\":\"Ezra Cole\"},"
+    "{\"as\":\"p2\",\"pay_deposit\":true},"
+    "{\"as\":\"p2\",\"say\":\"STOP\"},"
+    "{\"wait\":\"P8D\"}"
+    "],\"expect\":{}}";
+
+Test(reminders, across_dst_and_not_to_an_opted_out_patient, .timeout = 300)
+{
+    struct eval_patient_obs obs;
+    start(dst_case, "{\"hours_before\": [99, 2]}", NULL);
+    steps(0, 6);
+    observe(patient("p1"), &obs);
+    cr_assert_str_eq(eval_outcome(&obs), "booked");
+    observe(patient("p2"), &obs);
+    cr_assert_str_eq(eval_outcome(&obs), "booked");
+    steps(6, 8);
+    /* Wed Mar 17 10:00 PDT is 17:00 UTC; 99 hours before is Sat Mar 13
+     * 14:00 UTC, 06:00 PST: held to the 08:00 PST opening (16:00 UTC, not
+     * 15:00 as daylight time would give). 2 hours before: 08:00 PDT. */
+    char *t = reminder_times("+14155550141");
+    cr_expect_str_eq(t, "2027-03-13T16:00,2027-03-17T15:00");
+    free(t);
+    t = reminder_times("+14155550143");
+    cr_expect_str_eq(t, "", "no reminder after STOP");
+    free(t);
+    t = reminder_outcomes("+14155550143");
+    cr_expect_str_eq(t, "5940:opted_out,120:opted_out");
+    free(t);
+    observe(patient("p2"), &obs);
+    for (size_t i = 0; i < obs.n_sent; i++)
+        cr_expect_not(obs.sent[i].after_optout && !strstr(obs.sent[i].text, "unsubscribed"),
+                      "nothing after the opt-out but its confirmation: %s", obs.sent[i].text);
+    stop(true);
+}
+
+/* ---- R and cancel -------------------------------------------------------- */
+
+static const char change_case[] =
+    "{\"id\":\"reminders-change\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550151\"},"
+    "{\"id\":\"p2\",\"channel\":\"sms\",\"phone\":\"+14155550152\"}],"
+    "\"script\":["
+    "{\"as\":\"p1\",\"say\":\"I'd like a hydrafacial on Friday at 1pm\"},"
+    "{\"as\":\"p1\",\"say\":\"Ivy Lane\"},"
+    "{\"as\":\"p1\",\"pay_deposit\":true},"
+    "{\"as\":\"p2\",\"say\":\"Chemical peel on Friday at 4pm\"},"
+    "{\"as\":\"p2\",\"say\":\"Owen Reed\"},"
+    "{\"as\":\"p2\",\"pay_deposit\":true},"
+    "{\"wait\":\"PT30H30M\"},"
+    "{\"as\":\"p1\",\"say\":\"R\"},"
+    "{\"as\":\"p2\",\"say\":\"I can't make it\"},"
+    "{\"as\":\"p2\",\"say\":\"yes\"}"
+    "],\"expect\":{}}";
+
+Test(reminders, reschedule_and_cancel_answers, .timeout = 300)
+{
+    struct eval_patient_obs obs;
+    start(change_case, NULL, NULL);
+    steps(0, 7);
+    observe(patient("p1"), &obs);
+    cr_assert_not_null(find_sent(&obs, ": reminder of your"), "p1 was reminded");
+    observe(patient("p2"), &obs);
+    cr_assert_not_null(find_sent(&obs, ": reminder of your"), "p2 was reminded");
+    steps(7, 8);
+    observe(patient("p1"), &obs);
+    const char *last = obs.n_sent ? obs.sent[obs.n_sent - 1].text : "";
+    cr_expect_eq(eval_regex_match("reschedul|move|what (day|time)|which (day|time)|"
+                                  "works better|instead",
+                                  last),
+                 1, "the reschedule flow answers: %s", last);
+    cr_expect_null(strstr(last, "confirmed for"), "R is not a confirmation: %s", last);
+    steps(8, 10);
+    observe(patient("p2"), &obs);
+    cr_expect_str_eq(eval_outcome(&obs), "cancelled");
+    cr_expect(find_sent(&obs, "24 hours") != NULL || find_sent(&obs, "deposit") != NULL,
+              "the cancellation says the policy");
+    char *t = scalar("SELECT count(*) FROM appointment_reminders WHERE reply_open");
+    cr_expect_str_eq(t, "0", "both reminders are answered");
+    free(t);
+    stop(true);
+}
+
+/* ---- at most one reminder a day ----------------------------------------- */
+
+static const char cap_case[] =
+    "{\"id\":\"reminders-cap\",\"clinic\":\"glow\",\"now\":\"2027-03-02T10:00:00\","
+    "\"patients\":[{\"id\":\"p1\",\"channel\":\"sms\",\"phone\":\"+14155550191\"}],"
+    "\"script\":["
+    "{\"say\":\"Can I get a hydrafacial Friday at 11am?\"},"
+    "{\"say\":\"Noah Park\"},"
+    "{\"pay_deposit\":true},"
+    "{\"say\":\"Can I also book a chemical peel on Friday at 3pm?\"},"
+    "{\"pay_deposit\":true},"
+    "{\"wait\":\"P3DT6H\"}"
+    "],\"expect\":{}}";
+
+Test(reminders, at_most_one_a_day_per_patient, .timeout = 300)
+{
+    start(cap_case, NULL, NULL);
+    steps(0, 5);
+    char *t = scalar("SELECT count(*) FROM bookings WHERE state = 'booked'");
+    cr_assert_str_eq(t, "2", "two visits on Friday");
+    free(t);
+    steps(5, 6);
+    /* Wed 11:00 and Fri 09:00 go; Wed 15:00 and Fri 13:00 are the same
+     * day's second. */
+    t = scalar("SELECT string_agg(s.offset_min || ':' || s.outcome, ',' ORDER BY s.decided_at, "
+               "s.booking_id) FROM reminder_sends s");
+    cr_expect_str_eq(t, "2880:sent,2880:daily_cap,120:sent,120:daily_cap");
+    free(t);
+    t = reminder_times("+14155550191");
+    cr_expect_str_eq(t, "2027-03-03T19:00,2027-03-05T17:00");
+    free(t);
+    stop(true);
+}
