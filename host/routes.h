@@ -24,5 +24,6 @@ int routes_test_deposits_register(struct daemon *d); /* /admin/test/deposits... 
 int routes_catalog_register(struct daemon *d);  /* catalog import, /availability, /holds */
 int routes_booking_register(struct daemon *d);  /* /bookings, /patients */
 int routes_a2p_register(struct daemon *d);      /* /admin/tenants/{tenant}/a2p */
+int routes_metrics_register(struct daemon *d);  /* /metrics/... (the clinic's analytics) */
 
 #endif

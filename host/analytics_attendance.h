@@ -1,0 +1,26 @@
+/*
+ * Where analytics reads whether a booked patient came: the one SQL
+ * fragment every analytics query uses, so that moving to another source
+ * changes this file only.
+ *
+ * ANALYTICS_ATTENDANCE_CTE defines a common table expression "attendance_of"
+ * (booking_id bigint, state text: 'showed' or 'no_show'), one row per booking
+ * of tenant $1 whose outcome is known. Today the outcome is the last
+ * "deposit.fate" entry of the booking's evidence trail with the occasion
+ * "showed" or "no_show", written by POST /bookings/{id}/outcome
+ * (host/deposit_fate.c); the trail's subject is the booking's hold.
+ */
+#ifndef BW_HOST_ANALYTICS_ATTENDANCE_H
+#define BW_HOST_ANALYTICS_ATTENDANCE_H
+
+#define ANALYTICS_ATTENDANCE_CTE                                                              \
+    "attendance_of AS ("                                                                      \
+    " SELECT b.id AS booking_id,"                                                             \
+    "  (array_agg(e.body::jsonb->>'occasion' ORDER BY e.seq DESC))[1] AS state"               \
+    " FROM bookings b JOIN evidence e ON e.tenant_id = b.tenant_id"                           \
+    "  AND e.subject = 'hold-' || b.hold_id AND e.kind = 'deposit.fate'"                      \
+    "  AND e.body::jsonb->>'occasion' IN ('showed', 'no_show')"                               \
+    " WHERE b.tenant_id = $1 AND b.hold_id IS NOT NULL"                                       \
+    " GROUP BY b.id)"
+
+#endif

@@ -1,0 +1,445 @@
+/*
+ * The clinic's analytics API (GET /metrics/missed-calls, /conversion-funnel,
+ * /revenue-impact) against known data:
+ *  - analytics_flow: four patients play through the evaluation world (the
+ *    real daemon, Twilio and Square simulators delivering signed webhooks,
+ *    the built-in understanding and calendar): one books and pays and is
+ *    then marked as showed (POST /bookings/{id}/outcome), one never answers
+ *    the text-back, one asks for Botox and stops, one holds a slot and never
+ *    pays. The funnel, the missed calls and the calculator's inputs are the
+ *    ones that story implies.
+ *  - analytics_seeded: calls and replies inserted with known delays for two
+ *    clinics, glow (Los Angeles) and spruce (New York): the percentiles of
+ *    the time to first response, the range read in the tenant's or the
+ *    asked time zone, and each clinic's key seeing only its own numbers.
+ */
+#include <criterion/criterion.h>
+#include <libpq-fe.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "eval/eval_case.h"
+#include "eval/eval_http.h"
+#include "eval/eval_world.h"
+#include "eval/eval_world_internal.h"
+#include "support/daemon_proc.h"
+#include "support/testdb.h"
+
+/* ---- helpers shared by both suites ---- */
+
+static cJSON *item(const cJSON *o, const char *path)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    const cJSON *at = o;
+    for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && at; k = strtok_r(NULL, ".", &save))
+        at = cJSON_GetObjectItemCaseSensitive(at, k);
+    cr_assert_not_null(at, "no %s in %s", path, cJSON_PrintUnformatted(o));
+    return (cJSON *)at;
+}
+
+static double number(const cJSON *o, const char *path)
+{
+    const cJSON *v = item(o, path);
+    cr_assert(cJSON_IsNumber(v), "%s is not a number", path);
+    return v->valuedouble;
+}
+
+#define assert_near(got, want) \
+    cr_assert(fabs((got) - (want)) < 0.011, "%s: got %.4f, want %.4f", #got, (double)(got), (double)(want))
+
+/* The count of stage in a funnel row. */
+static double stage_count(const cJSON *row, const char *stage)
+{
+    const cJSON *s;
+    cJSON_ArrayForEach(s, item(row, "stages"))
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "stage")), stage) == 0)
+            return number(s, "count");
+    }
+    cr_assert_fail("no stage %s", stage);
+    return -1;
+}
+
+static const cJSON *channel_row(const cJSON *funnel, const char *channel)
+{
+    const cJSON *row;
+    cJSON_ArrayForEach(row, item(funnel, "channels"))
+    {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "channel")), channel) == 0)
+            return row;
+    }
+    cr_assert_fail("no channel %s in %s", channel, cJSON_PrintUnformatted(funnel));
+    return NULL;
+}
+
+/* ---- analytics_flow: the evaluation world ---- */
+
+static struct eval_world *w;
+static struct eval_case flow_case;
+static cJSON *clinic;
+
+static const char FLOW_CASE[] =
+    "{\"id\":\"analytics-funnel\",\"clinic\":\"glow\",\"now\":\"2027-03-02T20:15:00\","
+    "\"patients\":["
+    " {\"id\":\"booked\",\"channel\":\"sms\",\"phone\":\"+14155550301\"},"
+    " {\"id\":\"silent\",\"channel\":\"sms\",\"phone\":\"+14155550302\"},"
+    " {\"id\":\"asked\",\"channel\":\"sms\",\"phone\":\"+14155550303\"},"
+    " {\"id\":\"unpaid\",\"channel\":\"sms\",\"phone\":\"+14155550304\"}],"
+    "\"script\":["
+    " {\"as\":\"booked\",\"missed_call\":true},"
+    " {\"as\":\"booked\",\"say\":\"Yes, new client, want Botox\"},"
+    " {\"as\":\"booked\",\"say\":\"Friday 3:30 works\"},"
+    " {\"as\":\"booked\",\"say\":\"Emily Chen\"},"
+    " {\"as\":\"booked\",\"pay_deposit\":true},"
+    " {\"as\":\"silent\",\"missed_call\":true},"
+    " {\"as\":\"asked\",\"missed_call\":true},"
+    " {\"as\":\"asked\",\"say\":\"Yes, new client, want Botox\"},"
+    " {\"as\":\"unpaid\",\"missed_call\":true},"
+    " {\"as\":\"unpaid\",\"say\":\"Yes, new client, want Botox\"},"
+    " {\"as\":\"unpaid\",\"say\":\"Thursday 1pm works\"},"
+    " {\"as\":\"unpaid\",\"say\":\"Dana Lee\"}],"
+    "\"expect\":{}}";
+
+static void flow_setup(void)
+{
+    char err[512], path[512], cpath[] = "/tmp/bw-analytics-case-XXXXXX";
+    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/data/kit/clinic.json", srcdir ? srcdir : "..");
+    clinic = eval_read_json(path, err, sizeof err);
+    cr_assert_not_null(clinic, "%s", err);
+    int fd = mkstemp(cpath);
+    cr_assert_geq(fd, 0);
+    size_t n = strlen(FLOW_CASE);
+    cr_assert_eq(write(fd, FLOW_CASE, n), (ssize_t)n);
+    close(fd);
+    cr_assert_eq(eval_case_load(cpath, &flow_case, err, sizeof err), 0, "%s", err);
+    unlink(cpath);
+    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
+                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
+                                 .clinic_path = path, .clinic = clinic };
+    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
+    cr_assert_eq(eval_world_start(&w, &o, &flow_case, err, sizeof err), 0, "%s", err);
+}
+
+static void flow_teardown(void)
+{
+    eval_world_stop(w);
+    w = NULL;
+    eval_case_free(&flow_case);
+    cJSON_Delete(clinic);
+}
+
+static void flow_key(char *header, size_t cap)
+{
+    char url[256];
+    struct eval_resp r;
+    cJSON *j = NULL;
+    snprintf(url, sizeof url, "%s/admin/tenants/glow/api-keys", w->admin_url);
+    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
+    cr_assert_eq(eval_http_json("POST", url, h, NULL, &r, &j), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(header, cap, "Authorization: Bearer %s",
+             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key")));
+    cJSON_Delete(j);
+    eval_resp_free(&r);
+}
+
+static long flow_call(const char *method, const char *path, const char *auth, const char *body,
+                      cJSON **json)
+{
+    char url[512];
+    struct eval_resp r;
+    snprintf(url, sizeof url, "%s%s", w->public_url, path);
+    const char *h[] = { "Content-Type: application/json", auth, NULL };
+    cr_assert_eq(eval_http(method, url, h, body, body ? strlen(body) : 0, &r), 0);
+    if (json) {
+        *json = cJSON_Parse(r.body ? r.body : "");
+        cr_assert_not_null(*json, "%s %s: %s", method, path, r.body);
+    }
+    long status = r.status;
+    eval_resp_free(&r);
+    return status;
+}
+
+TestSuite(analytics_flow, .init = flow_setup, .fini = flow_teardown, .timeout = 180);
+
+Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
+{
+    char err[512], auth[256];
+    int n = 0;
+    const cJSON *s;
+    cJSON_ArrayForEach(s, flow_case.script)
+    {
+        n++;
+        cr_assert_eq(eval_world_step(w, s, eval_case_step_patient(&flow_case, s), err, sizeof err), 0,
+                     "step %d: %s", n, err);
+    }
+    flow_key(auth, sizeof auth);
+
+    /* The paid patient's booking, marked as showed through the clinic API. */
+    PGconn *db = PQconnectdb(w->db);
+    cr_assert_eq(PQstatus(db), CONNECTION_OK);
+    PGresult *r = PQexec(db, "SELECT b.id FROM bookings b JOIN holds h ON h.tenant_id = b.tenant_id"
+                             " AND h.id = b.hold_id JOIN contacts k ON k.tenant_id = h.tenant_id"
+                             " AND k.id = h.contact_id WHERE k.address = '+14155550301'"
+                             " AND b.state = 'booked'");
+    cr_assert_eq(PQntuples(r), 1, "the paying patient has no booking");
+    char path[128];
+    snprintf(path, sizeof path, "/bookings/%s/outcome", PQgetvalue(r, 0, 0));
+    PQclear(r);
+    long holds = strtol(PQgetvalue(r = PQexec(db, "SELECT count(*) FROM holds"), 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(db);
+    cr_assert_eq(holds, 2, "the story wants two holds (the paid one and the unpaid one)");
+    cr_assert_eq(flow_call("POST", path, auth, "{\"event\":\"showed\"}", NULL), 200);
+
+    const char *range = "from=2027-03-01&to=2027-03-07";
+    cJSON *f = NULL;
+    snprintf(path, sizeof path, "/metrics/conversion-funnel?%s", range);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &f), 200);
+    const cJSON *sms = channel_row(f, "sms"), *all = item(f, "all");
+    cr_assert_eq(cJSON_GetArraySize(item(f, "channels")), 1);
+    const char *stages[] = { "lead", "responded", "qualified", "held", "paid", "booked", "showed" };
+    const double want[] = { 4, 3, 3, 2, 1, 1, 1 };
+    for (int i = 0; i < 7; i++) {
+        cr_expect_eq(stage_count(sms, stages[i]), want[i], "sms %s", stages[i]);
+        cr_expect_eq(stage_count(all, stages[i]), want[i], "all %s", stages[i]);
+    }
+    cr_assert_eq(number(all, "from_missed_calls"), 4);
+    assert_near(number(cJSON_GetArrayItem(item(all, "stages"), 3), "rate_from_previous"), 2.0 / 3.0);
+    assert_near(number(cJSON_GetArrayItem(item(all, "stages"), 5), "rate_from_leads"), 0.25);
+    cr_assert_str_eq(cJSON_GetStringValue(item(f, "range.tz")), "America/Los_Angeles");
+    cJSON_Delete(f);
+
+    /* A range before the calls holds none of them. */
+    cr_assert_eq(flow_call("GET", "/metrics/conversion-funnel?from=2027-02-01&to=2027-02-28", auth,
+                           NULL, &f), 200);
+    cr_assert_eq(stage_count(item(f, "all"), "lead"), 0);
+    cJSON_Delete(f);
+
+    cJSON *m = NULL;
+    snprintf(path, sizeof path, "/metrics/missed-calls?%s", range);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &m), 200);
+    cr_assert_eq(number(m, "missed_calls"), 4);
+    cr_assert_eq(number(m, "texted_back"), 4);
+    cr_assert_eq(number(m, "responded"), 4);
+    /* The simulated clock stands still while the text-back goes out. */
+    cr_assert_eq(number(m, "time_to_first_response_s.p99"), 0);
+    cJSON_Delete(m);
+
+    /* The calculator: 4 missed calls in one week, 1 of them booked (0.25
+     * against the assumed 0.15 before), $450 given, 1 booking (4.33 a
+     * month), 1 recorded outcome, showed (no-shows cut by 100% of 15%). */
+    cJSON *v = NULL;
+    snprintf(path, sizeof path, "/metrics/revenue-impact?%s&average_ticket=450", range);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &v), 200);
+    assert_near(number(v, "inputs.missed_calls_per_week.value"), 4);
+    cr_assert_str_eq(cJSON_GetStringValue(item(v, "inputs.missed_calls_per_week.source")), "measured");
+    assert_near(number(v, "inputs.ai_capture_rate.value"), 0.25);
+    cr_assert_str_eq(cJSON_GetStringValue(item(v, "inputs.current_capture_rate.source")), "assumed");
+    cr_assert_str_eq(cJSON_GetStringValue(item(v, "inputs.average_ticket.source")), "given");
+    assert_near(number(v, "inputs.appointments_per_month.value"), 4.33);
+    assert_near(number(v, "inputs.no_show_reduction.value"), 1);
+    assert_near(number(v, "results.new_bookings_per_week"), 0.4);
+    assert_near(number(v, "results.monthly_revenue_gain"), 0.4 * 450 * 4.33);
+    assert_near(number(v, "results.monthly_no_show_savings"), 4.33 * 0.15 * 1 * 450);
+    assert_near(number(v, "results.platform_fee_per_month"), 599);
+    assert_near(number(v, "results.roi"), (0.4 * 450 * 4.33 + 4.33 * 0.15 * 450) / 599);
+    cJSON_Delete(v);
+}
+
+/* ---- analytics_seeded: two clinics, rows with known delays ---- */
+
+static char *conninfo;
+static struct test_daemon d;
+static bool started;
+
+static void seeded_setup(void)
+{
+    cr_assert_not_null(getenv("BW_BUILDDIR"), "BW_BUILDDIR is not set (run through make check)");
+    conninfo = testdb_create();
+    struct test_daemon_opts o = {
+        .conninfo = conninfo, .test_clock = true, .test_clock_start = "2027-03-10T12:00:00Z",
+        .spruce_conf = "tenant = { id = \"spruce\"; name = \"Spruce Skin\";"
+                       " timezone = \"America/New_York\"; country = \"US\"; };\n"
+    };
+    test_daemon_start(&d, &o);
+    started = true;
+    PGconn *pg = testdb_connect(conninfo);
+    /* glow: three calls on Feb 10 UTC and one late that evening in Los
+     * Angeles (Feb 11 in UTC); first replies after 2, 10, 100 and 1 s; the
+     * third caller got no text-back (one per caller a day) but a reply.
+     * spruce: one call, texted back after 5 s. */
+    testdb_exec(pg,
+                "INSERT INTO contacts (tenant_id, id, channel, address, phone, created_at) VALUES"
+                " ('glow', 101, 'sms', '+14155550401', '+14155550401', '2027-02-10T20:00:00Z'),"
+                " ('glow', 102, 'sms', '+14155550402', '+14155550402', '2027-02-10T21:00:00Z'),"
+                " ('glow', 103, 'sms', '+14155550403', '+14155550403', '2027-02-10T22:00:00Z'),"
+                " ('glow', 104, 'sms', '+14155550404', '+14155550404', '2027-02-11T07:30:00Z'),"
+                " ('spruce', 201, 'sms', '+12125550401', '+12125550401', '2027-02-10T15:00:00Z');"
+                "INSERT INTO conversations (tenant_id, id, contact_id, binding, created_at, updated_at)"
+                " SELECT tenant_id, id, id, 'channel.twilio', created_at, created_at FROM contacts"
+                " WHERE id IN (101, 102, 103, 104, 201);"
+                "INSERT INTO calls (tenant_id, id, contact_id, binding, provider_id, outcome, at)"
+                " SELECT tenant_id, id, id, 'channel.twilio', 'CA' || id, 'missed', created_at"
+                " FROM contacts WHERE id IN (101, 102, 103, 104, 201);"
+                "INSERT INTO messages (tenant_id, conversation_id, contact_id, direction, kind,"
+                " binding, body, status, caused_by, created_at, sent_at) VALUES"
+                " ('glow', 101, 101, 'out', 'textback', 'channel.twilio', 'hi', 'delivered', 101,"
+                "  '2027-02-10T20:00:00Z', '2027-02-10T20:00:02Z'),"
+                " ('glow', 102, 102, 'out', 'textback', 'channel.twilio', 'hi', 'sent', 102,"
+                "  '2027-02-10T21:00:00Z', '2027-02-10T21:00:10Z'),"
+                " ('glow', 103, 103, 'in', 'message', 'channel.twilio', 'hello', 'received', NULL,"
+                "  '2027-02-10T22:01:00Z', NULL),"
+                " ('glow', 103, 103, 'out', 'reply', 'channel.twilio', 'hi', 'delivered', NULL,"
+                "  '2027-02-10T22:01:40Z', '2027-02-10T22:01:40Z'),"
+                " ('glow', 104, 104, 'out', 'textback', 'channel.twilio', 'hi', 'delivered', 104,"
+                "  '2027-02-11T07:30:00Z', '2027-02-11T07:30:01Z'),"
+                " ('spruce', 201, 201, 'out', 'textback', 'channel.twilio', 'hi', 'delivered', 201,"
+                "  '2027-02-10T15:00:00Z', '2027-02-10T15:00:05Z');");
+    PQfinish(pg);
+}
+
+static void seeded_teardown(void)
+{
+    if (started) {
+        int status = test_daemon_stop(&d, SIGTERM);
+        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+        test_daemon_cleanup(&d);
+        started = false;
+    }
+    testdb_drop(conninfo);
+    free(conninfo);
+}
+
+TestSuite(analytics_seeded, .init = seeded_setup, .fini = seeded_teardown, .timeout = 60);
+
+static void key_of(const char *tenant, char *header, size_t cap)
+{
+    char path[128];
+    struct test_http_resp r;
+    snprintf(path, sizeof path, "/admin/tenants/%s/api-keys", tenant);
+    cr_assert_eq(test_admin(&d, "POST", path, "{\"label\":\"analytics\"}", &r), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    cJSON *j = cJSON_Parse(r.body);
+    snprintf(header, cap, "Authorization: Bearer %s",
+             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key")));
+    cJSON_Delete(j);
+    test_http_resp_free(&r);
+}
+
+static long get(const char *path, const char *auth, cJSON **json)
+{
+    struct test_http_resp r;
+    const char *h[] = { auth, NULL };
+    cr_assert_eq(test_http("GET", d.public_port, path, auth ? h : NULL, NULL, 0, &r), 0);
+    long status = r.status;
+    if (json) {
+        *json = cJSON_Parse(r.body);
+        cr_assert_not_null(*json, "%s: %s", path, r.body);
+    }
+    test_http_resp_free(&r);
+    return status;
+}
+
+Test(analytics_seeded, percentiles_of_the_first_response_in_the_clinics_day)
+{
+    char glow[256];
+    key_of("glow", glow, sizeof glow);
+    cJSON *m = NULL;
+    /* Feb 10 in Los Angeles holds all four glow calls: 1, 2, 10, 100 s. */
+    cr_assert_eq(get("/metrics/missed-calls?from=2027-02-10&to=2027-02-10", glow, &m), 200);
+    cr_assert_eq(number(m, "missed_calls"), 4);
+    cr_assert_eq(number(m, "texted_back"), 3);
+    assert_near(number(m, "time_to_first_response_s.p50"), 6);
+    assert_near(number(m, "time_to_first_response_s.p90"), 73);
+    assert_near(number(m, "time_to_first_response_s.p99"), 97.3);
+    assert_near(number(m, "time_to_first_response_s.max"), 100);
+    cr_assert_eq(number(m, "responded_within_60s"), 3);
+    cJSON_Delete(m);
+    /* Feb 10 in UTC leaves out the call at 23:30 Los Angeles time: 2, 10, 100 s. */
+    cr_assert_eq(get("/metrics/missed-calls?from=2027-02-10&to=2027-02-10&tz=UTC", glow, &m), 200);
+    cr_assert_eq(number(m, "missed_calls"), 3);
+    cr_assert_eq(number(m, "texted_back"), 2);
+    assert_near(number(m, "time_to_first_response_s.p50"), 10);
+    assert_near(number(m, "time_to_first_response_s.p90"), 82);
+    assert_near(number(m, "time_to_first_response_s.p99"), 98.2);
+    cr_assert_str_eq(cJSON_GetStringValue(item(m, "range.tz")), "UTC");
+    cJSON_Delete(m);
+    /* A day with no call: counts are zero and percentiles null. */
+    cr_assert_eq(get("/metrics/missed-calls?from=2027-02-12&to=2027-02-12", glow, &m), 200);
+    cr_assert_eq(number(m, "missed_calls"), 0);
+    cr_assert(cJSON_IsNull(item(m, "time_to_first_response_s.p50")));
+    cJSON_Delete(m);
+}
+
+Test(analytics_seeded, each_clinic_sees_only_its_own_numbers)
+{
+    char glow[256], spruce[256];
+    key_of("glow", glow, sizeof glow);
+    key_of("spruce", spruce, sizeof spruce);
+    const char *routes[] = { "/metrics/missed-calls", "/metrics/conversion-funnel",
+                             "/metrics/revenue-impact" };
+    char path[256];
+    cJSON *m = NULL;
+    for (int i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s?from=2027-02-10&to=2027-02-10", routes[i]);
+        cr_assert_eq(get(path, NULL, NULL), 401, "%s without a key", routes[i]);
+        cr_assert_eq(get(path, "Authorization: Bearer bwk_not-a-key", NULL), 401, "%s", routes[i]);
+        cr_assert_eq(get(path, spruce, &m), 200, "%s", routes[i]);
+        /* spruce's one call (Feb 10 in New York), never glow's four. */
+        if (i == 0) {
+            cr_assert_eq(number(m, "missed_calls"), 1);
+            assert_near(number(m, "time_to_first_response_s.p50"), 5);
+        } else if (i == 1) {
+            cr_assert_eq(stage_count(item(m, "all"), "lead"), 1);
+            cr_assert_eq(number(channel_row(m, "sms"), "leads"), 1);
+        } else {
+            assert_near(number(m, "inputs.missed_calls_per_week.value"), 7);
+        }
+        cr_assert_str_eq(cJSON_GetStringValue(item(m, "range.tz")), "America/New_York");
+        cJSON_Delete(m);
+        cr_assert_eq(get(path, glow, &m), 200, "%s", routes[i]);
+        if (i == 0)
+            cr_assert_eq(number(m, "missed_calls"), 4);
+        else if (i == 1)
+            cr_assert_eq(stage_count(item(m, "all"), "lead"), 4);
+        else
+            assert_near(number(m, "inputs.missed_calls_per_week.value"), 28);
+        cJSON_Delete(m);
+    }
+    /* The admin listener does not serve the clinic API. */
+    struct test_http_resp r;
+    const char *h[] = { spruce, NULL };
+    cr_assert_eq(test_http("GET", d.admin_port, "/metrics/missed-calls", h, NULL, 0, &r), 0);
+    cr_assert_neq(r.status, 200);
+    test_http_resp_free(&r);
+}
+
+Test(analytics_seeded, bad_parameters_are_refused)
+{
+    char glow[256];
+    key_of("glow", glow, sizeof glow);
+    cJSON *m = NULL;
+    cr_assert_eq(get("/metrics/missed-calls?from=2027-02-30", glow, &m), 400);
+    cJSON_Delete(m);
+    cr_assert_eq(get("/metrics/conversion-funnel?tz=Nowhere/City", glow, &m), 400);
+    cJSON_Delete(m);
+    cr_assert_eq(get("/metrics/revenue-impact?average_ticket=-5", glow, &m), 400);
+    cJSON_Delete(m);
+    cr_assert_eq(get("/metrics/revenue-impact?current_capture_rate=1.5", glow, &m), 400);
+    cJSON_Delete(m);
+    /* Without dates: the 30 days that end today on the business clock. */
+    cr_assert_eq(get("/metrics/revenue-impact", glow, &m), 200);
+    cr_assert_str_eq(cJSON_GetStringValue(item(m, "range.to")), "2027-03-10");
+    cr_assert_str_eq(cJSON_GetStringValue(item(m, "range.from")), "2027-02-09");
+    cJSON_Delete(m);
+}
