@@ -63,7 +63,7 @@ int daemon_register_routes(struct daemon *d)
         routes_jobs_register(d) || routes_plugins_register(d) || routes_webhooks_register(d) ||
         routes_compliance_register(d) || routes_evidence_register(d) || routes_deposits_register(d) ||
         routes_catalog_register(d) || routes_booking_register(d) || routes_a2p_register(d) ||
-        routes_metrics_register(d) ||
+        routes_metrics_register(d) || routes_dashboard_register(d) ||
         (d->opt.test_clock && (routes_test_register(d) || routes_test_deposits_register(d))))
         return -1;
     return 0;

@@ -25,5 +25,6 @@ int routes_catalog_register(struct daemon *d);  /* catalog import, /availability
 int routes_booking_register(struct daemon *d);  /* /bookings, /patients */
 int routes_a2p_register(struct daemon *d);      /* /admin/tenants/{tenant}/a2p */
 int routes_metrics_register(struct daemon *d);  /* /metrics/... (the clinic's analytics) */
+int routes_dashboard_register(struct daemon *d); /* /dashboard..., /admin/tenants/{tenant}/users */
 
 #endif
