@@ -22,6 +22,13 @@ static void esc(FILE *f, const char *s)
     }
 }
 
+/* A calculator name as words ("missed_calls_per_week" -> "missed calls per week"). */
+static void words(FILE *f, const char *name)
+{
+    for (; name && *name; name++)
+        fputc(*name == '_' ? ' ' : *name, f);
+}
+
 static double num_at(const cJSON *o, const char *a, const char *b)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, a);
@@ -46,7 +53,7 @@ static const char STYLE[] =
     "header h1{font-size:1.2rem;margin:0}main{padding:1rem;max-width:60rem;margin:auto}"
     "section{background:#fff;border:1px solid #d6d6d0;border-radius:6px;padding:1rem;margin:0 0 1rem}"
     "h2{font-size:1.05rem;margin:0 0 .6rem}table{border-collapse:collapse;width:100%}"
-    "th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #e4e4df}"
+    "th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #e4e4df;overflow-wrap:anywhere}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
     ".big{font-size:2rem;font-weight:700;color:#1d3b35}"
     "button,input{font:inherit}button{background:#1d3b35;color:#fff;border:0;border-radius:4px;"
@@ -209,9 +216,10 @@ static void revenue_section(FILE *f, const cJSON *r)
 {
     const cJSON *in = cJSON_GetObjectItemCaseSensitive(r, "inputs"), *v;
     fputs("<section aria-labelledby=\"rev-h\"><h2 id=\"rev-h\">Revenue impact per month</h2>", f);
-    fprintf(f, "<p><span class=\"big\" data-metric=\"total_monthly_impact\">$%.0f</span> for a "
+    double total = num_at(r, "results", "total_monthly_impact");
+    fprintf(f, "<p><span class=\"big\" data-metric=\"total_monthly_impact\">%s$%.0f</span> for a "
                "$%.0f fee: <strong data-metric=\"roi\">%.1f×</strong> return</p>",
-            num_at(r, "results", "total_monthly_impact"),
+            total < 0 ? "−" : "", total < 0 ? -total : total,
             num_at(r, "results", "platform_fee_per_month"), num_at(r, "results", "roi"));
     fputs("<table><thead><tr><th scope=\"col\">Input</th><th scope=\"col\">Value</th>"
           "<th scope=\"col\">Source</th></tr></thead><tbody>",
@@ -219,15 +227,15 @@ static void revenue_section(FILE *f, const cJSON *r)
     cJSON_ArrayForEach(v, in)
     {
         fputs("<tr><th scope=\"row\">", f);
-        esc(f, v->string);
+        words(f, v->string); /* a fixed key of analytics_revenue.c */
         fprintf(f, "</th><td class=\"n\">%.2f</td><td>", num_at(v, "value", NULL));
         esc(f, str_at(v, "source", NULL));
         fputs(": ", f);
         esc(f, str_at(v, "basis", NULL));
         fputs("</td></tr>", f);
     }
-    fprintf(f, "<tr><th scope=\"row\">monthly_revenue_gain</th><td class=\"n\">%.2f</td><td>result</td></tr>"
-               "<tr><th scope=\"row\">monthly_no_show_savings</th><td class=\"n\">%.2f</td><td>result</td></tr>",
+    fprintf(f, "<tr><th scope=\"row\">monthly revenue gain</th><td class=\"n\">%.2f</td><td>result</td></tr>"
+               "<tr><th scope=\"row\">monthly no-show savings</th><td class=\"n\">%.2f</td><td>result</td></tr>",
             num_at(r, "results", "monthly_revenue_gain"), num_at(r, "results", "monthly_no_show_savings"));
     fputs("</tbody></table></section>", f);
 }
