@@ -11,7 +11,9 @@
  *  - analytics_seeded: calls and replies inserted with known delays for two
  *    clinics, glow (Los Angeles) and spruce (New York): the percentiles of
  *    the time to first response, the range read in the tenant's or the
- *    asked time zone, and each clinic's key seeing only its own numbers.
+ *    asked time zone, and each clinic's key seeing only its own numbers;
+ *    the dashboard likewise shows each clinic's user only that clinic, and
+ *    refuses a sign-in without its CSRF token or with another clinic's id.
  */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
@@ -442,4 +444,106 @@ Test(analytics_seeded, bad_parameters_are_refused)
     cr_assert_str_eq(cJSON_GetStringValue(item(m, "range.to")), "2027-03-10");
     cr_assert_str_eq(cJSON_GetStringValue(item(m, "range.from")), "2027-02-09");
     cJSON_Delete(m);
+}
+
+/* ---- the dashboard, per clinic user ---- */
+
+/* The value of cookie name in raw response headers ("" when absent). */
+static void set_cookie_value(const char *headers, const char *name, char *out, size_t cap)
+{
+    char needle[64];
+    snprintf(needle, sizeof needle, "Set-Cookie: %s=", name);
+    const char *p = headers ? strstr(headers, needle) : NULL;
+    out[0] = '\0';
+    if (p) {
+        p += strlen(needle);
+        size_t n = strcspn(p, ";\r\n");
+        if (n < cap) {
+            memcpy(out, p, n);
+            out[n] = '\0';
+        }
+    }
+}
+
+/* Signs in through the form; returns the status and the session cookie. */
+static long sign_in(const char *tenant, const char *email, const char *password, bool with_csrf,
+                    char *session, size_t cap)
+{
+    struct test_http_resp r;
+    char login[128], cookie_h[200], body[512];
+    cr_assert_eq(test_http("GET", d.public_port, "/dashboard/login", NULL, NULL, 0, &r), 0);
+    set_cookie_value(r.headers, "bw_login", login, sizeof login);
+    cr_assert_neq(login[0], '\0', "no login cookie: %s", r.headers);
+    cr_assert(strstr(r.body, login) != NULL, "the form carries the token of the cookie");
+    test_http_resp_free(&r);
+    snprintf(cookie_h, sizeof cookie_h, "Cookie: bw_login=%s", login);
+    snprintf(body, sizeof body, "csrf=%s&clinic=%s&email=%s&password=%s", with_csrf ? login : "x",
+             tenant, email, password);
+    const char *h[] = { cookie_h, "Content-Type: application/x-www-form-urlencoded", NULL };
+    cr_assert_eq(test_http("POST", d.public_port, "/dashboard/login", h, body, strlen(body), &r), 0);
+    long status = r.status;
+    set_cookie_value(r.headers, "bw_session", session, cap);
+    test_http_resp_free(&r);
+    return status;
+}
+
+/* The count in the dashboard's cell for stage, or -1 when not shown. */
+static long shown_stage(const char *session, const char *stage)
+{
+    struct test_http_resp r;
+    char cookie_h[200], needle[64];
+    snprintf(cookie_h, sizeof cookie_h, "Cookie: bw_session=%s", session);
+    const char *h[] = { cookie_h, NULL };
+    cr_assert_eq(test_http("GET", d.public_port, "/dashboard?from=2027-02-10&to=2027-02-10", h,
+                           NULL, 0, &r), 0);
+    cr_assert_eq(r.status, 200);
+    snprintf(needle, sizeof needle, "data-stage=\"%s\">", stage);
+    const char *at = strstr(r.body, needle);
+    long v = at ? strtol(at + strlen(needle), NULL, 10) : -1;
+    test_http_resp_free(&r);
+    return v;
+}
+
+Test(analytics_seeded, the_dashboard_shows_each_clinic_only_its_own)
+{
+    struct test_http_resp r;
+    cr_assert_eq(test_admin(&d, "POST", "/admin/tenants/glow/users",
+                            "{\"email\":\"owner@glow.example\",\"password\":\"glow-password-1\"}", &r), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    test_http_resp_free(&r);
+    cr_assert_eq(test_admin(&d, "POST", "/admin/tenants/spruce/users",
+                            "{\"email\":\"owner@spruce.example\",\"password\":\"spruce-password\"}", &r), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    test_http_resp_free(&r);
+    cr_assert_eq(test_admin(&d, "POST", "/admin/tenants/spruce/users",
+                            "{\"email\":\"owner@spruce.example\",\"password\":\"another-password\"}", &r), 0);
+    cr_assert_eq(r.status, 409, "the same email twice");
+    test_http_resp_free(&r);
+    cr_assert_eq(test_admin(&d, "POST", "/admin/tenants/nobody/users",
+                            "{\"email\":\"a@b.example\",\"password\":\"long-enough-1\"}", &r), 0);
+    cr_assert_eq(r.status, 404);
+    test_http_resp_free(&r);
+
+    char glow[64], spruce[64], none[64];
+    cr_assert_eq(sign_in("glow", "owner@glow.example", "glow-password-1", true, glow, sizeof glow), 200);
+    cr_assert_eq(sign_in("spruce", "owner%40spruce.example", "spruce-password", true, spruce, sizeof spruce), 200);
+    cr_assert_neq(glow[0], '\0');
+    cr_assert_neq(spruce[0], '\0');
+    /* Each session shows its own clinic's leads of Feb 10. */
+    cr_assert_eq(shown_stage(glow, "lead"), 4);
+    cr_assert_eq(shown_stage(spruce, "lead"), 1);
+    /* Refused: spruce's user at glow, a wrong password, a form without its token. */
+    cr_assert_eq(sign_in("glow", "owner%40spruce.example", "spruce-password", true, none, sizeof none), 401);
+    cr_assert_eq(none[0], '\0');
+    cr_assert_eq(sign_in("glow", "owner%40glow.example", "wrong-password", true, none, sizeof none), 401);
+    cr_assert_eq(sign_in("glow", "owner%40glow.example", "glow-password-1", false, none, sizeof none), 403);
+    cr_assert_eq(none[0], '\0');
+    /* A made-up session cookie gets the sign-in form. */
+    cr_assert_eq(shown_stage("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "lead"), -1);
+    /* Passwords are stored only as PBKDF2 hashes. */
+    PGconn *pg = testdb_connect(conninfo);
+    cr_assert_eq(testdb_scalar(pg, "SELECT count(*) FROM dashboard_users WHERE password_hash"
+                                   " ~ '^pbkdf2_sha256\\$210000\\$[0-9a-f]{32}\\$[0-9a-f]{64}$'"
+                                   " AND position('password' IN password_hash) = 0"), 2);
+    PQfinish(pg);
 }
