@@ -88,19 +88,20 @@ static void get_login(struct http_request *req, struct http_response *resp, void
     login_form(resp, 200, NULL);
 }
 
-/* The weekly trend: TREND_WEEKS weeks ending with the range's last day. */
+/* The weekly trend: TREND_WEEKS weeks of local dates, the last one ending
+ * with the range's last day. */
 static int weeks(struct db_conn *c, const char *tenant, const struct analytics_range *r,
                  struct dashboard_week *out)
 {
+    struct tz_local last;
+    if (tz_to_local(r->tz, r->end_us - 1, &last) != 0)
+        return -1;
     for (int i = 0; i < TREND_WEEKS; i++) {
         struct analytics_range wk;
         struct analytics_funnel rows[8];
-        char err[160];
-        struct tz_local l;
-        int64_t end_us = r->end_us - (int64_t)(TREND_WEEKS - 1 - i) * 7 * 86400 * 1000000LL - 1;
-        if (tz_to_local(r->tz, end_us, &l) != 0)
-            return -1;
-        char to[16], from[16];
+        struct tz_local l = last;
+        char err[160], to[16], from[16];
+        tz_date_add_days(&l, -7 * (TREND_WEEKS - 1 - i));
         snprintf(to, sizeof to, "%04d-%02d-%02d", l.year % 10000, l.month % 100, l.day % 100);
         tz_date_add_days(&l, -6);
         snprintf(from, sizeof from, "%04d-%02d-%02d", l.year % 10000, l.month % 100, l.day % 100);
