@@ -55,6 +55,9 @@ static const char STYLE[] =
     "h2{font-size:1.05rem;margin:0 0 .6rem}table{border-collapse:collapse;width:100%}"
     "th,td{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #e4e4df;overflow-wrap:anywhere}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "thead th{text-align:right}thead th:first-child,thead th.t{text-align:left}"
+    "table+h2{margin-top:1rem}.key{font-size:.9rem}.key b{display:inline-block;width:.8rem;"
+    "height:.8rem;margin:0 .3rem 0 .8rem;vertical-align:middle}"
     ".big{font-size:2rem;font-weight:700;color:#1d3b35}"
     "button,input{font:inherit}button{background:#1d3b35;color:#fff;border:0;border-radius:4px;"
     "padding:.45rem .9rem;cursor:pointer}button:focus,input:focus,a:focus{outline:3px solid #e0a100;"
@@ -222,7 +225,7 @@ static void revenue_section(FILE *f, const cJSON *r)
             total < 0 ? "−" : "", total < 0 ? -total : total,
             num_at(r, "results", "platform_fee_per_month"), num_at(r, "results", "roi"));
     fputs("<table><thead><tr><th scope=\"col\">Input</th><th scope=\"col\">Value</th>"
-          "<th scope=\"col\">Source</th></tr></thead><tbody>",
+          "<th scope=\"col\" class=\"t\">Source</th></tr></thead><tbody>",
           f);
     cJSON_ArrayForEach(v, in)
     {
@@ -246,7 +249,10 @@ static void trend_section(FILE *f, const struct dashboard_week *w, int n)
     for (int i = 0; i < n; i++)
         if (w[i].leads > top)
             top = w[i].leads;
-    fputs("<section aria-labelledby=\"trend-h\"><h2 id=\"trend-h\">Leads and bookings by week</h2>", f);
+    fputs("<section aria-labelledby=\"trend-h\"><h2 id=\"trend-h\">Leads and bookings by week</h2>"
+          "<p class=\"key\"><b style=\"background:#9cc9bf\"></b>leads<b style=\"background:#1d3b35\"></b>"
+          "booked</p>",
+          f);
     fputs("<svg role=\"img\" aria-labelledby=\"trend-h\" viewBox=\"0 0 600 200\" width=\"600\">", f);
     for (int i = 0; i < n; i++) {
         double x = 10 + i * (580.0 / (n > 0 ? n : 1));
