@@ -108,7 +108,18 @@ int dashboard_user_create(struct db_conn *c, const char *tenant, const char *ema
 }
 
 DB_STMT(st_user_get,
-        "SELECT id, password_hash FROM dashboard_users WHERE tenant_id = $1 AND email = lower($2)");
+        "SELECT id, password_hash, coalesce(locked_until > $3::timestamptz, false)"
+        " FROM dashboard_users WHERE tenant_id = $1 AND email = lower($2)");
+/* A wrong password: counted, and the user locked at the limit. */
+DB_STMT(st_user_failed,
+        "UPDATE dashboard_users SET"
+        " locked_until = CASE WHEN failed_logins + 1 >= $3::integer"
+        "  THEN $4::timestamptz + $5::integer * interval '1 second' ELSE locked_until END,"
+        " failed_logins = CASE WHEN failed_logins + 1 >= $3::integer THEN 0 ELSE failed_logins + 1 END"
+        " WHERE tenant_id = $1 AND id = $2::bigint");
+DB_STMT(st_user_succeeded,
+        "UPDATE dashboard_users SET failed_logins = 0, locked_until = NULL"
+        " WHERE tenant_id = $1 AND id = $2::bigint");
 DB_STMT(st_session_insert,
         "INSERT INTO dashboard_sessions (token_hash, tenant_id, user_id, csrf_token, created_at,"
         " expires_at) VALUES ($1, $2, $3::bigint, $4, $5::timestamptz,"
@@ -123,25 +134,39 @@ static const char decoy_hash[] =
 int dashboard_login(struct db_conn *c, const char *tenant, const char *email,
                     const char *password, int64_t now_us, char token[DASHBOARD_TOKEN_LEN + 1])
 {
-    const char *p[] = { tenant, email };
-    PGresult *r = db_exec(c, &st_user_get, 2, p);
+    char now[32];
+    clock_format_utc(now_us, now);
+    const char *p[] = { tenant, email, now };
+    PGresult *r = db_exec(c, &st_user_get, 3, p);
     if (!db_ok(r)) {
         PQclear(r);
         return -1;
     }
     bool found = PQntuples(r) == 1;
+    bool locked = found && PQgetvalue(r, 0, 2)[0] == 't';
     char user_id[24];
     snprintf(user_id, sizeof user_id, "%s", found ? PQgetvalue(r, 0, 0) : "0");
-    bool ok = dashboard_password_verify(password, found ? PQgetvalue(r, 0, 1) : decoy_hash) && found;
+    bool right = dashboard_password_verify(password, found ? PQgetvalue(r, 0, 1) : decoy_hash);
     PQclear(r);
-    if (!ok)
+    if (!found || locked)
         return 1;
-    char csrf[DASHBOARD_TOKEN_LEN + 1], hash[65], now[32], ttl[16];
+    char limit[16], lock_s[16];
+    snprintf(limit, sizeof limit, "%d", DASHBOARD_LOCK_AFTER);
+    snprintf(lock_s, sizeof lock_s, "%d", DASHBOARD_LOCK_S);
+    const char *u[] = { tenant, user_id, limit, now, lock_s };
+    r = db_exec(c, right ? &st_user_succeeded : &st_user_failed, right ? 2 : 5, u);
+    bool counted = db_ok(r);
+    PQclear(r);
+    if (!counted)
+        return -1;
+    if (!right)
+        return 1;
+    char csrf[DASHBOARD_TOKEN_LEN + 1], hash[65], ttl[16];
     if (dashboard_random_token(token) != 0 || dashboard_random_token(csrf) != 0)
         return -1;
     tenant_key_hash(token, hash);
     snprintf(ttl, sizeof ttl, "%d", DASHBOARD_SESSION_TTL_S);
-    const char *q[] = { hash, tenant, user_id, csrf, clock_format_utc(now_us, now), ttl };
+    const char *q[] = { hash, tenant, user_id, csrf, now, ttl };
     r = db_exec(c, &st_session_insert, 6, q);
     int rc = db_ok(r) ? 0 : -1;
     PQclear(r);

@@ -17,6 +17,8 @@
 #define DASHBOARD_SESSION_TTL_S (12 * 3600)
 #define DASHBOARD_TOKEN_LEN 43       /* base64url of 32 random bytes */
 #define DASHBOARD_PASSWORD_MIN 10
+#define DASHBOARD_LOCK_AFTER 5         /* wrong passwords in a row ... */
+#define DASHBOARD_LOCK_S (15 * 60)     /* ... lock the user this long */
 
 /* The stored form of password ("pbkdf2_sha256$N$salt$hash", at most 160
  * bytes) into out. Returns 0 or -1. */
@@ -41,7 +43,8 @@ struct dashboard_session {
 
 /* Checks tenant, email and password; on success opens a session, writing
  * its cookie value to token. Returns 0, 1 when refused (one answer for an
- * unknown tenant, user or a wrong password), -1 on a database error. */
+ * unknown tenant or user, a wrong password, or a user locked after
+ * DASHBOARD_LOCK_AFTER wrong passwords), -1 on a database error. */
 int dashboard_login(struct db_conn *c, const char *tenant, const char *email,
                     const char *password, int64_t now_us, char token[DASHBOARD_TOKEN_LEN + 1]);
 

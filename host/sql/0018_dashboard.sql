@@ -1,7 +1,8 @@
 -- The clinic dashboard's users and sessions. A password is kept only as
 -- PBKDF2-HMAC-SHA256 ("pbkdf2_sha256$ITERATIONS$SALT_HEX$HASH_HEX"); a
 -- session only as the SHA-256 of its cookie value, with the CSRF token its
--- forms carry. Times are the host clock's.
+-- forms carry. After DASHBOARD_LOCK_AFTER wrong passwords in a row a user
+-- cannot sign in until locked_until. Times are the host clock's.
 CREATE TABLE dashboard_users (
     tenant_id      text NOT NULL REFERENCES tenants (tenant_id) ON DELETE CASCADE,
     id             bigserial,
@@ -9,6 +10,8 @@ CREATE TABLE dashboard_users (
                                         AND octet_length(email) <= 254),
     password_hash  text NOT NULL CHECK (password_hash ~ '^pbkdf2_sha256\$[0-9]+\$[0-9a-f]+\$[0-9a-f]+$'),
     role           text NOT NULL DEFAULT 'owner' CHECK (role IN ('owner', 'staff')),
+    failed_logins  integer NOT NULL DEFAULT 0,
+    locked_until   timestamptz,
     created_at     timestamptz NOT NULL,
     PRIMARY KEY (tenant_id, id),
     UNIQUE (tenant_id, email)

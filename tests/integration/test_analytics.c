@@ -5,7 +5,8 @@
  * tenant's or the asked time zone, each clinic's API key seeing only its
  * own numbers on every analytics route, and the dashboard showing each
  * clinic's user only that clinic, refusing a sign-in without its CSRF token
- * or with another clinic's id.
+ * or with another clinic's id, and locking a user out for a while after
+ * five wrong passwords in a row.
  */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
@@ -307,4 +308,29 @@ Test(analytics_seeded, the_dashboard_shows_each_clinic_only_its_own)
                                    " ~ '^pbkdf2_sha256\\$210000\\$[0-9a-f]{32}\\$[0-9a-f]{64}$'"
                                    " AND position('password' IN password_hash) = 0"), 2);
     PQfinish(pg);
+}
+
+Test(analytics_seeded, five_wrong_passwords_lock_the_user_for_a_while)
+{
+    struct test_http_resp r;
+    char session[64];
+    cr_assert_eq(test_admin(&d, "POST", "/admin/tenants/glow/users",
+                            "{\"email\":\"desk@glow.example\",\"password\":\"desk-password-1\"}", &r), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    test_http_resp_free(&r);
+    /* Four wrong, then right: the count starts again. */
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(sign_in("glow", "desk%40glow.example", "wrong-password", true, session, sizeof session), 401);
+    cr_assert_eq(sign_in("glow", "desk%40glow.example", "desk-password-1", true, session, sizeof session), 200);
+    /* Five wrong in a row: even the right password is refused... */
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(sign_in("glow", "desk%40glow.example", "wrong-password", true, session, sizeof session), 401);
+    cr_assert_eq(sign_in("glow", "desk%40glow.example", "desk-password-1", true, session, sizeof session), 401);
+    cr_assert_eq(session[0], '\0');
+    /* ... until a quarter of an hour has passed on the business clock. */
+    cr_assert_eq(test_admin(&d, "POST", "/admin/test/clock", "{\"advance\":\"PT16M\"}", &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    test_http_resp_free(&r);
+    cr_assert_eq(sign_in("glow", "desk%40glow.example", "desk-password-1", true, session, sizeof session), 200);
+    cr_assert_neq(session[0], '\0');
 }
