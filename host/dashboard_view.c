@@ -266,8 +266,9 @@ static void trend_section(FILE *f, const struct dashboard_week *w, int n)
           "<th scope=\"col\">Booked</th></tr></thead><tbody>",
           f);
     for (int i = 0; i < n; i++)
-        fprintf(f, "<tr><th scope=\"row\">%s</th><td class=\"n\">%lld</td><td class=\"n\">%lld</td></tr>",
-                w[i].from, w[i].leads, w[i].booked);
+        fprintf(f, "<tr><th scope=\"row\">%s</th><td class=\"n\" data-week-leads=\"%s\">%lld</td>"
+                   "<td class=\"n\">%lld</td></tr>",
+                w[i].from, w[i].from, w[i].leads, w[i].booked);
     fputs("</tbody></table></section>", f);
 }
 
