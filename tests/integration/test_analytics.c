@@ -40,18 +40,21 @@ static void seeded_setup(void)
     PGconn *pg = testdb_connect(conninfo);
     /* glow: three calls on Feb 10 UTC and one late that evening in Los
      * Angeles (Feb 11 in UTC); first replies after 2, 10, 100 and 1 s; the
-     * third caller got no text-back (one per caller a day) but a reply.
-     * spruce: one call, texted back after 5 s. */
+     * third caller got no text-back (one per caller a day) but wrote and got
+     * a reply; and a web chat visitor who wrote. spruce: one call, texted
+     * back after 5 s. */
     testdb_exec(pg,
                 "INSERT INTO contacts (tenant_id, id, channel, address, phone, created_at) VALUES"
                 " ('glow', 101, 'sms', '+14155550401', '+14155550401', '2027-02-10T20:00:00Z'),"
                 " ('glow', 102, 'sms', '+14155550402', '+14155550402', '2027-02-10T21:00:00Z'),"
                 " ('glow', 103, 'sms', '+14155550403', '+14155550403', '2027-02-10T22:00:00Z'),"
                 " ('glow', 104, 'sms', '+14155550404', '+14155550404', '2027-02-11T07:30:00Z'),"
-                " ('spruce', 201, 'sms', '+12125550401', '+12125550401', '2027-02-10T15:00:00Z');"
+                " ('spruce', 201, 'sms', '+12125550401', '+12125550401', '2027-02-10T15:00:00Z'),"
+                " ('glow', 105, 'webchat', 'visitor-105', NULL, '2027-02-10T19:00:00Z');"
                 "INSERT INTO conversations (tenant_id, id, contact_id, binding, created_at, updated_at)"
-                " SELECT tenant_id, id, id, 'channel.twilio', created_at, created_at FROM contacts"
-                " WHERE id IN (101, 102, 103, 104, 201);"
+                " SELECT tenant_id, id, id, CASE channel WHEN 'webchat' THEN 'channel.webchat'"
+                " ELSE 'channel.twilio' END, created_at, created_at FROM contacts"
+                " WHERE id IN (101, 102, 103, 104, 105, 201);"
                 "INSERT INTO calls (tenant_id, id, contact_id, binding, provider_id, outcome, at)"
                 " SELECT tenant_id, id, id, 'channel.twilio', 'CA' || id, 'missed', created_at"
                 " FROM contacts WHERE id IN (101, 102, 103, 104, 201);"
@@ -68,7 +71,9 @@ static void seeded_setup(void)
                 " ('glow', 104, 104, 'out', 'textback', 'channel.twilio', 'hi', 'delivered', 104,"
                 "  '2027-02-11T07:30:00Z', '2027-02-11T07:30:01Z'),"
                 " ('spruce', 201, 201, 'out', 'textback', 'channel.twilio', 'hi', 'delivered', 201,"
-                "  '2027-02-10T15:00:00Z', '2027-02-10T15:00:05Z');");
+                "  '2027-02-10T15:00:00Z', '2027-02-10T15:00:05Z'),"
+                " ('glow', 105, 105, 'in', 'message', 'channel.webchat', 'hello', 'received', NULL,"
+                "  '2027-02-10T19:00:00Z', NULL);");
     PQfinish(pg);
 }
 
@@ -166,6 +171,7 @@ Test(analytics_seeded, each_clinic_sees_only_its_own_numbers)
         } else if (i == 1) {
             cr_assert_eq(stage_count(item(m, "all"), "lead"), 1);
             cr_assert_eq(number(channel_row(m, "sms"), "leads"), 1);
+            cr_assert_eq(cJSON_GetArraySize(item(m, "channels")), 1, "glow's web chat is not spruce's");
         } else {
             assert_near(number(m, "inputs.missed_calls_per_week.value"), 7);
         }
@@ -174,8 +180,17 @@ Test(analytics_seeded, each_clinic_sees_only_its_own_numbers)
         cr_assert_eq(get(path, glow, &m), 200, "%s", routes[i]);
         if (i == 0)
             cr_assert_eq(number(m, "missed_calls"), 4);
-        else if (i == 1)
-            cr_assert_eq(stage_count(item(m, "all"), "lead"), 4);
+        else if (i == 1) {
+            /* Four callers by SMS (one wrote) and a web chat visitor (who wrote). */
+            cr_assert_eq(stage_count(item(m, "all"), "lead"), 5);
+            cr_assert_eq(stage_count(item(m, "all"), "responded"), 2);
+            cr_assert_eq(number(item(m, "all"), "from_missed_calls"), 4);
+            cr_assert_eq(stage_count(channel_row(m, "sms"), "lead"), 4);
+            cr_assert_eq(stage_count(channel_row(m, "sms"), "responded"), 1);
+            cr_assert_eq(stage_count(channel_row(m, "webchat"), "lead"), 1);
+            cr_assert_eq(stage_count(channel_row(m, "webchat"), "responded"), 1);
+            cr_assert_eq(number(channel_row(m, "webchat"), "from_missed_calls"), 0);
+        }
         else
             assert_near(number(m, "inputs.missed_calls_per_week.value"), 28);
         cJSON_Delete(m);
@@ -292,7 +307,7 @@ Test(analytics_seeded, the_dashboard_shows_each_clinic_only_its_own)
     cr_assert_neq(glow[0], '\0');
     cr_assert_neq(spruce[0], '\0');
     /* Each session shows its own clinic's leads of Feb 10. */
-    cr_assert_eq(shown_stage(glow, "lead"), 4);
+    cr_assert_eq(shown_stage(glow, "lead"), 5);
     cr_assert_eq(shown_stage(spruce, "lead"), 1);
     /* Refused: spruce's user at glow, a wrong password, a form without its token. */
     cr_assert_eq(sign_in("glow", "owner%40spruce.example", "spruce-password", true, none, sizeof none), 401);
