@@ -16,10 +16,11 @@
 #define ANALYTICS_ATTENDANCE_CTE                                                              \
     "attendance_of AS ("                                                                      \
     " SELECT b.id AS booking_id,"                                                             \
-    "  (array_agg(e.body::jsonb->>'occasion' ORDER BY e.seq DESC))[1] AS state"               \
-    " FROM bookings b JOIN evidence e ON e.tenant_id = b.tenant_id"                           \
-    "  AND e.subject = 'hold-' || b.hold_id AND e.kind = 'deposit.fate'"                      \
-    "  AND e.body::jsonb->>'occasion' IN ('showed', 'no_show')"                               \
+    "  (array_agg(e.occasion ORDER BY e.seq DESC))[1] AS state"                               \
+    " FROM bookings b JOIN LATERAL (SELECT x.seq, CASE WHEN x.kind = 'deposit.fate'"          \
+    "   THEN x.body::jsonb->>'occasion' END AS occasion FROM evidence x"                      \
+    "   WHERE x.tenant_id = b.tenant_id AND x.subject = 'hold-' || b.hold_id"                 \
+    "   AND x.kind = 'deposit.fate') e ON e.occasion IN ('showed', 'no_show')"                \
     " WHERE b.tenant_id = $1 AND b.hold_id IS NOT NULL"                                       \
     " GROUP BY b.id)"
 
