@@ -80,8 +80,8 @@ cJSON *analytics_missed_calls(struct db_conn *c, const char *tenant,
     cJSON_AddNumberToObject(o, "missed_calls", missed);
     cJSON_AddNumberToObject(o, "texted_back", texted);
     cJSON_AddNumberToObject(o, "texted_back_rate", missed > 0 ? texted / missed : 0);
-    cJSON_AddNumberToObject(o, "responded", responded);
-    cJSON_AddNumberToObject(o, "responded_within_60s", num(res, 0, 7));
+    cJSON_AddNumberToObject(o, "first_responses", responded);
+    cJSON_AddNumberToObject(o, "first_response_within_60s", num(res, 0, 7));
     cJSON *t = cJSON_AddObjectToObject(o, "time_to_first_response_s");
     const char *names[] = { "p50", "p90", "p99", "max" };
     int cols[] = { 3, 4, 5, 6 };

@@ -172,7 +172,7 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     cr_assert_eq(flow_call("GET", path, auth, NULL, &m), 200);
     cr_assert_eq(number(m, "missed_calls"), 4);
     cr_assert_eq(number(m, "texted_back"), 4);
-    cr_assert_eq(number(m, "responded"), 4);
+    cr_assert_eq(number(m, "first_responses"), 4);
     /* The simulated clock stands still while the text-back goes out. */
     cr_assert_eq(number(m, "time_to_first_response_s.p99"), 0);
     cJSON_Delete(m);
