@@ -27,5 +27,7 @@ int routes_staff_tasks_register(struct daemon *d); /* /staff-tasks, /staff-tasks
 int routes_a2p_register(struct daemon *d);      /* /admin/tenants/{tenant}/a2p */
 int routes_calendar_register(struct daemon *d); /* GET /calendar/{token}.ics */
 int routes_waitlist_register(struct daemon *d); /* POST /waitlist */
+int routes_metrics_register(struct daemon *d);  /* /metrics/... (the clinic's analytics) */
+int routes_dashboard_register(struct daemon *d); /* /dashboard..., /admin/tenants/{tenant}/users */
 
 #endif

@@ -87,6 +87,10 @@ void test_daemon_start(struct test_daemon *d, const struct test_daemon_opts *o)
     write_file(path, conf);
     snprintf(path, sizeof path, "%s/tenants/glow.conf", d->dir);
     write_file(path, o->tenant_conf ? o->tenant_conf : default_tenant);
+    if (o->spruce_conf) {
+        snprintf(path, sizeof path, "%s/tenants/spruce.conf", d->dir);
+        write_file(path, o->spruce_conf);
+    }
     snprintf(d->log_path, sizeof d->log_path, "%s/bookwelld.log", d->dir);
     snprintf(ready, sizeof ready, "%s/ready.json", d->dir);
     snprintf(bin, sizeof bin, "%s/bookwelld", builddir ? builddir : ".");
@@ -165,7 +169,7 @@ void test_daemon_cleanup(struct test_daemon *d)
     if (d->pid > 0)
         test_daemon_stop(d, SIGKILL);
     if (d->dir[0] && strncmp(d->dir, "/tmp/bw-test-", 13) == 0) {
-        const char *names[] = { "tenants/glow.conf", "tenants", "bookwelld.conf",
+        const char *names[] = { "tenants/glow.conf", "tenants/spruce.conf", "tenants", "bookwelld.conf",
                                 "bookwelld.log", "ready.json", NULL };
         for (int i = 0; names[i]; i++) {
             snprintf(cmd, sizeof cmd, "%s/%s", d->dir, names[i]);

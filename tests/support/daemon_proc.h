@@ -20,6 +20,7 @@ struct test_daemon_opts {
     const char *extra_conf;      /* libconfig text appended to bookwelld.conf, or NULL */
     const char *tenant_conf;     /* tenants/glow.conf text; NULL: a default Glow tenant */
     int db_pool_size;            /* database connections; 0: 4 */
+    const char *spruce_conf;     /* tenants/spruce.conf text (a second clinic, id "spruce"), or NULL */
 };
 
 struct test_daemon {
