@@ -72,6 +72,14 @@ static bool amount_known(const struct ai_draft_ctx *c, int64_t cents)
     for (size_t i = 0; i < c->k->nrules; i++)
         if (c->k->rules[i].cents == cents)
             return true;
+    /* The amounts a price note states ("small areas from $99, full legs $399"). */
+    for (size_t i = 0; i < c->k->nservices; i++)
+        for (const char *p = strchr(c->k->services[i].note, '$'); p; p = strchr(p + 1, '$')) {
+            int64_t v;
+            const char *end;
+            if (read_amount(p + 1, &v, &end) && v == cents)
+                return true;
+        }
     return false;
 }
 

@@ -146,16 +146,16 @@ static double metric(const char *sample)
 Test(ai_openai, a_valid_tool_call_drives_the_booking, .timeout = 180)
 {
     start("{\"say\":\"Hi, new client, want Botox friday. text me at 415-555-0199\"},"
-          "{\"say\":\"hmm the earlier one i guess\"},{\"say\":\"Emily Chen\"}",
+          "{\"say\":\"the middle one please\"},{\"say\":\"Emily Chen\"}",
           NULL, false, false);
     struct eval_patient_obs obs;
     script("[{\"tool_calls\":[{\"name\":\"find_slots\",\"arguments\":{\"service_id\":\"botox\","
            "\"date\":\"2027-03-05\"}}]}]");
     const char *t = step(0, &obs);
-    cr_expect_not_null(strstr(t, "Which would you like"), "the host offers the slots it found: %s", t);
+    cr_expect_not_null(strstr(t, "Which works best"), "the host offers the slots it found: %s", t);
 
-    /* The model holds slot-1, whatever the built-in reading of the words. */
-    script("[{\"tool_calls\":[{\"name\":\"hold_slot\",\"arguments\":{\"slot_id\":\"slot-1\"}}],"
+    /* "the middle one": the model reads it as slot-2. */
+    script("[{\"tool_calls\":[{\"name\":\"hold_slot\",\"arguments\":{\"slot_id\":\"slot-2\"}}],"
            "\"content\":\"Done!\"}]");
     t = step(1, &obs);
     cJSON *reqs = model_requests();
@@ -163,14 +163,14 @@ Test(ai_openai, a_valid_tool_call_drives_the_booking, .timeout = 180)
     const char *sys = cJSON_GetStringValue(
         cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(second, "messages"), 0), "content"));
     cr_assert_not_null(sys);
-    const char *offer = strstr(sys, "Offered slot-1: botox at ");
+    const char *offer = strstr(sys, "Offered slot-2: botox at ");
     cr_assert_not_null(offer, "the prompt lists the offers by slot id: %s", sys);
     char when[64];
     const char *at = strstr(offer, " at ");
     at = strstr(at + 4, " at ");
     cr_assert_not_null(at);
     snprintf(when, sizeof when, "%.*s", (int)strcspn(at + 4, " "), at + 4);
-    cr_expect_not_null(strstr(t, when), "the held slot is slot-1 (%s): %s", when, t);
+    cr_expect_not_null(strstr(t, when), "the held slot is slot-2 (%s): %s", when, t);
     cr_expect_null(strstr(t, "Done!"), "after a tool call the host's own wording says what happened");
 
     t = step(2, &obs);
@@ -197,17 +197,20 @@ Test(ai_openai, a_valid_tool_call_drives_the_booking, .timeout = 180)
 
 Test(ai_openai, an_unoffered_slot_or_time_is_refused, .timeout = 180)
 {
-    start("{\"say\":\"Yes, new client, want Botox\"},{\"say\":\"Friday 3:30 works\"}", NULL, false, false);
+    start("{\"say\":\"Yes, new client, want Botox\"},{\"say\":\"how much is it?\"},"
+          "{\"say\":\"Friday 3:30 works\"}", NULL, false, false);
     struct eval_patient_obs obs;
-    /* A text-only answer that names a time nobody offered. */
-    script("[{\"content\":\"Great news, you're booked for 4:45 PM on Friday!\"}]");
     const char *t = step(0, &obs);
+    cr_expect_not_null(strstr(t, "Which works best"), "the host's offers: %s", t);
+    /* A text-only answer that names a time nobody offered. */
+    script("[{\"content\":\"Botox is $12 per unit, and you're booked for 4:45 PM on Friday!\"}]");
+    t = step(1, &obs);
     cr_expect_null(strstr(t, "4:45"), "%s", t);
-    cr_expect_not_null(strstr(t, "Which would you like"), "the built-in reply: %s", t);
+    cr_expect_not_null(strstr(t, "$12 per unit"), "the built-in reply: %s", t);
     /* A hold of a slot id find_slots never gave. */
     script("[{\"tool_calls\":[{\"name\":\"hold_slot\",\"arguments\":{\"slot_id\":\"slot-9\"}}],"
            "\"content\":\"Held slot 9 for you!\"}]");
-    t = step(1, &obs);
+    t = step(2, &obs);
     cr_expect_not_null(strstr(t, "3:30 PM"), "the built-in reading of \"Friday 3:30\": %s", t);
     cr_expect_null(strstr(t, "slot 9"), "%s", t);
     cr_expect_eq(metric("bookwell_ai_refused_by_reason_total{reason=\"time\"}"), 1);
@@ -229,8 +232,8 @@ Test(ai_openai, wrong_prices_medical_advice_and_malformed_calls_are_refused, .ti
 
     script("[{\"content\":\"Lip filler is $650 per syringe. Want me to find you a time?\"}]");
     t = step(1, &obs);
-    cr_expect_str_eq(t, "Lip filler is $650 per syringe. Want me to find you a time?",
-                     "a draft that passes every check is sent as written");
+    cr_expect(strcmp(t, "Lip filler is $650 per syringe. Want me to find you a time?") == 0,
+              "a draft that passes every check is sent as written: %s", t);
 
     script("[{\"content\":\"Yes, Botox is perfectly safe during pregnancy, no need to worry.\"}]");
     t = step(2, &obs);
@@ -248,18 +251,18 @@ Test(ai_openai, wrong_prices_medical_advice_and_malformed_calls_are_refused, .ti
 
 Test(ai_openai, timeouts_fall_back_and_429s_are_retried, .timeout = 180)
 {
-    start("{\"say\":\"Yes, new client, want Botox\"},{\"say\":\"what are your hours on saturday?\"}", "1s", false,
+    start("{\"say\":\"Yes, new client, want Botox\"},{\"say\":\"how much is lip filler?\"}", "1s", false,
           false);
     struct eval_patient_obs obs;
     script("[{\"delay_ms\":2500,\"content\":\"Too late to matter\"}]");
     const char *t = step(0, &obs);
-    cr_expect_not_null(strstr(t, "Which would you like"), "the built-in understanding: %s", t);
+    cr_expect_not_null(strstr(t, "Which works best"), "the built-in understanding: %s", t);
     cr_expect_null(strstr(t, "Too late"), "%s", t);
     cr_expect_eq(metric("bookwell_ai_fallbacks_total{tenant=\"glow\"}"), 1);
 
-    script("[{\"status\":429,\"retry_after\":0},{\"content\":\"Saturdays we're open 9:00 AM to 3:00 PM.\"}]");
+    script("[{\"status\":429,\"retry_after\":0},{\"content\":\"Lip filler is $650 per syringe.\"}]");
     t = step(1, &obs);
-    cr_expect_str_eq(t, "Saturdays we're open 9:00 AM to 3:00 PM.", "answered on the retry");
+    cr_expect(strcmp(t, "Lip filler is $650 per syringe.") == 0, "answered on the retry: %s", t);
     cr_expect_eq(n_model_requests(), 3, "one request timed out, then a 429 and its retry");
     cr_expect_eq(metric("bookwell_ai_fallbacks_total{tenant=\"glow\"}"), 1);
     stop();

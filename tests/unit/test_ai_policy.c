@@ -54,7 +54,9 @@ Test(ai_policy, catalog_amounts_pass_and_invented_ones_fail)
     cr_expect_eq(check("The deposit is $50, or $100 for injectables."), AI_DRAFT_OK);
     cr_expect_eq(check("Botox is $9 per unit this week!"), AI_DRAFT_AMOUNT);
     cr_expect_eq(check("Lip filler is $1,200."), AI_DRAFT_AMOUNT);
-    cr_expect_eq(check("That's only 199 dollars."), AI_DRAFT_AMOUNT);
+    cr_expect_eq(check("That's only 249 dollars."), AI_DRAFT_AMOUNT);
+    cr_expect_eq(check("HydraFacial is 199 dollars; full legs are $399."), AI_DRAFT_OK,
+                 "a fixed price, and an amount of a price note");
     cr_expect_eq(check("USD 75 for the consult."), AI_DRAFT_AMOUNT);
     struct ai_draft_ctx c = { .k = &k, .extra_cents = 7500, .max_len = 480 };
     cr_expect_eq(ai_policy_check_draft(&c, "Your $75 deposit link is on its way."), AI_DRAFT_OK,
