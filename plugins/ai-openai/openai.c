@@ -47,11 +47,11 @@ static const struct bw_config_field oa_config[] = {
       "the model (or Azure deployment) name", 0, 0 },
     { sizeof(struct bw_config_field), BW_CFG_SECRET, 0, 0, "api_key", NULL,
       "API key as env:NAME or file:PATH; unset for endpoints without one", 0, 0 },
-    { sizeof(struct bw_config_field), BW_CFG_STRING, 0, 0, "api_key_header", "Authorization",
+    { sizeof(struct bw_config_field), BW_CFG_STRING, 0, 0, "auth_header", "Authorization",
       "Authorization (sent as Bearer) or the header that takes the bare key (api-key)", 0, 0 },
     { sizeof(struct bw_config_field), BW_CFG_DURATION, 0, 0, "timeout", "8s",
       "the longest one attempt may take", 100, 120000 },
-    { sizeof(struct bw_config_field), BW_CFG_INT, 0, 0, "max_tokens", "300",
+    { sizeof(struct bw_config_field), BW_CFG_INT, 0, 0, "max_output", "300",
       "the most tokens a reply may use", 16, 4096 },
     { sizeof(struct bw_config_field), BW_CFG_STRING, 0, 0, "temperature", "0.2",
       "sampling temperature, 0 to 2", 0, 0 },
@@ -83,10 +83,10 @@ static int oa_open(const struct bw_host *host, void *state, struct bw_call *call
     in->host = host;
     if (copy_config(host, call, "base_url", in->base_url, sizeof in->base_url) ||
         copy_config(host, call, "model", in->model, sizeof in->model) ||
-        copy_config(host, call, "api_key_header", in->key_header, sizeof in->key_header) ||
+        copy_config(host, call, "auth_header", in->key_header, sizeof in->key_header) ||
         copy_config(host, call, "temperature", temp, sizeof temp) ||
         host->config_duration_ms(call, "timeout", &in->timeout_ms) != 0 ||
-        host->config_int(call, "max_tokens", &in->max_tokens) != 0)
+        host->config_int(call, "max_output", &in->max_tokens) != 0)
         goto config;
     if (strncmp(in->base_url, "https://", 8) != 0 && strncmp(in->base_url, "http://", 7) != 0)
         goto config;
