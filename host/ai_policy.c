@@ -19,7 +19,8 @@ static const char *const verdict_names[AI_DRAFT_COUNT] = {
     [AI_DRAFT_OK] = "ok",         [AI_DRAFT_LENGTH] = "length",   [AI_DRAFT_AMOUNT] = "amount",
     [AI_DRAFT_TIME] = "time",     [AI_DRAFT_MEDICAL] = "medical", [AI_DRAFT_CARD] = "card",
     [AI_DRAFT_LINK] = "link",     [AI_DRAFT_QUIET] = "quiet_hours",
-    [AI_DRAFT_OPTED_OUT] = "opted_out",
+    [AI_DRAFT_OPTED_OUT] = "opted_out", [AI_DRAFT_INCOMPLETE] = "incomplete",
+    [AI_DRAFT_MARKER] = "redaction_marker",
 };
 
 const char *ai_draft_verdict_name(enum ai_draft_verdict v)
@@ -90,9 +91,13 @@ static bool word_at(const char *s, const char *w)
     return strncasecmp(s, w, strlen(w)) == 0;
 }
 
-static bool amounts_ok(const struct ai_draft_ctx *c, const char *t)
+#define SCAN_MAX 32
+
+/* The amounts text states, in cents, into out[SCAN_MAX]. Returns how many. */
+static size_t scan_amounts(const char *t, int64_t *out)
 {
-    for (const char *p = t; *p; p++) {
+    size_t n = 0;
+    for (const char *p = t; *p && n < SCAN_MAX; p++) {
         int64_t cents;
         const char *end;
         const char *at = NULL;
@@ -103,22 +108,29 @@ static bool amounts_ok(const struct ai_draft_ctx *c, const char *t)
         if (at) {
             while (*at == ' ')
                 at++;
-            if (read_amount(at, &cents, &end) && !amount_known(c, cents))
-                return false;
+            if (read_amount(at, &cents, &end)) {
+                out[n++] = cents;
+                p = end - 1;
+            }
             continue;
         }
         if (isdigit((unsigned char)*p) && (p == t || !isalnum((unsigned char)p[-1])) &&
             read_amount(p, &cents, &end)) {
-            if ((word_at(end, "dollar") || word_at(end, "usd") || word_at(end, "bucks")) &&
-                !amount_known(c, cents))
-                return false;
+            if (word_at(end, "dollar") || word_at(end, "usd") || word_at(end, "bucks"))
+                out[n++] = cents;
             p = end - 1;
         }
     }
-    return true;
+    return n;
 }
 
 /* ------------------------------------------------------------------ times */
+
+/* A clock time as written: minutes since midnight, and the other reading
+ * when am/pm was not written (-1: none). */
+struct clock_read {
+    int min, alt;
+};
 
 static bool time_known(const struct ai_draft_ctx *c, int min)
 {
@@ -153,9 +165,11 @@ static char meridiem(const char *s, const char **end)
     return m;
 }
 
-static bool times_ok(const struct ai_draft_ctx *c, const char *t)
+/* The clock times text names into out[SCAN_MAX]. Returns how many. */
+static size_t scan_times(const char *t, struct clock_read *out)
 {
-    for (const char *p = t; *p; p++) {
+    size_t n = 0;
+    for (const char *p = t; *p && n < SCAN_MAX; p++) {
         if (!isdigit((unsigned char)*p) || (p > t && (isalnum((unsigned char)p[-1]) || p[-1] == '$' ||
                                                       p[-1] == '.' || p[-1] == ',' || p[-1] == ':')))
             continue;
@@ -176,17 +190,58 @@ static bool times_ok(const struct ai_draft_ctx *c, const char *t)
         char mer = meridiem(q, &end);
         if ((!colon && !mer) || h > 23 || m > 59 || (mer && (h < 1 || h > 12)))
             continue;
-        bool ok;
         if (mer)
-            ok = time_known(c, (h % 12 + (mer == 'p' ? 12 : 0)) * 60 + m);
+            out[n++] = (struct clock_read){ (h % 12 + (mer == 'p' ? 12 : 0)) * 60 + m, -1 };
         else
-            ok = time_known(c, h * 60 + m) || (h >= 1 && h < 12 && time_known(c, (h + 12) * 60 + m)) ||
-                 (h == 12 && time_known(c, m));
-        if (!ok)
-            return false;
+            out[n++] = (struct clock_read){ h * 60 + m, h >= 1 && h <= 12 ? ((h + 12) % 24) * 60 + m : -1 };
         p = end - 1;
     }
-    return true;
+    return n;
+}
+
+static bool read_is(const struct clock_read *r, int min)
+{
+    return r->min == min || r->alt == min;
+}
+
+/* Whether the draft names only known times and amounts (or the
+ * reference's), and, with a reference, every time and amount it names. */
+static enum ai_draft_verdict facts_ok(const struct ai_draft_ctx *c, const char *t)
+{
+    int64_t am[SCAN_MAX], ref_am[SCAN_MAX];
+    struct clock_read tm[SCAN_MAX], ref_tm[SCAN_MAX];
+    size_t nam = scan_amounts(t, am), ntm = scan_times(t, tm);
+    size_t nra = c->reference ? scan_amounts(c->reference, ref_am) : 0;
+    size_t nrt = c->reference ? scan_times(c->reference, ref_tm) : 0;
+    for (size_t i = 0; i < nam; i++) {
+        bool ok = amount_known(c, am[i]);
+        for (size_t j = 0; j < nra && !ok; j++)
+            ok = ref_am[j] == am[i];
+        if (!ok)
+            return AI_DRAFT_AMOUNT;
+    }
+    for (size_t i = 0; i < ntm; i++) {
+        bool ok = time_known(c, tm[i].min) || (tm[i].alt >= 0 && time_known(c, tm[i].alt));
+        for (size_t j = 0; j < nrt && !ok; j++)
+            ok = read_is(&tm[i], ref_tm[j].min);
+        if (!ok)
+            return AI_DRAFT_TIME;
+    }
+    for (size_t j = 0; j < nra; j++) {
+        bool kept = false;
+        for (size_t i = 0; i < nam && !kept; i++)
+            kept = am[i] == ref_am[j];
+        if (!kept)
+            return AI_DRAFT_INCOMPLETE;
+    }
+    for (size_t j = 0; j < nrt; j++) {
+        bool kept = false;
+        for (size_t i = 0; i < ntm && !kept; i++)
+            kept = read_is(&tm[i], ref_tm[j].min);
+        if (!kept)
+            return AI_DRAFT_INCOMPLETE;
+    }
+    return AI_DRAFT_OK;
 }
 
 /* ------------------------------------------------------------------ advice */
@@ -234,11 +289,10 @@ enum ai_draft_verdict ai_policy_check_draft(const struct ai_draft_ctx *c, const 
         return AI_DRAFT_LINK;
     if (medical_advice(text))
         return AI_DRAFT_MEDICAL;
-    if (!amounts_ok(c, text))
-        return AI_DRAFT_AMOUNT;
-    if (!times_ok(c, text))
-        return AI_DRAFT_TIME;
-    return AI_DRAFT_OK;
+    if (strstr(text, "[name]") || strstr(text, "[phone]") || strstr(text, "[email]") ||
+        strstr(text, REDACT_MARKER) || strstr(text, REDACT_MARKER_URGENT))
+        return AI_DRAFT_MARKER;
+    return facts_ok(c, text);
 }
 
 /* ------------------------------------------------------------------ redaction */

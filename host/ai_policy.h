@@ -2,7 +2,8 @@
  * The host's guard around a language model: the checks every reply a model
  * drafts must pass before a patient sees it (length, amounts only from the
  * catalog, times only from the slots the host found, no medical advice, no
- * card numbers, no links, quiet hours, opt-out state), the rule that keeps
+ * card numbers, no links, quiet hours, opt-out state; and when the draft
+ * rewords a reply of the host's, every time and amount of it kept), the rule that keeps
  * an endpoint without a business associate agreement away from a US covered
  * entity's conversations, and the redaction of what is sent to a model
  * (health details and card numbers as host/redact.c masks them, phone
@@ -31,6 +32,8 @@ enum ai_draft_verdict {
     AI_DRAFT_LINK,     /* holds a URL: links come only from the host */
     AI_DRAFT_QUIET,    /* a proactive message inside quiet hours */
     AI_DRAFT_OPTED_OUT, /* the contact opted out */
+    AI_DRAFT_INCOMPLETE, /* leaves out a time or amount the host's own reply states */
+    AI_DRAFT_MARKER,   /* holds a redaction marker ("[name]", "[health info]") */
     AI_DRAFT_COUNT
 };
 
@@ -41,6 +44,8 @@ struct ai_draft_ctx {
     const int *times_min;            /* local minutes since midnight of the slots offered, */
     size_t ntimes;                   /*   chosen or held, and of the appointment being changed */
     size_t max_len;                  /* bytes */
+    const char *reference;           /* the host's own reply the draft rewords, or NULL: its
+                                        times and amounts are allowed, and must all be kept */
     bool proactive;                  /* not an answer to the patient's own message */
     bool quiet;                      /* now is inside the recipient's quiet hours */
     bool opted_out;

@@ -122,93 +122,212 @@ static int complete(const struct registry_handle *h, struct bw_call *call, const
     return rc;
 }
 
+/* Pins the tenant's model and prepares call with the turn's deadline.
+ * Returns 0, or -1 when the tenant has none or may not use it (h released). */
+static int model_acquire(struct daemon *d, const char *tenant, struct registry_handle *h, struct bw_call *call)
+{
+    if (!d->registry || registry_acquire(d->registry, tenant, "ai", h) != 0)
+        return -1;
+    const struct tenant_config *tc = config_tenant(&d->cfg, tenant);
+    registry_call_begin(h, call, NULL, TURN_TIMEOUT_MAX_MS);
+    const struct plugin_config_value *baa = plugin_config_get(call->config, "baa");
+    const struct plugin_config_value *timeout = plugin_config_get(call->config, "timeout");
+    if (!ai_policy_endpoint_allowed(tc ? tc->country : "US", tc && tc->covered_entity, baa && baa->num)) {
+        count("bookwell_ai_endpoint_refused_total", tenant, 1);
+        const char *fields[] = { "tenant", tenant, NULL };
+        log_write(LOG_WARN, NULL, fields,
+                  "the model endpoint is refused: a US covered entity needs baa = true in its ai binding");
+        registry_call_end(h, call);
+        registry_release(h);
+        return -1;
+    }
+    /* Room for one retry of a slow attempt, never past the cap. */
+    int64_t turn_ms = timeout && timeout->num > 0 ? timeout->num * 2 + 1000 : TURN_TIMEOUT_MAX_MS;
+    if (turn_ms > TURN_TIMEOUT_MAX_MS)
+        turn_ms = TURN_TIMEOUT_MAX_MS;
+    call->deadline_mono_ms = clock_mono_ms() + turn_ms;
+    return 0;
+}
+
+static void model_release(struct registry_handle *h, struct bw_call *call)
+{
+    registry_call_end(h, call);
+    registry_release(h);
+}
+
+/* Sends rq; *resp gets response/1 (NULL on failure). Counts the request,
+ * a fallback on failure, and the tokens and their cost. */
+static int model_ask(const struct registry_handle *h, struct bw_call *call, const char *tenant, const cJSON *rq,
+                     cJSON **resp)
+{
+    count("bookwell_ai_requests_total", tenant, 1);
+    int rc = complete(h, call, rq, resp);
+    if (rc != 0) {
+        count("bookwell_ai_fallbacks_total", tenant, 1);
+        const char *fields[] = { "tenant", tenant, "rc", bw_strerror(rc), NULL };
+        log_write(LOG_WARN, NULL, fields, "the model did not answer; the built-in understanding stands");
+        return rc;
+    }
+    const cJSON *usage = cJSON_GetObjectItemCaseSensitive(*resp, "usage");
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(usage, "input_tokens");
+    const cJSON *out = cJSON_GetObjectItemCaseSensitive(usage, "output_tokens");
+    uint64_t ni = cJSON_IsNumber(in) && in->valuedouble > 0 ? (uint64_t)in->valuedouble : 0;
+    uint64_t no = cJSON_IsNumber(out) && out->valuedouble > 0 ? (uint64_t)out->valuedouble : 0;
+    count("bookwell_ai_input_tokens_total", tenant, ni);
+    count("bookwell_ai_output_tokens_total", tenant, no);
+    double micro = (double)ni * config_price(call->config, "input_usd_per_mtok") +
+                   (double)no * config_price(call->config, "output_usd_per_mtok");
+    count("bookwell_ai_cost_microusd_total", tenant, (uint64_t)(micro + 0.5));
+    return 0;
+}
+
 void convo_ai_understand(struct daemon *d, struct db_conn *tx, const char *tenant, int64_t conv_id,
                          int64_t message_id, const char *contact, const struct convo_knowledge *k,
                          const struct convo_state *st, int64_t now_us, struct nlu_result *nr,
                          struct convo_ai_turn *t)
 {
     memset(t, 0, sizeof *t);
+    t->d = d;
     t->tenant = tenant;
     t->k = k;
     t->extra_cents = st->deposit_cents >= 0 ? st->deposit_cents : -1;
     struct registry_handle h;
-    if (!d->registry || registry_acquire(d->registry, tenant, "ai", &h) != 0)
-        return;
-    const struct tenant_config *tc = config_tenant(&d->cfg, tenant);
     struct bw_call call;
-    registry_call_begin(&h, &call, NULL, TURN_TIMEOUT_MAX_MS);
-    const struct plugin_config_value *baa = plugin_config_get(call.config, "baa");
-    const struct plugin_config_value *timeout = plugin_config_get(call.config, "timeout");
-    if (!ai_policy_endpoint_allowed(tc ? tc->country : "US", tc && tc->covered_entity, baa && baa->num)) {
-        count("bookwell_ai_endpoint_refused_total", tenant, 1);
-        const char *fields[] = { "tenant", tenant, NULL };
-        log_write(LOG_WARN, NULL, fields,
-                  "the model endpoint is refused: a US covered entity needs baa = true in its ai binding");
-        goto done;
-    }
-    /* Room for one retry of a slow attempt, never past the cap. */
-    int64_t turn_ms = timeout && timeout->num > 0 ? timeout->num * 2 + 1000 : TURN_TIMEOUT_MAX_MS;
-    if (turn_ms > TURN_TIMEOUT_MAX_MS)
-        turn_ms = TURN_TIMEOUT_MAX_MS;
-    call.deadline_mono_ms = clock_mono_ms() + turn_ms;
-
-    const char *names[] = { st->first, st->last, nr->person.first, nr->person.last };
+    if (model_acquire(d, tenant, &h, &call) != 0)
+        return;
+    snprintf(t->names[0], sizeof t->names[0], "%s", st->first);
+    snprintf(t->names[1], sizeof t->names[1], "%s", st->last);
+    snprintf(t->names[2], sizeof t->names[2], "%s", nr->person.first);
+    snprintf(t->names[3], sizeof t->names[3], "%s", nr->person.last);
+    const char *names[] = { t->names[0], t->names[1], t->names[2], t->names[3] };
     struct ai_turn_msg hist[HISTORY_MAX];
     size_t nh = load_history(tx, tenant, conv_id, message_id, names, 4, hist);
     cJSON *rq = nh ? ai_turn_request(k, st, now_us, hist, nh) : NULL;
     free_history(hist, nh);
-    if (!rq)
-        goto done;
-    count("bookwell_ai_requests_total", tenant, 1);
     cJSON *resp = NULL;
-    int rc = complete(&h, &call, rq, &resp);
-    cJSON_Delete(rq);
+    if (!rq || model_ask(&h, &call, tenant, rq, &resp) != 0)
+        goto done;
     struct nlu_result before = *nr;
-    if (rc != 0 || ai_turn_read(k, st, resp, nr, &t->out) != 0) {
+    if (ai_turn_read(k, st, resp, nr, &t->out) != 0) {
         *nr = before;
         count("bookwell_ai_fallbacks_total", tenant, 1);
-        const char *fields[] = { "tenant", tenant, "rc", bw_strerror(rc ? rc : BW_E_REMOTE), NULL };
-        log_write(LOG_WARN, NULL, fields, "the model did not answer usably; the built-in understanding stands");
-        cJSON_Delete(resp);
         goto done;
     }
-    cJSON_Delete(resp);
-    count("bookwell_ai_input_tokens_total", tenant, (uint64_t)t->out.input_tokens);
-    count("bookwell_ai_output_tokens_total", tenant, (uint64_t)t->out.output_tokens);
-    double micro = (double)t->out.input_tokens * config_price(call.config, "input_usd_per_mtok") +
-                   (double)t->out.output_tokens * config_price(call.config, "output_usd_per_mtok");
-    count("bookwell_ai_cost_microusd_total", tenant, (uint64_t)(micro + 0.5));
     if (t->out.verdict != AI_TOOL_NONE && t->out.verdict != AI_TOOL_APPLIED) {
         refused(tenant, t->out.tool[0] ? "tool_call" : "answer", ai_tool_verdict_name(t->out.verdict));
         goto done;
     }
-    if (t->out.verdict == AI_TOOL_APPLIED)
+    if (t->out.verdict == AI_TOOL_APPLIED) {
         count("bookwell_ai_tool_calls_total", tenant, 1);
+        /* Kept for the wording round: the model words what the tools did. */
+        t->rq = rq;
+        t->calls = cJSON_DetachItemFromObjectCaseSensitive(resp, "tool_calls");
+        rq = NULL;
+    }
     t->used = true;
     t->ntimes = ai_turn_state_times(k, st, t->times, AI_POLICY_TIMES_MAX);
     bool out = false;
     if (contact && contact[0] && consent_is_opted_out(tx, tenant, contact, &out) == 0)
         t->opted_out = out;
-    t->quiet = in_quiet_hours(tc, k, now_us);
+    t->quiet = in_quiet_hours(config_tenant(&d->cfg, tenant), k, now_us);
 done:
-    registry_call_end(&h, &call);
-    registry_release(&h);
+    cJSON_Delete(rq);
+    cJSON_Delete(resp);
+    model_release(&h, &call);
 }
 
-const char *convo_ai_reply_text(struct convo_ai_turn *t, const struct convo_action *a)
+void convo_ai_turn_end(struct convo_ai_turn *t)
 {
-    if (!t->used || t->acted || !t->out.has_draft || t->out.verdict != AI_TOOL_NONE || a->kind != CONVO_ACT_REPLY ||
-        a->textback || strstr(a->text, CONVO_LINK_MARK))
-        return a->text;
-    t->out.has_draft = false; /* one draft, for the turn's first reply */
+    cJSON_Delete(t->rq);
+    cJSON_Delete(t->calls);
+    t->rq = t->calls = NULL;
+}
+
+/* The wording round: the request again, the tool calls, and what they did
+ * (the host's reply, redacted) as their result. *draft gets the model's
+ * text. Returns 0 when there is one. */
+static int word_result(struct convo_ai_turn *t, const char *host_reply, char *draft, size_t cap)
+{
+    const char *names[] = { t->names[0], t->names[1], t->names[2], t->names[3] };
+    char *ref = ai_policy_redact(host_reply, names, 4);
+    cJSON *rq = cJSON_Duplicate(t->rq, 1), *calls = cJSON_Duplicate(t->calls, 1), *m, *c, *resp = NULL;
+    cJSON *msgs = cJSON_GetObjectItemCaseSensitive(rq, "messages");
+    int rc = -1;
+    bool first = true;
+    if (!ref || !rq || !calls || !(m = cJSON_CreateObject()) || !cJSON_AddItemToArray(msgs, m) ||
+        !cJSON_AddStringToObject(m, "role", "assistant") || !cJSON_AddStringToObject(m, "content", "") ||
+        !cJSON_AddItemToObject(m, "tool_calls", calls)) {
+        cJSON_Delete(calls);
+        goto out;
+    }
+    cJSON_ArrayForEach(c, calls) {
+        cJSON *res = cJSON_CreateObject(), *tm;
+        char *text = NULL;
+        bool ok = res && cJSON_AddTrueToObject(res, "done") &&
+                  (!first || cJSON_AddStringToObject(res, "host_reply", ref)) &&
+                  (text = cJSON_PrintUnformatted(res)) && (tm = cJSON_CreateObject()) &&
+                  cJSON_AddItemToArray(msgs, tm) && cJSON_AddStringToObject(tm, "role", "tool") &&
+                  cJSON_AddStringToObject(tm, "tool_call_id",
+                                          cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "id"))
+                                              ? cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "id"))
+                                              : "") &&
+                  cJSON_AddStringToObject(tm, "content", text);
+        cJSON_free(text);
+        cJSON_Delete(res);
+        if (!ok)
+            goto out;
+        first = false;
+    }
+    struct registry_handle h;
+    struct bw_call call;
+    if (model_acquire(t->d, t->tenant, &h, &call) != 0)
+        goto out;
+    if (model_ask(&h, &call, t->tenant, rq, &resp) == 0) {
+        const char *content = cJSON_GetStringValue(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp, "message"), "content"));
+        if (content && content[0]) {
+            snprintf(draft, cap, "%s", content);
+            rc = 0;
+        }
+    }
+    model_release(&h, &call);
+out:
+    free(ref);
+    cJSON_Delete(rq);
+    cJSON_Delete(resp);
+    return rc;
+}
+
+/* Checks draft against the turn; the draft or a->text. */
+static const char *checked(struct convo_ai_turn *t, const struct convo_action *a, const char *draft,
+                           const char *reference)
+{
     struct ai_draft_ctx c = { .k = t->k, .extra_cents = t->extra_cents, .times_min = t->times, .ntimes = t->ntimes,
-                              .max_len = CONVO_TEXT_MAX - 1, .proactive = a->proactive, .quiet = t->quiet,
-                              .opted_out = t->opted_out };
-    enum ai_draft_verdict v = ai_policy_check_draft(&c, t->out.draft);
+                              .max_len = CONVO_TEXT_MAX - 1, .reference = reference, .proactive = a->proactive,
+                              .quiet = t->quiet, .opted_out = t->opted_out };
+    enum ai_draft_verdict v = ai_policy_check_draft(&c, draft);
     if (v != AI_DRAFT_OK) {
         refused(t->tenant, "draft", ai_draft_verdict_name(v));
         return a->text;
     }
     count("bookwell_ai_drafts_sent_total", t->tenant, 1);
-    return t->out.draft;
+    return draft;
+}
+
+const char *convo_ai_reply_text(struct convo_ai_turn *t, const struct convo_action *a)
+{
+    if (!t->used || a->kind != CONVO_ACT_REPLY || a->textback || a->proactive || strstr(a->text, CONVO_LINK_MARK))
+        return a->text;
+    if (t->out.verdict == AI_TOOL_APPLIED) {
+        if (t->worded || !t->rq)
+            return a->text;
+        t->worded = true; /* the turn's first reply: the one about what the tools did */
+        if (word_result(t, a->text, t->out.draft, sizeof t->out.draft) != 0)
+            return a->text;
+        return checked(t, a, t->out.draft, a->text);
+    }
+    if (t->acted || !t->out.has_draft)
+        return a->text;
+    t->out.has_draft = false; /* one draft, for the turn's first reply */
+    return checked(t, a, t->out.draft, NULL);
 }

@@ -713,6 +713,7 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
     if (rc != 0)
         snprintf(err, errcap, "database error saving the conversation");
 out:
+    convo_ai_turn_end(&x.ai);
     cdh_knowledge_release(x.hk);
     convo_cache_release(x.tables);
     cJSON_Delete(root);

@@ -6,7 +6,8 @@
  * names a time never offered, quotes a wrong price, gives medical advice or
  * sends malformed tool arguments is refused and the patient gets the
  * built-in reply; a valid tool call drives the booking (hold, deposit link)
- * through the built-in policy; a draft that passes every check is sent as
+ * through the built-in policy, and the model words the host's account of
+ * what it did (a wording that changes a time is refused); a draft that passes every check is sent as
  * written; a model that times out or answers 429 leaves the built-in
  * understanding (or is retried within the turn). Tokens, cost and refusals
  * are counted per tenant in /metrics; what the model receives holds no
@@ -149,17 +150,30 @@ Test(ai_openai, a_valid_tool_call_drives_the_booking, .timeout = 180)
           "{\"say\":\"the middle one please\"},{\"say\":\"Emily Chen\"}",
           NULL, false, false);
     struct eval_patient_obs obs;
+    /* find_slots, then the model words the host's offers (its tool result). */
     script("[{\"tool_calls\":[{\"name\":\"find_slots\",\"arguments\":{\"service_id\":\"botox\","
-           "\"date\":\"2027-03-05\"}}]}]");
+           "\"date\":\"2027-03-05\"}}]},"
+           "{\"content\":\"Friday the 5th works: 9:00 AM, 10:00 AM or 11:00 AM with Dr. Smith. Which one?\"}]");
     const char *t = step(0, &obs);
-    cr_expect_not_null(strstr(t, "Which works best"), "the host offers the slots it found: %s", t);
-
-    /* "the middle one": the model reads it as slot-2. */
-    script("[{\"tool_calls\":[{\"name\":\"hold_slot\",\"arguments\":{\"slot_id\":\"slot-2\"}}],"
-           "\"content\":\"Done!\"}]");
-    t = step(1, &obs);
+    cr_expect(strcmp(t, "Friday the 5th works: 9:00 AM, 10:00 AM or 11:00 AM with Dr. Smith. Which one?") == 0,
+              "the model's wording of the host's offers: %s", t);
     cJSON *reqs = model_requests();
-    const cJSON *second = cJSON_GetArrayItem(cJSON_GetObjectItem(reqs, "requests"), 1);
+    const cJSON *wording = cJSON_GetArrayItem(cJSON_GetObjectItem(reqs, "requests"), 1);
+    const cJSON *msgs = cJSON_GetObjectItem(wording, "messages");
+    const cJSON *result = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+    cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(result, "role")), "tool");
+    const char *content = cJSON_GetStringValue(cJSON_GetObjectItem(result, "content"));
+    cr_expect(content && strstr(content, "Which works best"), "the tool's result is the host's reply: %s",
+              content ? content : "");
+    cJSON_Delete(reqs);
+
+    /* "the middle one": the model reads it as slot-2, then words it with a
+     * time nobody offered. */
+    script("[{\"tool_calls\":[{\"name\":\"hold_slot\",\"arguments\":{\"slot_id\":\"slot-2\"}}],"
+           "\"content\":\"Done!\"},{\"content\":\"Great, you're set for 11:30 AM!\"}]");
+    t = step(1, &obs);
+    reqs = model_requests();
+    const cJSON *second = cJSON_GetArrayItem(cJSON_GetObjectItem(reqs, "requests"), 2);
     const char *sys = cJSON_GetStringValue(
         cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(second, "messages"), 0), "content"));
     cr_assert_not_null(sys);
@@ -172,6 +186,7 @@ Test(ai_openai, a_valid_tool_call_drives_the_booking, .timeout = 180)
     snprintf(when, sizeof when, "%.*s", (int)strcspn(at + 4, " "), at + 4);
     cr_expect_not_null(strstr(t, when), "the held slot is slot-2 (%s): %s", when, t);
     cr_expect_null(strstr(t, "Done!"), "after a tool call the host's own wording says what happened");
+    cr_expect_null(strstr(t, "11:30"), "a wording with another time is refused: %s", t);
 
     t = step(2, &obs);
     cr_expect_not_null(strstr(t, "/checkout/"), "the deposit link: %s", t);
@@ -188,10 +203,11 @@ Test(ai_openai, a_valid_tool_call_drives_the_booking, .timeout = 180)
     cJSON_free(all);
     cJSON_Delete(reqs);
     cr_expect_eq(metric("bookwell_ai_tool_calls_total{tenant=\"glow\"}"), 2);
-    cr_expect_eq(metric("bookwell_ai_requests_total{tenant=\"glow\"}"), 3);
+    cr_expect_eq(metric("bookwell_ai_requests_total{tenant=\"glow\"}"), 5, "two turns of two rounds, one of one");
     cr_expect_gt(metric("bookwell_ai_input_tokens_total{tenant=\"glow\"}"), 100);
     cr_expect_gt(metric("bookwell_ai_output_tokens_total{tenant=\"glow\"}"), 0);
-    cr_expect_eq(metric("bookwell_ai_refused_total{tenant=\"glow\"}"), 0);
+    cr_expect_eq(metric("bookwell_ai_refused_total{tenant=\"glow\"}"), 1);
+    cr_expect_eq(metric("bookwell_ai_drafts_sent_total{tenant=\"glow\"}"), 1);
     stop();
 }
 

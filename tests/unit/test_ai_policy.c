@@ -108,6 +108,23 @@ Test(ai_policy, quiet_hours_and_opt_out)
     cr_expect_str_eq(ai_draft_verdict_name(AI_DRAFT_AMOUNT), "amount");
 }
 
+Test(ai_policy, a_rewording_keeps_every_time_and_amount_of_the_host_reply)
+{
+    const char *host = "I have Friday, March 5 at 9:00 AM, 10:00 AM, or 11:00 AM, with Dr. Sarah Smith. "
+                       "A $50 deposit holds it. Which works best?";
+    struct ai_draft_ctx c = { .k = &k, .extra_cents = -1, .max_len = 480, .reference = host };
+    cr_expect_eq(ai_policy_check_draft(&c, "Friday the 5th: 9:00 AM, 10 AM or 11:00 am with Dr. Smith, "
+                                           "$50 deposit. Which one?"), AI_DRAFT_OK);
+    cr_expect_eq(ai_policy_check_draft(&c, "Friday at 9:00 AM or 10:00 AM with Dr. Smith, $50 deposit?"),
+                 AI_DRAFT_INCOMPLETE, "an offered time left out");
+    cr_expect_eq(ai_policy_check_draft(&c, "Friday at 9:00 AM, 10:00 AM or 11:00 AM, no deposit needed!"),
+                 AI_DRAFT_INCOMPLETE, "the deposit left out");
+    cr_expect_eq(ai_policy_check_draft(&c, "Friday at 9:00 AM, 10:00 AM, 11:00 AM or 12:30 PM, $50 deposit."),
+                 AI_DRAFT_TIME, "a time added");
+    cr_expect_eq(ai_policy_check_draft(&c, "Thanks [name]! 9:00 AM, 10:00 AM or 11:00 AM, $50 deposit."),
+                 AI_DRAFT_MARKER, "a redaction marker is never sent");
+}
+
 Test(ai_policy, baa_required_for_us_covered_entities)
 {
     cr_expect_not(ai_policy_endpoint_allowed("US", true, false));
