@@ -80,6 +80,8 @@ static const struct confmap_entry tenant_fields[] = {
     { "name", CONFMAP_STRING, true, NULL, T(name), 0, 0, NULL },
     { "timezone", CONFMAP_STRING, true, NULL, T(timezone), 0, 0, NULL },
     { "country", CONFMAP_STRING, false, "US", T(country), 0, 0, NULL },
+    /* A HIPAA covered entity: its conversations go to no model endpoint without a BAA. */
+    { "covered_entity", CONFMAP_BOOL, false, "false", T(covered_entity), 0, 0, NULL },
     /* How long message text is kept ("365d"); 0: forever (retention.h). */
     { "retention", CONFMAP_DURATION, false, "0s", T(retention_ms), 0, 20LL * 366 * 86400000, NULL },
     { NULL, 0, 0, NULL, 0, 0, 0, NULL },

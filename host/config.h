@@ -55,6 +55,7 @@ struct tenant_config {
     char *name;
     char *timezone;  /* IANA zone, checked with ICU */
     char *country;   /* ISO 3166-1 alpha-2 */
+    bool covered_entity; /* a HIPAA covered entity: a model endpoint needs a BAA (convo_ai.h) */
     char *file;      /* the file it came from */
     int64_t retention_ms; /* message text older than this is purged; 0: kept */
     /* messaging = { ... }: what the host's messaging path needs to know */

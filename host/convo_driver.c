@@ -29,6 +29,7 @@
 #include "convo_cache.h"
 #include "convo_stats.h"
 #include "convo_driver_host.h"
+#include "convo_ai.h"
 
 #define KNOWLEDGE_NOTFOUND_RC (-4) /* KNOWLEDGE_E_NOTFOUND (host/knowledge.h cannot be included here) */
 #include "jobs.h"
@@ -70,6 +71,7 @@ struct drv {
     bool alerted;              /* staff were alerted in this turn */
     struct emr_link emr;       /* the tenant's EMR mode and booking page */
     cJSON *drv_state;          /* the stored object (owned) */
+    struct convo_ai_turn ai;   /* the tenant's model in this turn, if any */
 };
 
 static int exec_ok(struct db_conn *tx, struct db_stmt *st, int n, const char *const *p)
@@ -237,6 +239,7 @@ static int port_availability(void *ctx, const struct convo_query *q, struct conv
 {
     struct drv *x = ctx;
     *n = 0;
+    x->ai.acted = true;
     if (q->service < 0 || (size_t)q->service >= x->ck->nservices ||
         (q->provider >= 0 && (size_t)q->provider >= x->ck->nproviders))
         return CONVO_E_INVAL;
@@ -325,7 +328,7 @@ static int act_reply(struct drv *x, const struct convo_action *a)
         fill_link(a->text, url, text, sizeof text);
         return send_reply(x, text, kind);
     }
-    return send_reply(x, a->text, kind);
+    return send_reply(x, convo_ai_reply_text(&x->ai, a), kind);
 }
 
 /* The patient JSON stored on a hold (what the booking writer creates). */
@@ -636,6 +639,8 @@ static int alert(struct drv *x, bool handoff, const char *reason)
 static int port_act(void *ctx, const struct convo_action *a)
 {
     struct drv *x = ctx;
+    if (a->kind != CONVO_ACT_REPLY)
+        x->ai.acted = true;
     switch (a->kind) {
     case CONVO_ACT_REPLY:
         return act_reply(x, a);
@@ -785,6 +790,7 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
             goto out;
         }
         convo_stats_record(CONVO_STAT_UNDERSTAND, clock_mono_us() - u0);
+        convo_ai_understand(d, tx, tenant, conv_id, caused_by, x.phone, x.ck, st, x.now, nr, &x.ai);
         ev->nlu = nr;
     }
     struct convo_ports ports = { &x, port_client, port_availability, port_act };
@@ -810,6 +816,7 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
     if (rc != 0)
         snprintf(err, errcap, "database error saving the conversation");
 out:
+    convo_ai_turn_end(&x.ai);
     cdh_knowledge_release(x.hk);
     convo_cache_release(x.tables);
     cJSON_Delete(root);

@@ -20,7 +20,7 @@ extern "C" {
 /*
  * Payload schemas (UTF-8 JSON; docs/ABI.md shows full examples):
  *  request/1:  {"messages":[{"role":"system"|"user"|"assistant"|"tool","content",
- *               "tool_call_id"?}],"tools":[{"name","description","parameters":
+ *               "tool_call_id"?, "tool_calls"? (assistant: as in response/1)}],"tools":[{"name","description","parameters":
  *               JSON Schema}],"max_tokens","temperature"}
  *  response/1: {"message":{"role":"assistant","content"}?,"tool_calls":[{"id","name",
  *               "arguments":object}],"usage":{"input_tokens","output_tokens"},

@@ -6,7 +6,11 @@
  * Exit status 0 only when none failed.
  *
  * Usage: bw-eval --builddir DIR --srcdir DIR --pg CONNINFO [--emr NAME]
+ *                [--ai openai --ai-url URL --ai-model NAME [--ai-key-env VAR]
+ *                 [--ai-timeout DURATION] [--ai-baa]]
  *                [--report FILE] [--verbose] CLINIC.json CASE.json|DIR ...
+ * --ai openai binds ai.openai to the endpoint (its API root, ".../v1"), so
+ * the corpus runs with that model guarded by the host.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,20 +146,25 @@ static void one_case(const struct eval_world_opts *o, const char *path, cJSON *r
 static int usage(void)
 {
     fprintf(stderr, "usage: bw-eval --builddir DIR --srcdir DIR --pg CONNINFO [--emr NAME] "
-                    "[--report FILE] [--verbose] CLINIC.json CASE.json|DIR ...\n");
+                    "[--ai openai --ai-url URL --ai-model NAME [--ai-key-env VAR] [--ai-timeout D] "
+                    "[--ai-baa]] [--report FILE] [--verbose] CLINIC.json CASE.json|DIR ...\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     struct eval_world_opts o = { .emr = "local" };
-    const char *report_path = NULL;
+    const char *report_path = NULL, *ai = NULL;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--verbose") == 0) {
             o.verbose = true;
+            continue;
+        }
+        if (strcmp(a, "--ai-baa") == 0) {
+            o.ai_baa = true;
             continue;
         }
         if (!v)
@@ -170,11 +179,24 @@ int main(int argc, char **argv)
             o.emr = v;
         else if (strcmp(a, "--report") == 0)
             report_path = v;
+        else if (strcmp(a, "--ai") == 0 && strcmp(v, "openai") == 0)
+            ai = v;
+        else if (strcmp(a, "--ai-url") == 0)
+            o.ai_url = v;
+        else if (strcmp(a, "--ai-model") == 0)
+            o.ai_model = v;
+        else if (strcmp(a, "--ai-key-env") == 0)
+            o.ai_key_env = v;
+        else if (strcmp(a, "--ai-timeout") == 0)
+            o.ai_timeout = v;
         else
             return usage();
         i++;
     }
     if (!o.builddir || !o.srcdir || !o.conninfo || argc - i < 2)
+        return usage();
+    /* The model's options go together: --ai names the plugin, the rest its endpoint. */
+    if ((ai != NULL) != (o.ai_url != NULL) || (ai && !o.ai_model))
         return usage();
     char err[512];
     cJSON *clinic = eval_read_json(argv[i], err, sizeof err);

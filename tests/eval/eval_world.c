@@ -181,7 +181,7 @@ static void other_channels(const struct eval_world *w, char *out, size_t cap)
 /* The tenant file: the clinic's plugins pointed at the simulators. */
 static int write_tenant(struct eval_world *w, char *err, size_t cap)
 {
-    char text[16384], emr[6144], channels[2048];
+    char text[16384], emr[6144], channels[2048], ai[1024] = "";
     const char *country = eval_str_of(w->o.clinic, "country");
     if (!w->have_emr_conf) {
         snprintf(emr, sizeof emr,
@@ -198,10 +198,20 @@ static int write_tenant(struct eval_world *w, char *err, size_t cap)
                  w->o.staff_phone ? w->o.staff_phone : "", w->o.staff_phone ? "\"; " : "",
                  w->o.state_rules ? "state_rules = \"" : "",
                  w->o.state_rules ? w->o.state_rules : "", w->o.state_rules ? "\"; " : "");
+    if (w->o.ai_url)
+        snprintf(ai, sizeof ai,
+                 "  { plugin = \"ai.openai\"; config = {\n"
+                 "      base_url = \"%s\"; model = \"%s\";%s%s%s%s%s%s baa = %s; }; },\n",
+                 w->o.ai_url, w->o.ai_model ? w->o.ai_model : "gpt-4o-mini",
+                 w->o.ai_key_env ? " api_key = \"env:" : "", w->o.ai_key_env ? w->o.ai_key_env : "",
+                 w->o.ai_key_env ? "\";" : "", w->o.ai_timeout ? " timeout = \"" : "",
+                 w->o.ai_timeout ? w->o.ai_timeout : "", w->o.ai_timeout ? "\";" : "",
+                 w->o.ai_baa ? "true" : "false");
     int n = snprintf(
         text, sizeof text,
-        "tenant = { id = \"%s\"; name = \"%s\"; timezone = \"%s\"; country = \"%s\"; };\n"
+        "tenant = { id = \"%s\"; name = \"%s\"; timezone = \"%s\"; country = \"%s\";%s };\n"
         "plugins = (\n"
+        "%s"
         "  { plugin = \"channel.twilio\"; base_url = \"%s\"; config = {\n"
         "      account_sid = \"%s\"; auth_token = \"file:%s/twilio_token\";\n"
         "      numbers = [ \"%s\" ]; forward_number = \"%s\";\n"
@@ -215,7 +225,8 @@ static int write_tenant(struct eval_world *w, char *err, size_t cap)
         ");\n"
         "%s",
         w->tenant, eval_str_of(w->o.clinic, "name") ? eval_str_of(w->o.clinic, "name") : w->tenant,
-        w->timezone, country ? country : "US", w->twilio.base_url, EVAL_TWILIO_ACCOUNT, w->dir,
+        w->timezone, country ? country : "US", w->o.covered_entity ? " covered_entity = true;" : "", ai,
+        w->twilio.base_url, EVAL_TWILIO_ACCOUNT, w->dir,
         w->clinic_phone, EVAL_FORWARD_NUMBER, w->public_url, w->twilio.base_url,
         w->square.base_url, w->dir, w->dir, EVAL_SQUARE_LOCATION, EVAL_SQUARE_MERCHANT,
         w->square.base_url, w->public_url, channels, emr, messaging);
@@ -424,6 +435,11 @@ int eval_world_start(struct eval_world **out, const struct eval_world_opts *o,
 fail:
     eval_world_stop(w);
     return -1;
+}
+
+const char *eval_world_admin_url(const struct eval_world *w)
+{
+    return w->admin_url;
 }
 
 void eval_world_stop(struct eval_world *w)

@@ -30,6 +30,13 @@ struct eval_world_opts {
     const char *staff_phone;   /* the tenant's messaging.staff_phone; NULL: none */
     const char *state_rules;   /* the tenant's messaging.state_rules ("FL 08:00-20:00 3");
                                   NULL: none */
+    /* A language model for the conversation (ai.openai); ai_url NULL: none. */
+    const char *ai_url;        /* the endpoint's API root (".../v1") */
+    const char *ai_model;
+    const char *ai_key_env;    /* the environment variable holding its key; NULL: none */
+    const char *ai_timeout;    /* the instance's timeout ("8s"); NULL: its default */
+    bool ai_baa;               /* baa = true in the binding */
+    bool covered_entity;       /* the tenant is marked a covered entity */
 };
 
 /* Starts the world for case c. Returns 0, or -1 with err (the world is then
@@ -58,6 +65,9 @@ cJSON *eval_world_transcript(struct eval_world *w);
 /* Whether the EMR under test declares a capability absent that the case
  * needs; fills why. */
 bool eval_world_lacks(struct eval_world *w, const struct eval_case *c, char *why, size_t cap);
+
+/* The daemon's admin listener ("http://127.0.0.1:PORT"), for /metrics. */
+const char *eval_world_admin_url(const struct eval_world *w);
 
 void eval_world_stop(struct eval_world *w);
 
