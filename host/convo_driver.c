@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "booking.h"
+#include "booking_change.h"
 #include "clock.h"
 #include "convo/turn.h"
 #include "convo_hook.h"
@@ -584,7 +585,17 @@ static int act_change(struct drv *x, const struct convo_action *a)
     emr_result_free(&r);
     if (rc == 0) {
         cdh_invalidate(x->tenant);
-        return 0;
+        /* A booking of ours follows: its state or time, reminders, deposit. */
+        const struct convo_part *p = &a->visit.part[0];
+        const char *prov = !cancel && p->provider >= 0 && (size_t)p->provider < x->ck->nproviders
+                               ? x->ck->providers[p->provider].id
+                               : NULL;
+        return (cancel ? booking_cancelled_by_patient(x->tx, x->tenant, a->ref, x->doc)
+                       : booking_moved_by_patient(x->tx, x->tenant, a->ref, p->start_us,
+                                                  p->start_us + (int64_t)p->dur_min * 60000000,
+                                                  prov)) == 0
+                   ? 0
+                   : -1;
     }
     if (rc == BW_E_CONFLICT)
         return CONVO_PORT_TAKEN;

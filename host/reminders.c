@@ -140,16 +140,67 @@ static int load_contact(struct db_conn *c, const char *tenant, int64_t booking_i
     return found;
 }
 
+/* Queues kind for booking_id, offset_min before the start start_us (the
+ * job does nothing if the appointment has moved since). */
 static int enqueue_at(struct db_conn *c, const char *tenant, const char *kind, int64_t booking_id,
-                      int offset_min, int64_t run_at_us, bool dedupe)
+                      int offset_min, int64_t start_us, int64_t run_at_us, bool dedupe)
 {
-    char pl[96], dd[96];
-    snprintf(pl, sizeof pl, "{\"booking_id\":%" PRId64 ",\"offset_min\":%d}", booking_id,
-             offset_min);
-    snprintf(dd, sizeof dd, "%s:%" PRId64 ":%d", kind, booking_id, offset_min);
+    char pl[128], dd[128];
+    snprintf(pl, sizeof pl,
+             "{\"booking_id\":%" PRId64 ",\"offset_min\":%d,\"start_us\":%" PRId64 "}",
+             booking_id, offset_min, start_us);
+    snprintf(dd, sizeof dd, "%s:%" PRId64 ":%d:%" PRId64, kind, booking_id, offset_min,
+             start_us / 1000000);
     struct job_spec js = { .tenant_id = tenant, .kind = kind, .payload = pl,
                            .run_at_us = run_at_us, .dedupe_key = dedupe ? dd : NULL };
     return jobs_enqueue(c, &js, NULL) < 0 ? -1 : 0;
+}
+
+/* The reminders of b's schedule still ahead, and the unconfirmed check. 0 or -1. */
+static int schedule(struct db_conn *c, const char *tenant, const struct booking *b,
+                    const struct reminder_policy *pol)
+{
+    int64_t t_now = clock_now_us();
+    for (int i = 0; i < pol->n_offsets; i++) {
+        int64_t at = b->start_us - pol->offsets_min[i] * US_PER_MIN;
+        if (at > t_now && enqueue_at(c, tenant, REMINDERS_SEND_KIND, b->id, pol->offsets_min[i],
+                                     b->start_us, at, true) != 0)
+            return -1;
+    }
+    if (pol->unconfirmed_alert_min > 0) {
+        int64_t at = b->start_us - pol->unconfirmed_alert_min * US_PER_MIN;
+        if (at > t_now && enqueue_at(c, tenant, REMINDERS_UNCONFIRMED_KIND, b->id,
+                                     pol->unconfirmed_alert_min, b->start_us, at, true) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Whether the job was queued for another start than b's (the appointment
+ * moved: the move queued its own). */
+static bool moved_since(const struct job *job, const struct booking *b)
+{
+    int64_t planned = payload_int(job->payload, "start_us");
+    return planned != 0 && planned != b->start_us;
+}
+
+int reminders_on_moved(struct db_conn *tx, const char *tenant, int64_t booking_id)
+{
+    struct booking b;
+    int g = booking_get(tx, tenant, booking_id, &b);
+    if (g == BOOKING_E_NOTFOUND)
+        return 0;
+    if (g != 0)
+        return -1;
+    const struct knowledge *k = NULL;
+    int krc = knowledge_get(tx, tenant, &k);
+    struct reminder_policy pol;
+    reminder_policy_from_doc(krc == 0 && k ? k->doc : NULL, &pol);
+    int rc = krc != 0 && krc != KNOWLEDGE_E_NOTFOUND ? -1 : schedule(tx, tenant, &b, &pol);
+    if (k)
+        knowledge_release(k);
+    booking_clear(&b);
+    return rc;
 }
 
 /* reminders.confirm: the confirmation, the calendar token, the schedule. */
@@ -217,21 +268,8 @@ static int job_confirm(struct db_conn *c, const struct job *job, struct job_resu
             goto done;
         }
     }
-    int64_t t_now = clock_now_us();
-    for (int i = 0; i < pol.n_offsets; i++) {
-        int64_t at = b.start_us - pol.offsets_min[i] * US_PER_MIN;
-        if (at > t_now && enqueue_at(c, job->tenant_id, REMINDERS_SEND_KIND, id,
-                                     pol.offsets_min[i], at, true) != 0) {
-            out = JOB_RETRY;
-            goto done;
-        }
-    }
-    if (pol.unconfirmed_alert_min > 0) {
-        int64_t at = b.start_us - pol.unconfirmed_alert_min * US_PER_MIN;
-        if (at > t_now && enqueue_at(c, job->tenant_id, REMINDERS_UNCONFIRMED_KIND, id,
-                                     pol.unconfirmed_alert_min, at, true) != 0)
-            out = JOB_RETRY;
-    }
+    if (schedule(c, job->tenant_id, &b, &pol) != 0)
+        out = JOB_RETRY;
 done:
     if (out == JOB_RETRY && !res->error[0])
         snprintf(res->error, sizeof res->error, "cannot schedule the reminders");
@@ -316,6 +354,10 @@ static int job_send(struct db_conn *c, const struct job *job, struct job_result 
     struct send_gate_input *in = NULL;
     const char *outcome = NULL;
     int64_t now = clock_now_us();
+    if (moved_since(job, &b)) {
+        out = 0; /* the move queued the reminders of the new time */
+        goto done;
+    }
     if (strcmp(b.state, "booked") != 0 || b.start_us <= now) {
         outcome = "not_booked";
         goto decide;
@@ -360,8 +402,8 @@ static int job_send(struct db_conn *c, const struct job *job, struct job_result 
             goto decide;
         }
         /* Tried again at the window's opening (or when the cap clears). */
-        if (enqueue_at(c, job->tenant_id, REMINDERS_SEND_KIND, id, offset, dec.hold_until_us,
-                       false) != 0)
+        if (enqueue_at(c, job->tenant_id, REMINDERS_SEND_KIND, id, offset, b.start_us,
+                       dec.hold_until_us, false) != 0)
             goto done;
         out = 0;
         goto done;
@@ -423,6 +465,10 @@ static int job_unconfirmed(struct db_conn *c, const struct job *job, struct job_
     }
     int out = 0;
     char bid[24], now[24];
+    if (moved_since(job, &b)) {
+        booking_clear(&b);
+        return 0; /* the move queued the check of the new time */
+    }
     i64(bid, sizeof bid, id);
     i64(now, sizeof now, clock_now_us());
     const char *p[] = { job->tenant_id, bid, now };

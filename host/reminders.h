@@ -36,6 +36,11 @@ struct daemon;
  * check of its attendance (attendance.h). Returns 0 or -1 (tx aborted). */
 int reminders_on_booked(struct db_conn *tx, const char *tenant, const struct booking *b);
 
+/* Booking booking_id moved to a new time (its row already says so): the
+ * reminders and the unconfirmed check of the new time are queued on tx;
+ * those of the old time find the move and do nothing. 0 or -1. */
+int reminders_on_moved(struct db_conn *tx, const char *tenant, int64_t booking_id);
+
 /* The public URL of the calendar file of token, for tenant (its
  * links_base_url, else the daemon's public listener). */
 void reminders_calendar_url(struct daemon *d, const char *links_base_url, const char *token,

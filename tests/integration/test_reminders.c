@@ -412,7 +412,9 @@ static const char change_case[] =
     "{\"wait\":\"PT30H30M\"},"
     "{\"as\":\"p1\",\"say\":\"R\"},"
     "{\"as\":\"p2\",\"say\":\"I can't make it\"},"
-    "{\"as\":\"p2\",\"say\":\"yes\"}"
+    "{\"as\":\"p2\",\"say\":\"yes\"},"
+    "{\"as\":\"p1\",\"say\":\"saturday at 11am\"},"
+    "{\"wait\":\"PT43H\"}"
     "],\"expect\":{}}";
 
 Test(reminders, reschedule_and_cancel_answers, .timeout = 300)
@@ -439,6 +441,29 @@ Test(reminders, reschedule_and_cancel_answers, .timeout = 300)
               "the cancellation says the policy");
     char *t = scalar("SELECT count(*) FROM appointment_reminders WHERE reply_open");
     cr_expect_str_eq(t, "0", "both reminders are answered");
+    free(t);
+    /* The booking follows the cancel: cancelled, and a deposit given 47 hours
+     * ahead (the policy asks 24) goes back. */
+    t = scalar("SELECT state FROM bookings WHERE patient->>'last_name' = 'Reed'");
+    cr_expect_str_eq(t, "cancelled");
+    free(t);
+    t = scalar("SELECT count(*) FROM evidence WHERE kind = 'deposit.fate' "
+               "AND body LIKE '%%patient_cancelled%%' AND body LIKE '%%refund%%'");
+    cr_expect_str_eq(t, "1", "the deposit is refunded by the policy");
+    free(t);
+    /* And the move: the booking's new time, reminded for it, not the old. */
+    steps(10, 11);
+    t = scalar("SELECT to_char(start_at AT TIME ZONE 'America/Los_Angeles', 'YYYY-MM-DD HH24:MI') "
+               "FROM bookings WHERE patient->>'last_name' = 'Lane'");
+    cr_expect_str_eq(t, "2027-03-06 11:00", "the booking moved with the appointment");
+    free(t);
+    steps(11, 12); /* to Friday 11:30, past the old time's 2-hour reminder */
+    t = scalar("SELECT count(*) FROM reminder_sends s JOIN bookings b ON b.tenant_id = s.tenant_id "
+               "AND b.id = s.booking_id WHERE b.patient->>'last_name' = 'Lane' AND s.offset_min = 120");
+    cr_expect_str_eq(t, "0", "no 2-hour reminder for the old time");
+    free(t);
+    t = scalar("SELECT count(*) FROM staff_alerts WHERE kind = 'booking.cancelled_in_emr'");
+    cr_expect_str_eq(t, "0", "no false alert from reconciliation");
     free(t);
     stop(true);
 }
