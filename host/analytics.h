@@ -68,6 +68,13 @@ struct analytics_attendance {
 int analytics_attendance_counts(struct db_conn *c, const char *tenant,
                                 const struct analytics_range *r, struct analytics_attendance *out);
 
+/* The no-show rate of appointments in the range whose outcome is known, by
+ * local month (in r->tz) and by provider, and in total:
+ * {"range", "by_month": [{month, showed, no_show, appointments,
+ * no_show_rate}], "by_provider": [{provider, ...}], "total": {...},
+ * "target_no_show_rate"}. NULL on a database error. (analytics_noshow.c) */
+cJSON *analytics_no_shows(struct db_conn *c, const char *tenant, const struct analytics_range *r);
+
 /* What the clinic tells the calculator, or what it assumes without them
  * (PRODUCT.md's example): a value < 0 is not given. */
 struct analytics_revenue_given {

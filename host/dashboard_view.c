@@ -272,6 +272,61 @@ static void trend_section(FILE *f, const struct dashboard_week *w, int n)
     fputs("</tbody></table></section>", f);
 }
 
+/* One table of no-show rates (by_month or by_provider). */
+static void no_show_rows(FILE *f, const cJSON *arr, const char *key, const char *heading)
+{
+    const cJSON *it;
+    fprintf(f, "<table><thead><tr><th scope=\"col\">%s</th><th scope=\"col\">Appointments</th>"
+               "<th scope=\"col\">No-shows</th><th scope=\"col\">Rate</th></tr></thead><tbody>",
+            heading);
+    cJSON_ArrayForEach(it, arr)
+    {
+        const cJSON *rate = cJSON_GetObjectItemCaseSensitive(it, "no_show_rate");
+        fputs("<tr><th scope=\"row\">", f);
+        esc(f, str_at(it, key, NULL));
+        fprintf(f, "</th><td class=\"n\">%.0f</td><td class=\"n\">%.0f</td><td class=\"n\">",
+                num_at(it, "appointments", NULL), num_at(it, "no_show", NULL));
+        if (cJSON_IsNumber(rate))
+            fprintf(f, "%.1f%%", rate->valuedouble * 100);
+        else
+            fputs("–", f);
+        fputs("</td></tr>", f);
+    }
+    fputs("</tbody></table>", f);
+}
+
+static void no_show_section(FILE *f, const cJSON *ns)
+{
+    const cJSON *rate = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ns, "total"),
+                                                         "no_show_rate");
+    fputs("<section aria-labelledby=\"ns-h\"><h2 id=\"ns-h\">No-shows</h2><p>", f);
+    if (cJSON_IsNumber(rate))
+        fprintf(f, "<span class=\"big\" data-metric=\"no_show_rate\">%.1f%%</span> of %.0f "
+                   "appointments with a known outcome (target: under %.0f%%)",
+                rate->valuedouble * 100, num_at(ns, "total", "appointments"),
+                num_at(ns, "target_no_show_rate", NULL) * 100);
+    else
+        fputs("No appointment outcome is known for this range yet.", f);
+    fputs("</p>", f);
+    no_show_rows(f, cJSON_GetObjectItemCaseSensitive(ns, "by_month"), "month", "Month");
+    no_show_rows(f, cJSON_GetObjectItemCaseSensitive(ns, "by_provider"), "provider", "Provider");
+    fputs("</section>", f);
+}
+
+static void ai_section(FILE *f, const struct dashboard_ai *ai)
+{
+    fprintf(f, "<section aria-labelledby=\"ai-h\"><h2 id=\"ai-h\">Language model</h2>"
+               "<p>Since the service last started.</p><table><tbody>"
+               "<tr><th scope=\"row\">Requests</th><td class=\"n\" data-metric=\"ai_requests\">%llu</td></tr>"
+               "<tr><th scope=\"row\">Tokens in / out</th><td class=\"n\">%llu / %llu</td></tr>"
+               "<tr><th scope=\"row\">Cost</th><td class=\"n\" data-metric=\"ai_cost\">$%.4f</td></tr>"
+               "<tr><th scope=\"row\">Drafts replaced by the built-in reply</th><td class=\"n\">%llu</td></tr>"
+               "<tr><th scope=\"row\">Turns answered without the model</th><td class=\"n\">%llu</td></tr>"
+               "</tbody></table></section>",
+            ai->requests, ai->input_tokens, ai->output_tokens, (double)ai->cost_microusd / 1e6,
+            ai->refused, ai->fallbacks);
+}
+
 char *dashboard_render_owner(const struct dashboard_owner_data *d)
 {
     char *buf = NULL;
@@ -297,7 +352,11 @@ char *dashboard_render_owner(const struct dashboard_owner_data *d)
     funnel_section(f, d->funnel);
     missed_section(f, d->missed);
     revenue_section(f, d->revenue);
+    if (d->no_shows)
+        no_show_section(f, d->no_shows);
     trend_section(f, d->weeks, d->n_weeks);
+    if (d->ai && d->ai->requests > 0)
+        ai_section(f, d->ai);
     fputs("</main>", f);
     return finish(f, &buf);
 }

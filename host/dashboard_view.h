@@ -16,6 +16,11 @@ struct dashboard_week {
     long long leads, booked;
 };
 
+/* The tenant's language model since the daemon started (its /metrics counters). */
+struct dashboard_ai {
+    unsigned long long requests, input_tokens, output_tokens, cost_microusd, refused, fallbacks;
+};
+
 struct dashboard_owner_data {
     const char *clinic_name;
     const char *email;
@@ -25,6 +30,8 @@ struct dashboard_owner_data {
     const cJSON *revenue;         /* GET /metrics/revenue-impact's */
     const struct dashboard_week *weeks;
     int n_weeks;
+    const cJSON *no_shows;        /* GET /metrics/no-shows's; NULL: not shown */
+    const struct dashboard_ai *ai; /* NULL or requests == 0: no language model in use */
 };
 
 /* The pages, malloc'd (the caller frees), or NULL when out of memory. */

@@ -108,6 +108,18 @@ void metrics_counter_add(const char *name, const char *label, const char *value,
     pthread_mutex_unlock(&lock);
 }
 
+uint64_t metrics_counter_get(const char *name, const char *label, const char *value)
+{
+    uint64_t out = 0;
+    pthread_mutex_lock(&lock);
+    for (size_t i = 0; i < n_counters; i++)
+        if (!strcmp(counters[i].name, name) && !strcmp(counters[i].label, label ? label : "") &&
+            !strcmp(counters[i].value, value ? value : ""))
+            out = counters[i].count;
+    pthread_mutex_unlock(&lock);
+    return out;
+}
+
 void metrics_add_collector(metrics_collector_fn fn, void *arg)
 {
     pthread_mutex_lock(&lock);

@@ -20,6 +20,9 @@ void metrics_counter_add(const char *name, const char *label, const char *value,
 
 /* A collector appends Prometheus text for gauges read at scrape time.
  * It writes into out (capacity cap) and returns the bytes written. */
+/* A counter's value since start (0 when it was never added to). */
+uint64_t metrics_counter_get(const char *name, const char *label, const char *value);
+
 typedef size_t (*metrics_collector_fn)(char *out, size_t cap, void *arg);
 void metrics_add_collector(metrics_collector_fn fn, void *arg);
 

@@ -22,6 +22,7 @@
 #include "dashboard_auth.h"
 #include "dashboard_view.h"
 #include "http_form.h"
+#include "metrics.h"
 #include "json_util.h"
 #include "routes.h"
 
@@ -142,7 +143,7 @@ static void get_dashboard(struct http_request *req, struct http_response *resp, 
     struct analytics_range range;
     struct dashboard_week wk[TREND_WEEKS];
     char err[160];
-    cJSON *missed = NULL, *funnel = NULL, *revenue = NULL;
+    cJSON *missed = NULL, *funnel = NULL, *revenue = NULL, *no_shows = NULL;
     struct analytics_revenue_given given = { -1, -1, -1, -1 };
     int ok = analytics_range_parse(http_query(req, "from"), http_query(req, "to"), NULL,
                                    t->timezone, now, &range, err, sizeof err) == 0;
@@ -150,12 +151,21 @@ static void get_dashboard(struct http_request *req, struct http_response *resp, 
         missed = analytics_missed_calls(c, s.tenant, &range);
         funnel = analytics_conversion_funnel(c, s.tenant, &range);
         revenue = analytics_revenue_impact(c, s.tenant, &range, &given);
-        ok = missed && funnel && revenue && weeks(c, s.tenant, &range, wk) == 0;
+        no_shows = analytics_no_shows(c, s.tenant, &range);
+        ok = missed && funnel && revenue && no_shows && weeks(c, s.tenant, &range, wk) == 0;
     }
     daemon_db_release(d, c);
     if (ok) {
+        struct dashboard_ai ai = {
+            metrics_counter_get("bookwell_ai_requests_total", "tenant", s.tenant),
+            metrics_counter_get("bookwell_ai_input_tokens_total", "tenant", s.tenant),
+            metrics_counter_get("bookwell_ai_output_tokens_total", "tenant", s.tenant),
+            metrics_counter_get("bookwell_ai_cost_microusd_total", "tenant", s.tenant),
+            metrics_counter_get("bookwell_ai_refused_total", "tenant", s.tenant),
+            metrics_counter_get("bookwell_ai_fallbacks_total", "tenant", s.tenant),
+        };
         struct dashboard_owner_data data = { t->name, s.email, s.csrf, missed, funnel,
-                                             revenue, wk, TREND_WEEKS };
+                                             revenue, wk, TREND_WEEKS, no_shows, &ai };
         html(resp, 200, dashboard_render_owner(&data));
     } else {
         http_reply_text(resp, 400, "text/plain; charset=utf-8", "the dashboard cannot show that range\n");
@@ -163,6 +173,7 @@ static void get_dashboard(struct http_request *req, struct http_response *resp, 
     cJSON_Delete(missed);
     cJSON_Delete(funnel);
     cJSON_Delete(revenue);
+    cJSON_Delete(no_shows);
 }
 
 static void post_login(struct http_request *req, struct http_response *resp, void *ctx)

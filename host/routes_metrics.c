@@ -5,6 +5,7 @@
  *   GET /metrics/conversion-funnel  lead -> responded -> qualified -> held -> paid ->
  *                                   booked -> showed, per channel
  *   GET /metrics/revenue-impact     the revenue impact calculator on measured numbers
+ *   GET /metrics/no-shows           the no-show rate by month and by provider
  * Each takes from=YYYY-MM-DD, to=YYYY-MM-DD (inclusive local dates) and
  * tz=Area/City (default the tenant's). The revenue impact also takes
  * average_ticket, platform_fee, current_capture_rate and no_show_rate.
@@ -20,7 +21,7 @@
 #include "json_util.h"
 #include "routes.h"
 
-enum metric { METRIC_MISSED, METRIC_FUNNEL, METRIC_REVENUE };
+enum metric { METRIC_MISSED, METRIC_FUNNEL, METRIC_REVENUE, METRIC_NO_SHOWS };
 
 /* A non-negative number no larger than max from the query, or -1 when
  * absent; -2 when malformed. */
@@ -69,9 +70,10 @@ static void serve(struct http_request *req, struct http_response *resp, struct d
         http_reply_error(req, resp, 503, "unavailable", "the database is unavailable");
         return;
     }
-    cJSON *o = which == METRIC_MISSED   ? analytics_missed_calls(c, req->tenant_id, &range)
-               : which == METRIC_FUNNEL ? analytics_conversion_funnel(c, req->tenant_id, &range)
-                                        : analytics_revenue_impact(c, req->tenant_id, &range, &given);
+    cJSON *o = which == METRIC_MISSED     ? analytics_missed_calls(c, req->tenant_id, &range)
+               : which == METRIC_FUNNEL   ? analytics_conversion_funnel(c, req->tenant_id, &range)
+               : which == METRIC_NO_SHOWS ? analytics_no_shows(c, req->tenant_id, &range)
+                                          : analytics_revenue_impact(c, req->tenant_id, &range, &given);
     daemon_db_release(d, c);
     if (!o) {
         http_reply_error(req, resp, 503, "unavailable", "the database is unavailable");
@@ -95,6 +97,11 @@ static void get_revenue(struct http_request *req, struct http_response *resp, vo
     serve(req, resp, ctx, METRIC_REVENUE);
 }
 
+static void get_no_shows(struct http_request *req, struct http_response *resp, void *ctx)
+{
+    serve(req, resp, ctx, METRIC_NO_SHOWS);
+}
+
 int routes_metrics_register(struct daemon *d)
 {
     return daemon_add_route(d, false, "GET", "/metrics/missed-calls", get_missed,
@@ -102,5 +109,6 @@ int routes_metrics_register(struct daemon *d)
            daemon_add_route(d, false, "GET", "/metrics/conversion-funnel", get_funnel,
                             HTTP_AUTH_TENANT) ||
            daemon_add_route(d, false, "GET", "/metrics/revenue-impact", get_revenue,
-                            HTTP_AUTH_TENANT);
+                            HTTP_AUTH_TENANT) ||
+           daemon_add_route(d, false, "GET", "/metrics/no-shows", get_no_shows, HTTP_AUTH_TENANT);
 }

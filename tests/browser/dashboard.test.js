@@ -171,6 +171,8 @@ async function main() {
       'the page shows the funnel the API returns ' + JSON.stringify(shown));
     check(await page.locator('svg[role=img]').count() >= 2, 'the funnel and the weekly trend are SVG charts');
     check(Number(await page.locator('[data-metric=missed_calls]').textContent()) === 3, 'three missed calls shown');
+    check(await page.getByRole('heading', { name: 'No-shows' }).count() === 1,
+      'the no-show rate has its section (by month and by provider)');
     const weeks = await page.locator('td[data-week-leads]').allTextContents();
     check(weeks.length === 8 && weeks.slice(0, 7).every((n) => n === '0') && weeks[7] === '3',
       'the weekly trend puts the three leads in the last week ' + JSON.stringify(weeks));

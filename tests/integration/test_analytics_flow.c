@@ -142,6 +142,9 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     PQfinish(db);
     cr_assert_eq(holds, 2, "the story wants two holds (the paid one and the unpaid one)");
     cr_assert_eq(flow_call("POST", path, auth, "{\"event\":\"showed\"}", NULL), 200);
+    char booking_id[128];
+    snprintf(booking_id, sizeof booking_id, "%.100s", path + strlen("/bookings/"));
+    *strchr(booking_id, '/') = '\0';
 
     const char *range = "from=2027-03-01&to=2027-03-07";
     cJSON *f = NULL;
@@ -176,6 +179,39 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     /* The simulated clock stands still while the text-back goes out. */
     cr_assert_eq(number(m, "time_to_first_response_s.p99"), 0);
     cJSON_Delete(m);
+
+    /* The no-show rate: the one outcome, showed, in March, for its provider. */
+    cJSON *ns = NULL;
+    snprintf(path, sizeof path, "/metrics/no-shows?%s", range);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &ns), 200);
+    assert_near(number(ns, "total.appointments"), 1);
+    assert_near(number(ns, "total.no_show_rate"), 0);
+    cr_assert_eq(cJSON_GetArraySize(item(ns, "by_month")), 1);
+    cr_assert_str_eq(cJSON_GetStringValue(item(cJSON_GetArrayItem(item(ns, "by_month"), 0), "month")),
+                     "2027-03");
+    cr_assert_eq(cJSON_GetArraySize(item(ns, "by_provider")), 1);
+    cJSON_Delete(ns);
+    /* What the EMR reports (the attendance job's table) comes first. */
+    PGconn *db2 = PQconnectdb(w->db);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO attendance (tenant_id, booking_id, provider_id, appointment_start, state,"
+             " recorded_at) SELECT tenant_id, id, provider_id, start_at, 'no_show', now()"
+             " FROM bookings WHERE id = %s", booking_id);
+    PGresult *ins = PQexec(db2, sql);
+    cr_assert_eq(PQresultStatus(ins), PGRES_COMMAND_OK, "%s", PQerrorMessage(db2));
+    PQclear(ins);
+    PQfinish(db2);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &ns), 200);
+    assert_near(number(ns, "total.no_show"), 1);
+    assert_near(number(ns, "total.no_show_rate"), 1);
+    assert_near(number(cJSON_GetArrayItem(item(ns, "by_provider"), 0), "no_show_rate"), 1);
+    cJSON_Delete(ns);
+    /* The revenue calculator below reads the recorded "showed" no more. */
+    PGconn *db3 = PQconnectdb(w->db);
+    snprintf(sql, sizeof sql, "DELETE FROM attendance WHERE booking_id = %s", booking_id);
+    PQclear(PQexec(db3, sql));
+    PQfinish(db3);
 
     /* The calculator: 4 missed calls in one week, 1 of them booked (0.25
      * against the assumed 0.15 before), $450 given, 1 booking (4.33 a
