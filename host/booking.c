@@ -259,7 +259,36 @@ static int save(struct db_conn *c, const char *tenant, const struct booking *b, 
     return rc;
 }
 
-/* Finds the patient by phone, else creates them. */
+/* Looks the patient up by phone or email: 0 with b->emr_patient_id set
+ * when found (left empty when not), or the EMR's error. */
+static int find_patient(struct registry *reg, const char *tenant, struct booking *b,
+                        const char *phone, const char *email, struct emr_result *r)
+{
+    cJSON *q = cJSON_CreateObject();
+    if (phone)
+        cJSON_AddStringToObject(q, "phone", phone);
+    if (email)
+        cJSON_AddStringToObject(q, "email", email);
+    char *text = cJSON_PrintUnformatted(q);
+    cJSON_Delete(q);
+    int rc = text ? emr_call(reg, tenant, EMR_OP_PATIENT_FIND, text, NULL, 0, r) : BW_E_NOMEM;
+    free(text);
+    if (rc == 0) {
+        cJSON *res = cJSON_ParseWithLength(r->json, r->len);
+        const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "patients"), 0);
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "id"));
+        if (id)
+            snprintf(b->emr_patient_id, sizeof b->emr_patient_id, "%s", id);
+        cJSON_Delete(res);
+    }
+    emr_result_free(r);
+    return rc;
+}
+
+/* Finds the patient by phone, else creates them. The parts of one visit are
+ * written concurrently: when the EMR refuses a second patient with the same
+ * phone (the other part created them a moment ago), they are looked up
+ * again. */
 static int ensure_patient(struct registry *reg, const char *tenant, struct booking *b,
                           const char *patient, const char *key, struct emr_result *r)
 {
@@ -270,24 +299,7 @@ static int ensure_patient(struct registry *reg, const char *tenant, struct booki
     const char *email = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(p, "email"));
     int rc = 0;
     if (phone || email) {
-        cJSON *q = cJSON_CreateObject();
-        if (phone)
-            cJSON_AddStringToObject(q, "phone", phone);
-        if (email)
-            cJSON_AddStringToObject(q, "email", email);
-        char *text = cJSON_PrintUnformatted(q);
-        cJSON_Delete(q);
-        rc = text ? emr_call(reg, tenant, EMR_OP_PATIENT_FIND, text, NULL, 0, r) : BW_E_NOMEM;
-        free(text);
-        if (rc == 0) {
-            cJSON *res = cJSON_ParseWithLength(r->json, r->len);
-            const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "patients"), 0);
-            const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(first, "id"));
-            if (id)
-                snprintf(b->emr_patient_id, sizeof b->emr_patient_id, "%s", id);
-            cJSON_Delete(res);
-        }
-        emr_result_free(r);
+        rc = find_patient(reg, tenant, b, phone, email, r);
         if (rc && rc != BW_E_NOTSUP)
             goto out;
         rc = 0;
@@ -309,6 +321,11 @@ static int ensure_patient(struct registry *reg, const char *tenant, struct booki
             cJSON_Delete(res);
         }
         emr_result_free(r);
+        if (rc == BW_E_CONFLICT && (phone || email)) {
+            int frc = find_patient(reg, tenant, b, phone, email, r);
+            if (frc == 0 && b->emr_patient_id[0])
+                rc = 0;
+        }
     }
 out:
     cJSON_Delete(p);
