@@ -146,9 +146,11 @@ static int enqueue_at(struct db_conn *c, const char *tenant, const char *kind, i
                       int offset_min, int64_t start_us, int64_t run_at_us, bool dedupe)
 {
     char pl[128], dd[128];
+    /* The start in seconds: a 16-digit number would read as a card number
+     * to anyone scanning the tables for them. */
     snprintf(pl, sizeof pl,
-             "{\"booking_id\":%" PRId64 ",\"offset_min\":%d,\"start_us\":%" PRId64 "}",
-             booking_id, offset_min, start_us);
+             "{\"booking_id\":%" PRId64 ",\"offset_min\":%d,\"start_s\":%" PRId64 "}",
+             booking_id, offset_min, start_us / 1000000);
     snprintf(dd, sizeof dd, "%s:%" PRId64 ":%d:%" PRId64, kind, booking_id, offset_min,
              start_us / 1000000);
     struct job_spec js = { .tenant_id = tenant, .kind = kind, .payload = pl,
@@ -180,8 +182,8 @@ static int schedule(struct db_conn *c, const char *tenant, const struct booking 
  * moved: the move queued its own). */
 static bool moved_since(const struct job *job, const struct booking *b)
 {
-    int64_t planned = payload_int(job->payload, "start_us");
-    return planned != 0 && planned != b->start_us;
+    int64_t planned = payload_int(job->payload, "start_s");
+    return planned != 0 && planned != b->start_us / 1000000;
 }
 
 int reminders_on_moved(struct db_conn *tx, const char *tenant, int64_t booking_id)
