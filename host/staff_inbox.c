@@ -45,7 +45,7 @@ DB_STMT(st_inbox_alerts,
 DB_STMT(st_inbox_exists,
         "SELECT 1 FROM conversations WHERE tenant_id = $1 AND id = $2::bigint FOR UPDATE");
 DB_STMT(st_inbox_status,
-        "UPDATE conversations SET status = 'handoff' WHERE tenant_id = $1 AND id = $2::bigint");
+        "UPDATE conversations SET status = $3 WHERE tenant_id = $1 AND id = $2::bigint");
 DB_STMT(st_inbox_resolve,
         "UPDATE staff_alerts a SET resolved_at = to_timestamp($3::double precision / 1e6) "
         "FROM conversations c WHERE c.tenant_id = a.tenant_id AND c.id = $2::bigint "
@@ -185,10 +185,10 @@ static int staff_turn(struct daemon *d, struct db_conn *tx, const char *tenant, 
                   take_over ? "take over" : "hand back", err);
         return -1;
     }
-    if (rc == 1 && take_over) {
-        /* No catalog, no engine state to keep: the status alone silences it. */
-        const char *p[] = { tenant, id };
-        return exec2(tx, &st_inbox_status, 2, p);
+    if (rc == 1) {
+        /* No catalog, no engine state to keep: the status alone says who answers. */
+        const char *p[] = { tenant, id, take_over ? "handoff" : "open" };
+        return exec2(tx, &st_inbox_status, 3, p);
     }
     return 0;
 }
