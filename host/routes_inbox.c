@@ -169,7 +169,8 @@ static void get_conversation_page(struct http_request *req, struct http_response
 }
 
 /* Runs action on the tenant's conversation id in a transaction of its own.
- * Returns 0, STAFF_INBOX_NOTFOUND, -2 (bad text) or -1. */
+ * Returns 0, STAFF_INBOX_NOTFOUND, STAFF_INBOX_STAFF_NUMBER, -2 (bad text)
+ * or -1. */
 static int run_action(struct daemon *d, struct db_conn *c, const char *tenant, int64_t id,
                       enum staff_action action, const char *text, int64_t *message_id)
 {
@@ -218,6 +219,8 @@ static void post_page_action(struct http_request *req, struct http_response *res
     http_form_free(&form);
     if (rc == STAFF_INBOX_NOTFOUND)
         text_reply(resp, 404, "no such conversation\n");
+    else if (rc == STAFF_INBOX_STAFF_NUMBER)
+        text_reply(resp, 409, "the clinic's own staff number stays with staff\n");
     else if (rc == -2)
         text_reply(resp, 400, "the reply must be 1 to 1600 characters\n");
     else if (rc != 0)
@@ -336,6 +339,8 @@ static void post_api_action(struct http_request *req, struct http_response *resp
     cJSON_Delete(body);
     if (rc == STAFF_INBOX_NOTFOUND) {
         http_reply_error(req, resp, 404, "unknown_conversation", "no such conversation");
+    } else if (rc == STAFF_INBOX_STAFF_NUMBER) {
+        http_reply_error(req, resp, 409, "staff_number", "the clinic's own staff number stays with staff");
     } else if (rc == -2) {
         http_reply_error(req, resp, 400, "invalid_body", "'text' is 1 to 1600 characters");
     } else if (rc != 0) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "booking.h"
 #include "convo_driver.h"
 #include "log.h"
 #include "outbound.h"
@@ -43,7 +44,8 @@ DB_STMT(st_inbox_alerts,
         "WHERE a.tenant_id = $1 AND a.resolved_at IS NULL AND a.subject LIKE " ALERT_SUBJECT
         " ORDER BY a.id");
 DB_STMT(st_inbox_exists,
-        "SELECT 1 FROM conversations WHERE tenant_id = $1 AND id = $2::bigint FOR UPDATE");
+        "SELECT ct.address FROM conversations c JOIN contacts ct ON ct.tenant_id = c.tenant_id "
+        "AND ct.id = c.contact_id WHERE c.tenant_id = $1 AND c.id = $2::bigint FOR UPDATE OF c");
 DB_STMT(st_inbox_status,
         "UPDATE conversations SET status = $3 WHERE tenant_id = $1 AND id = $2::bigint");
 DB_STMT(st_inbox_resolve,
@@ -152,12 +154,16 @@ int staff_inbox_get(struct db_conn *c, const char *tenant, int64_t conv_id, cJSO
     return 0;
 }
 
-/* Whether the tenant has conv_id, locking it: 0, STAFF_INBOX_NOTFOUND or -1. */
-static int lock_conversation(struct db_conn *tx, const char *tenant, const char *id)
+/* Whether the tenant has conv_id, locking it: 0, STAFF_INBOX_NOTFOUND or
+ * -1. address (may be NULL) gets the contact's address. */
+static int lock_conversation(struct db_conn *tx, const char *tenant, const char *id,
+                             char *address, size_t cap)
 {
     const char *p[] = { tenant, id };
     PGresult *r = db_exec(tx, &st_inbox_exists, 2, p);
     int rc = !db_ok(r) ? -1 : PQntuples(r) == 1 ? 0 : STAFF_INBOX_NOTFOUND;
+    if (rc == 0 && address)
+        snprintf(address, cap, "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
     return rc;
 }
@@ -173,11 +179,14 @@ static int exec2(struct db_conn *tx, struct db_stmt *st, int n, const char *cons
 static int staff_turn(struct daemon *d, struct db_conn *tx, const char *tenant, int64_t conv_id,
                       bool take_over)
 {
-    char id[24], err[200];
+    char id[24], err[200], address[256];
     snprintf(id, sizeof id, "%" PRId64, conv_id);
-    int rc = lock_conversation(tx, tenant, id);
+    int rc = lock_conversation(tx, tenant, id, address, sizeof address);
     if (rc != 0)
         return rc;
+    const char *staff_phone = booking_staff_phone(d, tenant);
+    if (!take_over && staff_phone && staff_phone[0] && strcmp(address, staff_phone) == 0)
+        return STAFF_INBOX_STAFF_NUMBER; /* the engine never answers the clinic's own staff */
     rc = convo_driver_staff(d, tx, tenant, conv_id, take_over, err, sizeof err);
     if (rc < 0) {
         const char *fields[] = { "tenant", tenant, "conversation", id, NULL };
@@ -219,7 +228,7 @@ int staff_inbox_reply(struct db_conn *tx, const char *tenant, int64_t conv_id, c
         return -2;
     char id[24];
     snprintf(id, sizeof id, "%" PRId64, conv_id);
-    int rc = lock_conversation(tx, tenant, id);
+    int rc = lock_conversation(tx, tenant, id, NULL, 0);
     if (rc != 0)
         return rc;
     struct outbound_msg m = { .tenant_id = tenant, .conversation_id = conv_id, .kind = "staff",

@@ -19,6 +19,8 @@ struct daemon;
 
 #define STAFF_INBOX_LIST_MAX 200
 #define STAFF_INBOX_NOTFOUND 1
+#define STAFF_INBOX_STAFF_NUMBER 2 /* the clinic's own staff number (messaging.staff_phone):
+                                      its conversation stays with staff */
 
 /* The tenant's conversations, newest activity first, as an array of
  * {"id", "contact", "channel", "status", "group", "last_at", "messages",
@@ -34,7 +36,8 @@ cJSON *staff_inbox_list(struct db_conn *c, const char *tenant, int64_t now_us);
 int staff_inbox_get(struct db_conn *c, const char *tenant, int64_t conv_id, cJSON **out);
 
 /* On tx (the caller begins and commits). Each returns 0,
- * STAFF_INBOX_NOTFOUND, or -1 (tx aborted). */
+ * STAFF_INBOX_NOTFOUND, or -1 (tx aborted); hand back also
+ * STAFF_INBOX_STAFF_NUMBER (nothing changed). */
 int staff_inbox_take_over(struct daemon *d, struct db_conn *tx, const char *tenant,
                           int64_t conv_id);
 int staff_inbox_hand_back(struct daemon *d, struct db_conn *tx, const char *tenant,

@@ -6,7 +6,8 @@
  * session's CSRF token; the owner reads the access log, staff may not.
  * Tenant isolation: every inbox route tried with the other clinic's API
  * key or session cookie on glow's conversation id answers 404 (or 403 for
- * a form without the session's token) and changes nothing.
+ * a form without the session's token) and changes nothing. The clinic's
+ * own staff number's conversation cannot be handed back to the engine.
  */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
@@ -31,6 +32,10 @@ static void iso_setup(void)
     conninfo = testdb_create();
     struct test_daemon_opts o = {
         .conninfo = conninfo, .test_clock = true, .test_clock_start = "2027-03-10T12:00:00Z",
+        /* Contact 102 is the clinic's own staff number. */
+        .tenant_conf = "tenant = { id = \"glow\"; name = \"Glow Aesthetics\";"
+                       " timezone = \"America/Los_Angeles\"; country = \"US\"; };\n"
+                       "messaging = { staff_phone = \"+14155550402\"; };\n",
         .spruce_conf = "tenant = { id = \"spruce\"; name = \"Spruce Skin\";"
                        " timezone = \"America/New_York\"; country = \"US\"; };\n"
     };
@@ -218,6 +223,9 @@ Test(inbox_isolation, api_keys_reach_only_their_clinics_conversations)
     expect_sql("SELECT count(*) FROM messages WHERE tenant_id = 'glow' AND direction = 'out'", "0");
     expect_sql("SELECT count(*) FROM audit_log", "0");
     expect_sql("SELECT count(*) FROM staff_alerts WHERE resolved_at IS NULL", "1");
+
+    /* The staff number's conversation is never handed to the engine. */
+    cr_assert_eq(call("POST", "/conversations/102/handback", glow, NULL, NULL, NULL), 409);
 
     /* glow's own key reads it, and that read is logged. */
     cr_assert_eq(call("GET", "/conversations/101", glow, NULL, NULL, &body), 200);
