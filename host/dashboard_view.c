@@ -104,9 +104,18 @@ void dashboard_view_esc(FILE *f, const char *s)
     esc(f, s);
 }
 
-void dashboard_view_head(FILE *f, const char *title)
+void dashboard_view_head(FILE *f, const char *title, int refresh_s)
 {
-    head(f, title, false);
+    fputs("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+          f);
+    if (refresh_s > 0)
+        fprintf(f, "<meta http-equiv=\"refresh\" content=\"%d\">", refresh_s);
+    fputs("<title>", f);
+    esc(f, title);
+    fputs(" · Bookwell</title>", f);
+    fputs(STYLE, f);
+    fputs("</head><body>", f);
 }
 
 char *dashboard_view_finish(FILE *f, char **buf)

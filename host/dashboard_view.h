@@ -38,11 +38,12 @@ char *dashboard_render_notice(const char *title, const char *href, const char *l
                               bool refresh);
 
 /* For the other pages of the dashboard (inbox_view.h): text HTML-escaped,
- * the document's head with the shared style, the header with the clinic,
+ * the document's head with the shared style (reloading itself every
+ * refresh_s seconds when > 0), the header with the clinic,
  * the navigation and the sign-out form, and the page closed (*buf is
  * open_memstream's buffer; the page, or NULL). */
 void dashboard_view_esc(FILE *f, const char *s);
-void dashboard_view_head(FILE *f, const char *title);
+void dashboard_view_head(FILE *f, const char *title, int refresh_s);
 void dashboard_view_header(FILE *f, const char *clinic_name, const char *email, const char *csrf);
 char *dashboard_view_finish(FILE *f, char **buf);
 

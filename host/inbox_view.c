@@ -9,6 +9,7 @@
 #include "inbox_view.h"
 
 #define esc dashboard_view_esc
+#define INBOX_REFRESH_S 30 /* the list reloads itself: new conversations and alerts show */
 
 static const char *str(const cJSON *o, const char *name)
 {
@@ -22,12 +23,13 @@ static long long num(const cJSON *o, const char *name)
     return cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
 }
 
-static FILE *open_page(const struct inbox_page *p, const char *title, char **buf, size_t *len)
+static FILE *open_page(const struct inbox_page *p, const char *title, int refresh_s, char **buf,
+                       size_t *len)
 {
     FILE *f = open_memstream(buf, len);
     if (!f)
         return NULL;
-    dashboard_view_head(f, title);
+    dashboard_view_head(f, title, refresh_s);
     dashboard_view_header(f, p->clinic_name, p->email, p->csrf);
     fputs("<main>", f);
     if (p->notice) {
@@ -57,7 +59,7 @@ char *inbox_render_list(const struct inbox_page *p, const cJSON *conversations)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_page(p, "Inbox", &buf, &len);
+    FILE *f = open_page(p, "Inbox", INBOX_REFRESH_S, &buf, &len);
     if (!f)
         return NULL;
     fputs("<h2 class=\"sr\">Inbox</h2>", f);
@@ -118,7 +120,7 @@ char *inbox_render_conversation(const struct inbox_page *p, const cJSON *conv)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_page(p, "Conversation", &buf, &len);
+    FILE *f = open_page(p, "Conversation", 0, &buf, &len);
     if (!f)
         return NULL;
     long long id = num(conv, "id");
@@ -175,7 +177,7 @@ char *inbox_render_audit(const struct inbox_page *p, const cJSON *rows)
 {
     char *buf = NULL;
     size_t len = 0;
-    FILE *f = open_page(p, "Access log", &buf, &len);
+    FILE *f = open_page(p, "Access log", 0, &buf, &len);
     if (!f)
         return NULL;
     fputs("<section><h2>Access log</h2><p>Who viewed or exported a conversation or evidence, "

@@ -1,10 +1,11 @@
 /*
  * The dashboard's staff inbox and access log as server-rendered HTML (no
- * script): the list of conversations grouped as needs attention, handed
- * off, new and with the assistant, open staff alerts shown on each; one
- * conversation's redacted transcript with the Take over, Reply and Hand
- * back forms (each carrying the session's CSRF token); and the access log.
- * The documents are staff_inbox.h's and audit_log.h's JSON.
+ * script): the list of conversations (reloading itself every 30 s) grouped
+ * as needs attention, handed off, new and with the assistant, open staff
+ * alerts shown on each; one conversation's redacted transcript with the
+ * Take over, Reply and Hand back forms (each carrying the session's CSRF
+ * token); and the access log. The documents are staff_inbox.h's and
+ * audit_log.h's JSON.
  */
 #ifndef BW_HOST_INBOX_VIEW_H
 #define BW_HOST_INBOX_VIEW_H
