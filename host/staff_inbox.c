@@ -168,7 +168,7 @@ static int lock_conversation(struct db_conn *tx, const char *tenant, const char 
     return rc;
 }
 
-static int exec2(struct db_conn *tx, struct db_stmt *st, int n, const char *const *p)
+static int exec_ok(struct db_conn *tx, struct db_stmt *st, int n, const char *const *p)
 {
     PGresult *r = db_exec(tx, st, n, p);
     int rc = db_ok(r) ? 0 : -1;
@@ -197,7 +197,7 @@ static int staff_turn(struct daemon *d, struct db_conn *tx, const char *tenant, 
     if (rc == 1) {
         /* No catalog, no engine state to keep: the status alone says who answers. */
         const char *p[] = { tenant, id, take_over ? "handoff" : "open" };
-        return exec2(tx, &st_inbox_status, 3, p);
+        return exec_ok(tx, &st_inbox_status, 3, p);
     }
     return 0;
 }
@@ -218,7 +218,7 @@ int staff_inbox_hand_back(struct daemon *d, struct db_conn *tx, const char *tena
     snprintf(id, sizeof id, "%" PRId64, conv_id);
     snprintf(now, sizeof now, "%" PRId64, now_us);
     const char *p[] = { tenant, id, now };
-    return exec2(tx, &st_inbox_resolve, 3, p);
+    return exec_ok(tx, &st_inbox_resolve, 3, p);
 }
 
 int staff_inbox_reply(struct db_conn *tx, const char *tenant, int64_t conv_id, const char *text,
