@@ -722,9 +722,12 @@ static void state_times(cJSON *node, bool to_store)
 
 
 /* Runs ev (or, with text, the message understood) on conversation conv_id
- * of tenant in tx. Returns 0, 1 (the tenant has no catalog: nothing to do) or -1. */
-static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64_t conv_id,
-                 struct convo_ev *ev, const char *text, int64_t caused_by, char *err, size_t errcap)
+ * of tenant in tx; with take_over, no turn runs: staff take the
+ * conversation (stage "handoff", the stage it was in kept to resume).
+ * Returns 0, 1 (the tenant has no catalog: nothing to do) or -1. */
+static int drive_turn(struct daemon *d, struct db_conn *tx, const char *tenant, int64_t conv_id,
+                      struct convo_ev *ev, const char *text, int64_t caused_by, bool take_over,
+                      char *err, size_t errcap)
 {
     struct drv x = { .d = d, .tx = tx, .tenant = tenant, .conv_id = conv_id, .caused_by = caused_by,
                      .now = clock_now_us() };
@@ -792,7 +795,12 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
         if (nh == 0)
             st->stage = CONVO_ST_EXPIRED;
     }
-    if (text) {
+    if (take_over) {
+        if (st->stage != CONVO_ST_HANDOFF) {
+            st->resume_stage = st->stage;
+            st->stage = CONVO_ST_HANDOFF;
+        }
+    } else if (text) {
         struct nlu_context nctx;
         convo_nlu_context(st, &nctx);
         int64_t u0 = clock_mono_us();
@@ -805,7 +813,7 @@ static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64
         ev->nlu = nr;
     }
     struct convo_ports ports = { &x, port_client, port_availability, port_act };
-    int tr = convo_turn(x.ck, &ports, st, ev, x.now);
+    int tr = take_over ? 0 : convo_turn(x.ck, &ports, st, ev, x.now);
     if (tr != 0) {
         snprintf(err, errcap, "conversation turn failed (%d)", tr);
         goto out;
@@ -834,6 +842,19 @@ out:
     free(nr);
     free(st);
     return rc;
+}
+
+static int drive(struct daemon *d, struct db_conn *tx, const char *tenant, int64_t conv_id,
+                 struct convo_ev *ev, const char *text, int64_t caused_by, char *err, size_t errcap)
+{
+    return drive_turn(d, tx, tenant, conv_id, ev, text, caused_by, false, err, errcap);
+}
+
+int convo_driver_staff(struct daemon *d, struct db_conn *tx, const char *tenant, int64_t conv_id,
+                       bool take_over, char *err, size_t errcap)
+{
+    struct convo_ev ev = { .kind = CONVO_EV_STAFF_HANDBACK };
+    return drive_turn(d, tx, tenant, conv_id, &ev, NULL, 0, take_over, err, errcap);
 }
 
 static int on_event(struct db_conn *tx, const struct convo_event *e, void *ctx)

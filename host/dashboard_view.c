@@ -62,6 +62,13 @@ static const char STYLE[] =
     "button,input{font:inherit}button{background:#1d3b35;color:#fff;border:0;border-radius:4px;"
     "padding:.45rem .9rem;cursor:pointer}button:focus,input:focus,a:focus{outline:3px solid #e0a100;"
     "outline-offset:2px}header button{background:#fff;color:#1d3b35}"
+    "header nav a{color:#fff;margin-right:.8rem}textarea{font:inherit;width:100%;max-width:40rem;"
+    "padding:.4rem;border:1px solid #767676;border-radius:4px}textarea:focus{outline:3px solid #e0a100}"
+    ".alert{background:#fff4d6;border-left:4px solid #a05a00;padding:.4rem .6rem;margin:.3rem 0}"
+    ".badge{display:inline-block;background:#a00000;color:#fff;border-radius:1rem;padding:0 .5rem;"
+    "font-size:.85rem}.msg{margin:.4rem 0;padding:.4rem .6rem;border-radius:6px;max-width:40rem}"
+    ".in{background:#eef1f0}.out{background:#dff0e8;margin-left:auto}.meta{font-size:.8rem;color:#4a4a4a}"
+    ".actions form{display:inline-block;margin:.3rem .3rem .3rem 0}"
     ".sr{position:absolute;left:-9999px}"
     "label{display:block;margin:.6rem 0 .2rem}input{width:100%;max-width:22rem;padding:.4rem;"
     "border:1px solid #767676;border-radius:4px}.err{color:#a00000}svg{max-width:100%;height:auto}"
@@ -90,6 +97,43 @@ static char *finish(FILE *f, char **buf)
         return NULL;
     }
     return *buf;
+}
+
+void dashboard_view_esc(FILE *f, const char *s)
+{
+    esc(f, s);
+}
+
+void dashboard_view_head(FILE *f, const char *title, int refresh_s)
+{
+    fputs("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+          f);
+    if (refresh_s > 0)
+        fprintf(f, "<meta http-equiv=\"refresh\" content=\"%d\">", refresh_s);
+    fputs("<title>", f);
+    esc(f, title);
+    fputs(" · Bookwell</title>", f);
+    fputs(STYLE, f);
+    fputs("</head><body>", f);
+}
+
+char *dashboard_view_finish(FILE *f, char **buf)
+{
+    return finish(f, buf);
+}
+
+void dashboard_view_header(FILE *f, const char *clinic_name, const char *email, const char *csrf)
+{
+    fputs("<header><h1>", f);
+    esc(f, clinic_name);
+    fputs("</h1><nav aria-label=\"Dashboard\"><a href=\"/dashboard\">Overview</a> "
+          "<a href=\"/dashboard/inbox\">Inbox</a> <a href=\"/dashboard/audit\">Access log</a></nav>"
+          "<form method=\"post\" action=\"/dashboard/logout\"><span>", f);
+    esc(f, email);
+    fputs("</span> <input type=\"hidden\" name=\"csrf\" value=\"", f);
+    esc(f, csrf);
+    fputs("\"><button type=\"submit\">Sign out</button></form></header>", f);
 }
 
 char *dashboard_render_login(const char *csrf, const char *error)
@@ -335,13 +379,8 @@ char *dashboard_render_owner(const struct dashboard_owner_data *d)
     if (!f)
         return NULL;
     head(f, d->clinic_name, false);
-    fputs("<header><h1>", f);
-    esc(f, d->clinic_name);
-    fputs("</h1><form method=\"post\" action=\"/dashboard/logout\"><span>", f);
-    esc(f, d->email);
-    fputs("</span> <input type=\"hidden\" name=\"csrf\" value=\"", f);
-    esc(f, d->csrf);
-    fputs("\"><button type=\"submit\">Sign out</button></form></header><main>", f);
+    dashboard_view_header(f, d->clinic_name, d->email, d->csrf);
+    fputs("<main>", f);
     fputs("<p>", f);
     esc(f, str_at(d->funnel, "range", "from"));
     fputs(" to ", f);

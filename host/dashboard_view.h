@@ -9,6 +9,8 @@
 #define BW_HOST_DASHBOARD_VIEW_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdio.h>
 
 /* One week of the trend. */
 struct dashboard_week {
@@ -41,5 +43,15 @@ char *dashboard_render_login(const char *csrf, const char *error);
 /* A short page with a message and a link (after signing in or out). */
 char *dashboard_render_notice(const char *title, const char *href, const char *link_text,
                               bool refresh);
+
+/* For the other pages of the dashboard (inbox_view.h): text HTML-escaped,
+ * the document's head with the shared style (reloading itself every
+ * refresh_s seconds when > 0), the header with the clinic,
+ * the navigation and the sign-out form, and the page closed (*buf is
+ * open_memstream's buffer; the page, or NULL). */
+void dashboard_view_esc(FILE *f, const char *s);
+void dashboard_view_head(FILE *f, const char *title, int refresh_s);
+void dashboard_view_header(FILE *f, const char *clinic_name, const char *email, const char *csrf);
+char *dashboard_view_finish(FILE *f, char **buf);
 
 #endif

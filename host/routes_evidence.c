@@ -7,7 +7,9 @@
  *                                            same for a booking: the trail of the deposit
  *                                            it was paid with, else of the hold it was
  *                                            booked from (deposit_fate.h); JSON, or
- *                                            (?format=html, or Accept: text/html) HTML
+ *                                            (?format=html, or Accept: text/html) HTML;
+ *                                            each answer is an export in the access
+ *                                            log (audit_log.h)
  * `bookwell evidence verify TENANT SUBJECT` reads the JSON and reports any
  * tampering.
  */
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit_log.h"
 #include "clock.h"
 #include "deposit_fate.h"
 #include "daemon.h"
@@ -181,6 +184,10 @@ static void get_booking_evidence(struct http_request *req, struct http_response 
     struct db_conn *c = daemon_db(d);
     int rc = c ? deposit_fate_booking_subject(c, req->tenant_id, id, subject, sizeof subject, NULL)
                : -1;
+    char audited[48];
+    snprintf(audited, sizeof audited, "booking:%lld:evidence", id);
+    if (rc > 0 && audit_record_key(c, req, "export", audited, clock_now_us()) != 0)
+        rc = -1;
     if (c)
         daemon_db_release(d, c);
     if (rc == 0) {
