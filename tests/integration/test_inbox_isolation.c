@@ -309,3 +309,76 @@ Test(inbox_isolation, dashboard_inbox_forms_and_access_log_per_clinic)
     cr_assert_null(strstr(page, "conversation:101"), "%s", page);
     free(page);
 }
+
+/* Every route of the clinic API that takes an id (openapi.yaml's operations
+ * under tenantApiKey), tried with spruce's key on glow's ids, answers 404
+ * and changes nothing; the lists answer with spruce's own (empty) data.
+ * Glow's key on the same ids is answered, so the 404s are not vacuous. */
+Test(inbox_isolation, every_clinic_route_refuses_another_clinics_ids)
+{
+    PGconn *pg = testdb_connect(conninfo);
+    testdb_exec(pg,
+                "INSERT INTO holds (tenant_id, id, provider_id, service_id, start_at, end_at, block_start,"
+                " block_end, expires_at, state, contact_id, created_at, updated_at) VALUES"
+                " ('glow', 501, 'jenna', 'botox', '2027-03-12T19:00:00Z', '2027-03-12T19:30:00Z',"
+                "  '2027-03-12T19:00:00Z', '2027-03-12T19:30:00Z', '2027-03-10T12:15:00Z', 'booked', 101,"
+                "  '2027-03-10T11:00:00Z', '2027-03-10T11:00:00Z');"
+                "INSERT INTO bookings (tenant_id, id, hold_id, idempotency_key, state, service_id,"
+                " provider_id, start_at, end_at, emr_patient_id, emr_appointment_id, created_at, updated_at)"
+                " VALUES ('glow', 601, 501, 'iso-601', 'booked', 'botox', 'jenna', '2027-03-12T19:00:00Z',"
+                "  '2027-03-12T19:30:00Z', 'p1', 'a1', '2027-03-10T11:00:00Z', '2027-03-10T11:00:00Z');"
+                "INSERT INTO deposits (tenant_id, id, hold_ref, conversation_id, binding, amount_minor,"
+                " currency, status, idempotency_key, payment_id, created_at, updated_at, paid_at) VALUES"
+                " ('glow', 701, 'hold-501', 101, 'payment.square', 5000, 'USD', 'paid', 'iso-701', 'pay-1',"
+                "  '2027-03-10T11:00:00Z', '2027-03-10T11:00:00Z', '2027-03-10T11:05:00Z');"
+                "INSERT INTO staff_tasks (tenant_id, id, conversation_id, contact_id, details, created_at)"
+                " VALUES ('glow', 801, 101, 101, '{\"service\":\"botox\"}', '2027-03-10T11:10:00Z');");
+    PQfinish(pg);
+    char glow[200], spruce[200];
+    key_of("glow", glow, sizeof glow);
+    key_of("spruce", spruce, sizeof spruce);
+    const char *json = "Content-Type: application/json";
+    static const struct { const char *method, *path, *body; } by_id[] = {
+        { "GET", "/bookings/601", NULL },
+        { "GET", "/bookings/601/evidence", NULL },
+        { "POST", "/bookings/601/outcome", "{\"event\":\"patient_cancelled\"}" },
+        { "POST", "/deposits/701/refund", "{}" },
+        { "GET", "/contacts/101/consent", NULL },
+        { "POST", "/staff-tasks/801/done", "{\"appointment\":\"Fri 11am\"}" },
+        { "GET", "/conversations/101", NULL },
+        { "POST", "/conversations/101/takeover", "{}" },
+        { "POST", "/conversations/101/reply", "{\"text\":\"hello\"}" },
+        { "POST", "/conversations/101/handback", "{}" },
+    };
+    for (size_t i = 0; i < sizeof by_id / sizeof by_id[0]; i++) {
+        char *body = NULL;
+        long st = call(by_id[i].method, by_id[i].path, spruce, by_id[i].body ? json : NULL,
+                       by_id[i].body, &body);
+        cr_expect_eq(st, 404, "%s %s with another clinic's key: %ld %s", by_id[i].method,
+                     by_id[i].path, st, body);
+        cr_expect(strstr(body, "Avery") == NULL && strstr(body, "+14155550401") == NULL,
+                  "%s leaks glow's patient: %s", by_id[i].path, body);
+        free(body);
+    }
+    cr_expect_eq(call("GET", "/bookings/601", glow, NULL, NULL, NULL), 200, "glow reads its own");
+    cr_expect_eq(call("GET", "/contacts/101/consent", glow, NULL, NULL, NULL), 200);
+    /* Lists and the key's own things: spruce's, never glow's. */
+    static const char *const lists[] = { "/tenant", "/staff-tasks", "/metrics/missed-calls",
+                                          "/metrics/conversion-funnel", "/metrics/revenue-impact",
+                                          "/metrics/no-shows" };
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++) {
+        char *body = NULL;
+        long st = call("GET", lists[i], spruce, NULL, NULL, &body);
+        cr_expect_eq(st, 200, "%s: %ld %s", lists[i], st, body);
+        cr_expect(strstr(body, "glow") == NULL && strstr(body, "Glow") == NULL &&
+                      strstr(body, "801") == NULL,
+                  "%s shows glow's data: %s", lists[i], body);
+        free(body);
+    }
+    /* Nothing of glow's changed. */
+    expect_sql("SELECT state FROM bookings WHERE tenant_id = 'glow' AND id = 601", "booked");
+    expect_sql("SELECT status FROM deposits WHERE tenant_id = 'glow' AND id = 701", "paid");
+    expect_sql("SELECT status FROM staff_tasks WHERE tenant_id = 'glow' AND id = 801", "open");
+    expect_sql("SELECT count(*) FROM jobs WHERE kind LIKE 'deposits.%'", "0");
+    expect_sql("SELECT count(*) FROM messages WHERE tenant_id = 'glow' AND direction = 'out'", "0");
+}
