@@ -47,9 +47,10 @@ bool ig_account_known(const struct ig_instance *in, const char *id, size_t len);
 int ig_last_in_key(const char *account, const char *user, char *out, size_t cap);
 
 /* Reads the last inbound time (business microseconds) of a user; *found 0
- * when none is recorded. */
+ * when none is recorded. raw (raw_cap bytes, may be NULL) gets the stored
+ * text, for a compare-and-set. Stored as "seconds.micros". */
 int ig_last_in_get(const struct ig_instance *in, struct bw_call *call, const char *account,
-                   const char *user, int64_t *at_us, bool *found);
+                   const char *user, int64_t *at_us, bool *found, char *raw, size_t raw_cap);
 
 /* ---- webhook.c ---- */
 int ig_webhook(void *instance, struct bw_call *call, const struct bw_webhook_request *req,

@@ -68,7 +68,7 @@ int ig_last_in_key(const char *account, const char *user, char *out, size_t cap)
 }
 
 int ig_last_in_get(const struct ig_instance *in, struct bw_call *call, const char *account,
-                   const char *user, int64_t *at_us, bool *found)
+                   const char *user, int64_t *at_us, bool *found, char *raw, size_t raw_cap)
 {
     char key[256];
     int32_t f = 0;
@@ -86,15 +86,33 @@ int ig_last_in_get(const struct ig_instance *in, struct bw_call *call, const cha
         return 0;
     if ((rc = in->host->buf_view(buf, &v)) != 0)
         return rc;
-    int64_t t = 0;
-    if (v.len == 0 || v.len > 18)
+    /* "seconds.micros" (a bare microsecond count, written before, reads too). */
+    int64_t secs = 0, frac = 0;
+    int frac_digits = -1;
+    if (v.len == 0 || v.len > 24)
         return BW_E_INVAL;
     for (uint64_t i = 0; i < v.len; i++) {
-        if (v.ptr[i] < '0' || v.ptr[i] > '9')
+        if (v.ptr[i] == '.' && frac_digits < 0) {
+            frac_digits = 0;
+            continue;
+        }
+        if (v.ptr[i] < '0' || v.ptr[i] > '9' || frac_digits >= 6)
             return BW_E_INVAL;
-        t = t * 10 + (v.ptr[i] - '0');
+        if (frac_digits >= 0) {
+            frac = frac * 10 + (v.ptr[i] - '0');
+            frac_digits++;
+        } else {
+            secs = secs * 10 + (v.ptr[i] - '0');
+        }
     }
-    *at_us = t;
+    for (int i = frac_digits < 0 ? 6 : frac_digits; i < 6; i++)
+        frac *= 10;
+    *at_us = frac_digits < 0 ? secs : secs * 1000000 + frac;
+    if (raw && raw_cap) {
+        size_t n = v.len < raw_cap - 1 ? (size_t)v.len : raw_cap - 1;
+        memcpy(raw, v.ptr, n);
+        raw[n] = '\0';
+    }
     *found = true;
     return 0;
 }

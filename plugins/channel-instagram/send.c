@@ -162,7 +162,7 @@ static int check_window(struct ig_instance *in, struct bw_call *call, const char
 {
     int64_t last = 0;
     bool found = false;
-    int rc = ig_last_in_get(in, call, account, to, &last, &found);
+    int rc = ig_last_in_get(in, call, account, to, &last, &found, NULL, 0);
     *human_agent = false;
     if (rc == BW_E_INVAL)
         return bwsdk_error(err, BW_E_INVAL, NULL, "recipient or account id is malformed");

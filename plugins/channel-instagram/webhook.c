@@ -109,20 +109,22 @@ static int handshake(struct ig_instance *in, const struct bw_webhook_request *re
 static int note_inbound(struct ig_instance *in, struct bw_call *call, const char *account,
                         const char *user, int64_t at_us)
 {
-    char key[256], val[24], old[24];
+    char key[256], val[32], old[32];
     int rc = ig_last_in_key(account, user, key, sizeof key);
     if (rc != 0)
         return rc;
-    int vlen = snprintf(val, sizeof val, "%lld", (long long)at_us);
+    /* Seconds and micros apart: a 16-digit run reads as a card number. */
+    int vlen = snprintf(val, sizeof val, "%lld.%06lld", (long long)(at_us / 1000000),
+                        (long long)(at_us % 1000000));
     for (int attempt = 0; attempt < 4; attempt++) {
         int64_t cur = 0;
         bool found = false;
         int32_t stored = 0;
-        if ((rc = ig_last_in_get(in, call, account, user, &cur, &found)) != 0)
+        if ((rc = ig_last_in_get(in, call, account, user, &cur, &found, old, sizeof old)) != 0)
             return rc;
         if (found && cur >= at_us)
             return 0;
-        int olen = snprintf(old, sizeof old, "%lld", (long long)cur);
+        int olen = found ? (int)strlen(old) : 0;
         /* Kept well past the 7-day window (so a late staff reply gets the right
          * reason), then left to expire. */
         rc = in->host->kv_put_if(call, key, found ? old : NULL, found ? (uint64_t)olen : 0,

@@ -235,8 +235,8 @@ int rbm_send(void *instance, struct bw_call *call, const struct bw_json *msg, st
     if (reference && *reference)
         snprintf(ref, sizeof ref, "%.150s", reference);
     else /* no reference: unique, and then not deduplicated */
-        snprintf(ref, sizeof ref, "%s@%lld/%lld", to, (long long)in->host->now_us(),
-                 (long long)in->host->mono_us());
+        snprintf(ref, sizeof ref, "%s@%llx/%llx", to, (unsigned long long)in->host->now_us(),
+                 (unsigned long long)in->host->mono_us()); /* hex: no long digit run */
     if (text) {
         cJSON *content;
         if (!(body = cJSON_CreateObject()) || !(content = cJSON_AddObjectToObject(body, "contentMessage")) ||

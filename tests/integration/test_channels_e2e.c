@@ -193,6 +193,14 @@ Test(channels_e2e, instagram_inbound_once_reply_reaches_instagram)
     cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetObjectItem(body, "message"), "text")),
                      "Botox") != NULL);
     cJSON_Delete(sent);
+    /* What the plugin keeps (the user's last message time) holds no run of
+     * 13 or more digits, which a scan for card numbers would flag. */
+    PGconn *pg = testdb_connect(conninfo);
+    cr_expect_gt(testdb_scalar(pg, "SELECT count(*) FROM plugin_kv WHERE plugin_id = 'channel.instagram'"), 0);
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM plugin_kv WHERE plugin_id = 'channel.instagram'"
+                                   " AND convert_from(value, 'UTF8') ~ '[0-9]{13,}'"),
+                 0);
+    PQfinish(pg);
 }
 
 Test(channels_e2e, rbm_inbound_once_reply_reaches_rbm)
