@@ -377,6 +377,8 @@ static int route_tenant(struct hook_task *t, const char *plugin, const char *fir
     return found;
 }
 
+#define STATUS_WAIT_US (2 * INT64_C(1000000))
+
 /* Records the events and their jobs in one transaction. Returns 0, or -1
  * (nothing recorded). *n_new gets how many were new. A plain delivery
  * status takes a shorter path (messaging_status_quick). */
@@ -472,6 +474,14 @@ static int record_events(struct hook_task *t, const char *plugin, bool payment, 
             .ordering_key = key,
             .max_attempts = MESSAGING_EVENT_MAX_ATTEMPTS,
         };
+        /* A plain status that got here names a message whose send has not
+         * committed yet: it waits a moment for the send rather than being
+         * tried at once and retried (ahead of the calls and messages
+         * behind it). One with an error code (an opt-out) goes at once. */
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(ev, "error_code");
+        if (!payment && strcmp(type->valuestring, "status") == 0 &&
+            !(cJSON_IsString(code) && code->valuestring[0]) && !cJSON_IsNumber(code))
+            spec.run_at_us = clock_now_us() + STATUS_WAIT_US;
         if (!ptext || jobs_enqueue(c, &spec, NULL) < 0)
             rc = -1;
         free(ptext);
