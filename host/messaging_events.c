@@ -561,18 +561,6 @@ int messaging_status_quick(struct db_conn *c, const char *tenant, const char *bi
     return rc;
 }
 
-int messaging_status_apply(struct db_conn *c, const char *tenant, const char *binding,
-                           const cJSON *event)
-{
-    struct ev e;
-    struct job_result res = { 0 };
-    ev_from(&e, tenant, binding, event, 0);
-    if (!e.type || strcmp(e.type, "status") != 0)
-        return 0;
-    int rc = handle_status(c, &e, &res);
-    return rc == 0 ? 1 : rc == JOB_RETRY && res.error[0] ? 0 : -1;
-}
-
 static int event_job(struct db_conn *c, const struct job *job, struct job_result *res, void *ctx)
 {
     struct daemon *d = ctx;

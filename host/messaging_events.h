@@ -7,7 +7,7 @@
  * (the call, then the engine for the text-back), delivery statuses (never
  * back from delivered to sent; Twilio's 21610 opts the contact out), and
  * the provider's own opt-out and opt-in reports. A delivery status can also
- * be applied by the webhook that brings it (messaging_status_apply).
+ * be applied by the webhook that brings it (messaging_status_quick).
  */
 #ifndef BW_HOST_MESSAGING_EVENTS_H
 #define BW_HOST_MESSAGING_EVENTS_H
@@ -33,18 +33,6 @@ struct jobs;
 
 /* Registers MESSAGING_EVENT_KIND; d gives the tenants' settings. */
 int messaging_events_register(struct jobs *j, struct daemon *d);
-
-/*
- * Applies a delivery-status event (events/1 "status") of binding now, on
- * c's transaction, as its job would: the webhook that brings it does the
- * whole work, with no job to queue, claim and finish. Returns 1 when
- * applied (or ignored as the job would), 0 when it is not a status or its
- * message is not known yet (the send's result may not be committed: the
- * caller queues the event's job, which tries again), -1 on a database
- * failure (the transaction is aborted).
- */
-int messaging_status_apply(struct db_conn *c, const char *tenant, const char *binding,
-                           const cJSON *event);
 
 /*
  * The common case of a delivery status, in one statement outside any

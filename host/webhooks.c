@@ -439,16 +439,6 @@ static int record_events(struct hook_task *t, const char *plugin, bool payment, 
         if (dup)
             continue;
         (*n_new)++;
-        if (!payment && strcmp(type->valuestring, "status") == 0) {
-            /* A delivery status is one update: done here, not queued. */
-            int arc = messaging_status_apply(c, t->tenant, plugin, ev);
-            if (arc < 0) {
-                rc = -1;
-                break;
-            }
-            if (arc == 1)
-                continue;
-        }
         cJSON *payload = cJSON_CreateObject();
         cJSON_AddStringToObject(payload, "binding", plugin);
         cJSON_AddStringToObject(payload, "provider", t->provider);
