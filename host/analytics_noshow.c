@@ -48,19 +48,23 @@ static void tally(cJSON *arr, const char *key, const char *name, long showed, lo
     cJSON_SetNumberValue(n, n->valuedouble + (double)no_show);
 }
 
-/* appointments and no_show_rate (null without appointments) on each item. */
+/* appointments and no_show_rate (null without appointments) on item. */
+static void rate_of(cJSON *item)
+{
+    double s = cJSON_GetObjectItemCaseSensitive(item, "showed")->valuedouble;
+    double n = cJSON_GetObjectItemCaseSensitive(item, "no_show")->valuedouble;
+    cJSON_AddNumberToObject(item, "appointments", s + n);
+    if (s + n > 0)
+        cJSON_AddNumberToObject(item, "no_show_rate", n / (s + n));
+    else
+        cJSON_AddNullToObject(item, "no_show_rate");
+}
+
 static void rates(cJSON *arr)
 {
     cJSON *it;
-    cJSON_ArrayForEach(it, arr) {
-        double s = cJSON_GetObjectItemCaseSensitive(it, "showed")->valuedouble;
-        double n = cJSON_GetObjectItemCaseSensitive(it, "no_show")->valuedouble;
-        cJSON_AddNumberToObject(it, "appointments", s + n);
-        if (s + n > 0)
-            cJSON_AddNumberToObject(it, "no_show_rate", n / (s + n));
-        else
-            cJSON_AddNullToObject(it, "no_show_rate");
-    }
+    cJSON_ArrayForEach(it, arr)
+        rate_of(it);
 }
 
 cJSON *analytics_no_shows(struct db_conn *c, const char *tenant, const struct analytics_range *r)
@@ -74,33 +78,31 @@ cJSON *analytics_no_shows(struct db_conn *c, const char *tenant, const struct an
         PQclear(res);
         return NULL;
     }
-    cJSON *o = cJSON_CreateObject(), *total = cJSON_CreateArray();
+    cJSON *o = cJSON_CreateObject();
     cJSON *months = o ? cJSON_AddArrayToObject(o, "by_month") : NULL;
     cJSON *providers = o ? cJSON_AddArrayToObject(o, "by_provider") : NULL;
-    if (!o || !total || !months || !providers) {
+    cJSON *total = o ? cJSON_AddObjectToObject(o, "total") : NULL;
+    if (!total) {
         cJSON_Delete(o);
-        cJSON_Delete(total);
         PQclear(res);
         return NULL;
     }
     analytics_range_json(o, r);
+    long showed_all = 0, no_show_all = 0;
     for (int i = 0; i < PQntuples(res); i++) {
         long showed = strtol(PQgetvalue(res, i, 2), NULL, 10);
         long no_show = strtol(PQgetvalue(res, i, 3), NULL, 10);
         tally(months, "month", PQgetvalue(res, i, 0), showed, no_show);
         tally(providers, "provider", PQgetvalue(res, i, 1), showed, no_show);
-        tally(total, "range", "all", showed, no_show);
+        showed_all += showed;
+        no_show_all += no_show;
     }
     PQclear(res);
-    if (cJSON_GetArraySize(total) == 0)
-        tally(total, "range", "all", 0, 0);
     rates(months);
     rates(providers);
-    rates(total);
-    cJSON *all = cJSON_DetachItemFromArray(total, 0);
-    cJSON_DeleteItemFromObjectCaseSensitive(all, "range");
-    cJSON_AddItemToObject(o, "total", all);
+    cJSON_AddNumberToObject(total, "showed", (double)showed_all);
+    cJSON_AddNumberToObject(total, "no_show", (double)no_show_all);
+    rate_of(total);
     cJSON_AddNumberToObject(o, "target_no_show_rate", 0.07);
-    cJSON_Delete(total);
     return o;
 }
