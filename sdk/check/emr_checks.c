@@ -1,6 +1,6 @@
 /*
  * The EMR contract, checked on one open instance: capabilities, catalog/1,
- * availability in a window (slots inside it, end after start), then the
+ * availability in a window (slots starting inside it, end after start), then the
  * booking checks of emr_booking.c (patients, book, conflict, free only,
  * list, deposit, reschedule, cancel), then malformed inputs refused with
  * BW_E_INVAL, health and error codes. A check whose op the instance does
@@ -126,12 +126,13 @@ static void check_availability(struct emr_run *e)
         int64_t a, b;
         shape_time(it, "start", &a);
         shape_time(it, "end", &b);
-        if (a < e->from || b > e->to || strcmp(shape_str(it, "location_id"), e->loc) != 0 ||
+        if (a < e->from || a >= e->to || strcmp(shape_str(it, "location_id"), e->loc) != 0 ||
             strcmp(shape_str(it, "service_id"), e->svc) != 0) {
             kit_fail(e->k, "availability_in_range",
                      "slot %s..%s (%s, %s) is outside the query", shape_str(it, "start"),
                      shape_str(it, "end"), shape_str(it, "location_id"),
                      shape_str(it, "service_id"));
+            e->slot_a = e->slot_b = NULL; /* they point into the answer freed below */
             goto done;
         }
         if (!e->slot_a) {
