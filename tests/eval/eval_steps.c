@@ -56,7 +56,8 @@ static int twilio_post(struct eval_world *w, const char *url, const char *const 
     }
     free(body);
     if (rc != 0 || resp->status != 200) {
-        snprintf(err, cap, "POST %s: HTTP %ld", url, resp->status);
+        snprintf(err, cap, "POST %s: HTTP %ld %.200s", url, resp->status,
+                 resp->body ? resp->body : "");
         return -1;
     }
     return 0;
@@ -413,6 +414,8 @@ int eval_world_step(struct eval_world *w, const cJSON *step, const struct eval_p
         cJSON_free(text);
         rc = -1;
     }
+    if (rc != 0)
+        eval_world_print_warnings(w, 20);
     cJSON *entry = cJSON_CreateObject();
     cJSON_AddStringToObject(entry, "as", p ? p->id : "");
     cJSON_AddItemToObject(entry, "step", cJSON_Duplicate(step, 1));

@@ -442,6 +442,24 @@ const char *eval_world_admin_url(const struct eval_world *w)
     return w->admin_url;
 }
 
+void eval_world_print_warnings(const struct eval_world *w, int max)
+{
+    FILE *f = fopen(w->log_path, "r");
+    if (!f)
+        return;
+    char line[1024];
+    char(*last)[1024] = calloc((size_t)max, sizeof *last);
+    int n = 0;
+    while (last && fgets(line, sizeof line, f))
+        if (strstr(line, "\"level\":\"warn") || strstr(line, "\"level\":\"error"))
+            snprintf(last[n++ % max], sizeof last[0], "%s", line);
+    fclose(f);
+    int first = n > max ? n - max : 0;
+    for (int i = first; last && i < n; i++)
+        fprintf(stderr, "bookwelld: %s", last[i % max]);
+    free(last);
+}
+
 void eval_world_stop(struct eval_world *w)
 {
     if (!w)

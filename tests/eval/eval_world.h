@@ -69,6 +69,10 @@ bool eval_world_lacks(struct eval_world *w, const struct eval_case *c, char *why
 /* The daemon's admin listener ("http://127.0.0.1:PORT"), for /metrics. */
 const char *eval_world_admin_url(const struct eval_world *w);
 
+/* Prints the last max warning and error lines of the daemon's log to stderr
+ * (the log holds no secrets or PHI), for a failed step. */
+void eval_world_print_warnings(const struct eval_world *w, int max);
+
 void eval_world_stop(struct eval_world *w);
 
 #endif
