@@ -553,10 +553,11 @@ int messaging_status_quick(struct db_conn *c, const char *tenant, const char *bi
     PGresult *r = db_exec(c, &forward, 6, p);
     int rc = !db_ok(r) || PQntuples(r) != 1 ? -1 : strcmp(PQgetvalue(r, 0, 0), "1") == 0 ? 1 : 0;
     PQclear(r);
-    /* "queued" (or "accepted") for a message whose send has not committed
-     * yet says nothing the send will not record from the provider's own
-     * answer: done. A later status for it takes the full path and waits. */
-    if (rc == 0 && status_rank(e.status) == 0)
+    /* "queued", "accepted" or "sent" for a message whose send has not
+     * committed yet says nothing the send will not record from the
+     * provider's own answer (accepted there is "sent" here): done. A final
+     * status (delivered, failed...) takes the full path and waits. */
+    if (rc == 0 && status_rank(e.status) <= 2)
         rc = 1;
     return rc;
 }

@@ -38,8 +38,8 @@ int messaging_events_register(struct jobs *j, struct daemon *d);
  * The common case of a delivery status, in one statement outside any
  * transaction: a status without an error code for a message of ours,
  * moved forward (or left, when it is not a step forward), or a "queued"
- * for a message not known yet (the send records the provider's answer
- * itself). Returns 1 when
+ * or "sent" for a message not known yet (the send records the provider's
+ * answer itself). Returns 1 when
  * done, 0 when it is not that case (an error code, a message not known
  * yet, not a status: the caller takes the full path), -1 on a database
  * failure.

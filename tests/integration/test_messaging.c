@@ -505,9 +505,14 @@ Test(messaging, statuses_move_forward_and_21610_opts_out)
     cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM jobs WHERE kind = 'channel.event' "
                                    "AND payload->'event'->>'type' = 'status'"),
                  0, "no job queued for a status of a known message");
-    /* One for a message not known yet (its send may not be committed) is
-     * queued, and its job tries again. */
-    cr_assert_eq(status_event("st9", "SMnot-yet-known", "sent", NULL), 200);
+    /* "sent" for a message not known yet says nothing its send will not
+     * record: done, no job. A final status for one (its send may not be
+     * committed) is queued, and its job tries again. */
+    cr_assert_eq(status_event("st8", "SMnot-yet-sent", "sent", NULL), 200);
+    cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM jobs WHERE kind = 'channel.event' "
+                                   "AND payload->'event'->>'message_id' = 'SMnot-yet-sent'"),
+                 0);
+    cr_assert_eq(status_event("st9", "SMnot-yet-known", "delivered", NULL), 200);
     cr_expect_eq(testdb_scalar(pg, "SELECT count(*) FROM jobs WHERE kind = 'channel.event' "
                                    "AND payload->'event'->>'message_id' = 'SMnot-yet-known'"),
                  1);
