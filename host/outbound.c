@@ -12,6 +12,7 @@
  *  3. In the job's transaction: the provider's id and status, or the
  *     failure: retry later (queued again, a new job after a backoff),
  *     "uncertain" (BW_E_REMOTE: it may have gone out), or "failed".
+ * A staff reply's stored text is redacted once its send is settled.
  */
 #include "outbound.h"
 
@@ -31,6 +32,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "plugin_registry.h"
+#include "redact.h"
 #include "send_gate.h"
 
 #define SEND_CALL_TIMEOUT_MS 15000
@@ -156,6 +158,33 @@ static void set_status(struct db_conn *c, const char *tenant, int64_t id, const 
     PQclear(r);
 }
 
+/* A staff member's reply goes to the patient as written, but once its send
+ * is settled (sent, failed, cancelled) the stored text is redacted like an
+ * inbound message's: staff may write a patient's health details. */
+static void settle_staff_body(struct db_conn *c, const char *tenant, int64_t id,
+                              const struct send_row *row, int *rc)
+{
+    DB_STMT(upd, "UPDATE messages SET body = $3 WHERE tenant_id = $1 AND id = $2::bigint"
+                 " AND body IS NOT NULL");
+    if (*rc != 0 || strcmp(row->kind, "staff") != 0 || !row->body)
+        return;
+    char *stored = redact_message(row->body);
+    if (!stored) {
+        *rc = -1;
+        return;
+    }
+    if (strcmp(stored, row->body) != 0) {
+        char sid[24];
+        snprintf(sid, sizeof sid, "%" PRId64, id);
+        const char *p[] = { tenant, sid, stored };
+        PGresult *r = db_exec(c, &upd, 3, p);
+        if (!db_ok(r))
+            *rc = -1;
+        PQclear(r);
+    }
+    free(stored);
+}
+
 static int read_row(struct db_conn *c, const char *tenant, int64_t id, struct send_row *row)
 {
     DB_STMT(sel,
@@ -230,11 +259,13 @@ static enum step1 decide(struct daemon *d, const char *tenant, int64_t id, int a
         /* An attempt was interrupted after it was recorded: the provider
          * may have the message. Status callbacks settle it. */
         set_status(c, tenant, id, "uncertain", "interrupted", NULL, false, &rc);
+        settle_staff_body(c, tenant, id, row, &rc);
         log_send(tenant, id, "uncertain", "interrupted");
         out = STEP_DONE;
         goto commit;
     }
     if (strcmp(row->status, "queued") != 0 && strcmp(row->status, "held") != 0) {
+        settle_staff_body(c, tenant, id, row, &rc); /* cancelled by an opt-out, say */
         out = STEP_DONE;
         goto commit;
     }
@@ -271,6 +302,7 @@ static enum step1 decide(struct daemon *d, const char *tenant, int64_t id, int a
     }
     if (dec.verdict == SEND_GATE_DROP) {
         set_status(c, tenant, id, "cancelled", dec.reason, NULL, false, &rc);
+        settle_staff_body(c, tenant, id, row, &rc);
         log_send(tenant, id, "dropped", dec.reason);
         out = STEP_DONE;
     } else if (dec.verdict == SEND_GATE_HOLD) {
@@ -419,6 +451,7 @@ static int send_job(struct db_conn *c, const struct job *job, struct job_result 
 
     struct bw_error err = { .struct_size = sizeof err };
     char provider_id[129] = "", status[16] = "sent";
+    bool requeued = false;
     int rc = call_send(d, job->tenant_id, id, &row, &err, provider_id, sizeof provider_id, status,
                        sizeof status);
     int db = 0;
@@ -431,6 +464,7 @@ static int send_job(struct db_conn *c, const struct job *job, struct job_result 
         int64_t wait_ms = err.retry_after_ms > 0 ? err.retry_after_ms
                                                  : jobs_backoff_ms(d->jobs, attempt);
         set_status(c, job->tenant_id, id, "queued", bw_strerror(rc), NULL, false, &db);
+        requeued = true;
         if (db == 0 && enqueue_send(c, job->tenant_id, id, row.contact_id, attempt + 1,
                                     clock_now_us() + wait_ms * 1000, false) != 0)
             db = -1;
@@ -448,6 +482,8 @@ static int send_job(struct db_conn *c, const struct job *job, struct job_result 
             db = -1;
         log_send(job->tenant_id, id, "failed", code);
     }
+    if (!requeued)
+        settle_staff_body(c, job->tenant_id, id, &row, &db);
     free(row.body);
     if (db != 0) {
         /* The row stays "sending": the next attempt marks it uncertain. */

@@ -26,6 +26,7 @@
 
 #define PATIENT "+14155550401"
 #define STAFF_TEXT "Hi, this is Maria at the front desk. I can help you with that."
+#define STAFF_HEALTH_TEXT "Since you are pregnant we would wait on Botox until after the baby."
 
 static struct eval_world *w;
 static struct eval_case inbox_case;
@@ -192,6 +193,26 @@ Test(staff_inbox, take_over_reply_and_hand_back_through_the_daemon)
     cr_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(last, "kind")), "staff");
     cJSON_Delete(doc);
 
+    /* A reply with a patient's health details reaches the patient as
+     * written; what is stored is redacted once it is sent. */
+    snprintf(path, sizeof path, "/conversations/%lld/reply", (long long)id);
+    snprintf(body, sizeof body, "{\"text\":\"%s\"}", STAFF_HEALTH_TEXT);
+    cr_assert_eq(api("POST", path, auth, body, &j), 202);
+    cJSON_Delete(j);
+    cr_assert_eq(eval_world_wait_idle(w, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(eval_world_observe(w, &inbox_case.patients[0], &obs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(obs.n_sent, silent + 2);
+    cr_assert_str_eq(obs.sent[obs.n_sent - 1].text, STAFF_HEALTH_TEXT);
+    cr_assert_str_eq(status_of(auth, id, &doc), "handoff");
+    msgs = cJSON_GetObjectItemCaseSensitive(doc, "messages");
+    last = cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1);
+    const char *stored = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(last, "body"));
+    cr_assert_not_null(stored);
+    cr_expect(strstr(stored, "pregnan") == NULL && strstr(stored, "[health info]") != NULL,
+              "the stored staff reply is redacted: %s", stored);
+    cr_expect(strstr(stored, "Botox") != NULL, "what is not health information stays: %s", stored);
+    cJSON_Delete(doc);
+
     /* Hand back: the engine answers again, where it left off, and books. */
     snprintf(path, sizeof path, "/conversations/%lld/handback", (long long)id);
     cr_assert_eq(api("POST", path, auth, NULL, &j), 200);
@@ -203,7 +224,7 @@ Test(staff_inbox, take_over_reply_and_hand_back_through_the_daemon)
     step(4, &obs);
     step(5, &obs);
 
-    /* The access log: four reads of the transcript and one evidence export,
+    /* The access log: five reads of the transcript and one evidence export,
      * all by this key. */
     PGconn *db = PQconnectdb(w->db);
     cr_assert_eq(PQstatus(db), CONNECTION_OK);
@@ -219,11 +240,11 @@ Test(staff_inbox, take_over_reply_and_hand_back_through_the_daemon)
     snprintf(actor, sizeof actor, "api_key:%s", key_id);
     snprintf(subject, sizeof subject, "conversation:%lld", (long long)id);
     cr_assert_eq(count_sql(db, "SELECT count(*) FROM audit_log WHERE tenant_id = 'glow' AND actor = $1 "
-                               "AND action = 'view' AND subject = $2", actor, subject), 4);
+                               "AND action = 'view' AND subject = $2", actor, subject), 5);
     snprintf(subject, sizeof subject, "booking:%s:evidence", booking);
     cr_assert_eq(count_sql(db, "SELECT count(*) FROM audit_log WHERE tenant_id = 'glow' AND actor = $1 "
                                "AND action = 'export' AND subject = $2", actor, subject), 1);
-    cr_assert_eq(count_sql(db, "SELECT count(*) FROM audit_log WHERE $1 <> $2", "a", "b"), 5,
+    cr_assert_eq(count_sql(db, "SELECT count(*) FROM audit_log WHERE $1 <> $2", "a", "b"), 6,
                  "nothing else was logged (listing the inbox is not a transcript read)");
     PQfinish(db);
 }
