@@ -163,11 +163,20 @@ static int watch_job(struct db_conn *c, const struct job *job, struct job_result
     return out;
 }
 
-static bool bound_to_twilio(const struct tenant_config *t)
+/* True when t's channel.twilio binding registers A2P (a2p_register =
+ * true): only those have a registration to watch. A binding that only
+ * requires a verified campaign reads it when it sends. */
+static bool registers_a2p(const struct tenant_config *t)
 {
-    for (size_t i = 0; i < t->n_bindings; i++)
-        if (t->bindings[i].plugin && strcmp(t->bindings[i].plugin, A2P_PLUGIN) == 0)
-            return true;
+    for (size_t i = 0; i < t->n_bindings; i++) {
+        const struct plugin_binding *b = &t->bindings[i];
+        if (!b->plugin || strcmp(b->plugin, A2P_PLUGIN) != 0)
+            continue;
+        for (size_t k = 0; k < b->n_values; k++)
+            if (strcmp(b->values[k].key, "a2p_register") == 0 &&
+                b->values[k].kind == BINDING_VALUE_BOOL && b->values[k].num)
+                return true;
+    }
     return false;
 }
 
@@ -182,7 +191,7 @@ int a2p_watch_schedule_all(struct daemon *d)
     int rc = 0;
     for (size_t i = 0; i < d->cfg.n_tenants && rc == 0; i++) {
         const struct tenant_config *t = &d->cfg.tenants[i];
-        if (!bound_to_twilio(t))
+        if (!registers_a2p(t))
             continue;
         if (!c && !(c = daemon_db(d))) {
             log_error("a2p: no database connection to schedule the registration watch");

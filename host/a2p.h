@@ -52,8 +52,9 @@ int a2p_watch_schedule(struct db_conn *tx, const char *tenant, int64_t run_at_us
 /* Registers A2P_WATCH_KIND (before the jobs start). 0 or -1. */
 int a2p_watch_register(struct daemon *d);
 
-/* Queues a first watch, now, of every tenant bound to channel.twilio (at
- * start; a watch that finds nothing under way ends there). 0 or -1. */
+/* Queues a first watch, now, of every tenant whose channel.twilio binding
+ * registers A2P (a2p_register = true), at start; a watch that finds nothing
+ * under way ends there. 0 or -1. */
 int a2p_watch_schedule_all(struct daemon *d);
 
 #endif

@@ -36,6 +36,7 @@
 #define PUBLIC "https://clinic.example.com"
 
 static char *conninfo;
+static bool registering; /* the binding registers A2P itself (a2p_register) */
 static char dir[64];
 static struct test_daemon d;
 static struct test_sim sim;
@@ -90,7 +91,7 @@ static void setup(void)
     chmod(token, 0600);
 
     test_sim_start(&sim, "twilio", NULL);
-    char conf[256], tenant[2048];
+    char conf[256], tenant[3072];
     snprintf(conf, sizeof conf, "plugins = { dir = \"%s\"; };\n", dir);
     snprintf(tenant, sizeof tenant,
              "tenant = { id = \"glow\"; name = \"Glow Aesthetics\";"
@@ -99,9 +100,18 @@ static void setup(void)
              "plugins = ( { plugin = \"channel.twilio\"; base_url = \"%s\"; config = {\n"
              "    account_sid = \"" ACCOUNT "\"; auth_token = \"file:%s\";\n"
              "    numbers = [ \"" CLINIC "\", \"" SECOND "\" ];\n"
-             "    messaging_service_sid = \"" SERVICE "\"; a2p_required = true;\n"
+             "    %s\n"
              "    public_base_url = \"" PUBLIC "\"; send_rate = 100; send_burst = 100; }; } );\n",
-             sim.base_url, token);
+             sim.base_url, token,
+             registering
+                 ? "a2p_register = true; a2p_required = true;"
+                   " a2p_customer_profile_sid = \"BU0123456789abcdef0123456789abcdef\";"
+                   " a2p_profile_bundle_sid = \"BUfedcba9876543210fedcba9876543210\";"
+                   " a2p_description = \"Appointment reminders and replies to patients\";"
+                   " a2p_message_flow = \"Patients text the clinic and agree to texts\";"
+                   " a2p_samples = [ \"Your Botox visit is Tue 3pm. Reply C to confirm\","
+                   " \"Sorry we missed your call! How can we help?\" ];"
+                 : "messaging_service_sid = \"" SERVICE "\"; a2p_required = true;");
     /* 12:00 in Los Angeles. */
     struct test_daemon_opts o = { .conninfo = conninfo, .test_clock = true,
                                   .test_clock_start = "2026-11-24T20:00:00Z",
@@ -133,6 +143,12 @@ static void teardown(void)
 }
 
 TestSuite(twilio_a2p, .init = setup, .fini = teardown, .timeout = 120);
+
+static void setup_registering(void)
+{
+    registering = true;
+    setup();
+}
 
 /* The simulator's messages, waiting up to 10 s for at least n. */
 static cJSON *messages(int n)
@@ -274,8 +290,9 @@ Test(twilio_a2p, status_reads_brand_campaign_service_and_numbers)
         else
             other++;
     }
-    /* Two reads asked for here, and the background watch's own (a2p.c). */
-    cr_assert(services >= 2 && campaigns >= 2 && numbers >= 2 && brands >= 2 && other == 0,
+    /* The two reads asked for here, no more: the background watch (a2p.c)
+     * reads only for a binding that registers (a2p_register). */
+    cr_assert(services == 2 && campaigns == 2 && numbers == 2 && brands == 2 && other == 0,
               "%d %d %d %d %d", services, campaigns, numbers, brands, other);
     cJSON_Delete(reqs);
 
@@ -343,3 +360,53 @@ Test(twilio_a2p, required_campaign_blocks_a_number_not_on_it)
     cr_assert_str_eq(str(cJSON_GetArrayItem(list, 0), "messaging_service_sid"), SERVICE);
     cJSON_Delete(m);
 }
+
+static long count(const char *sql)
+{
+    PGconn *pg = testdb_connect(conninfo);
+    long n = testdb_scalar(pg, sql);
+    PQfinish(pg);
+    return n;
+}
+
+static int posts_to(const char *prefix)
+{
+    cJSON *reqs = sim_json("GET", "/_sim/requests", NULL);
+    const cJSON *q;
+    int n = 0;
+    cJSON_ArrayForEach(q, cJSON_GetObjectItem(reqs, "requests"))
+    {
+        n += strcmp(str(q, "method"), "POST") == 0 &&
+             strncmp(str(q, "path"), prefix, strlen(prefix)) == 0;
+    }
+    cJSON_Delete(reqs);
+    return n;
+}
+
+/* A binding that registers is watched from the start: each run advances the
+ * registration one step and, while it is under way, queues the next an hour
+ * later; a status that moved is logged once. */
+Test(twilio_a2p, the_watch_advances_a_registration_hourly, .init = setup_registering)
+{
+    struct test_http_resp r;
+    for (int i = 0; i < 200 && posts_to("/v1/a2p/BrandRegistrations") == 0; i++)
+        usleep(50000);
+    cr_assert_eq(posts_to("/v1/a2p/BrandRegistrations"), 1, "the first watch registers the brand");
+    for (int i = 0; i < 200 && count("SELECT count(*) FROM jobs WHERE kind = 'a2p.watch'"
+                                     " AND state = 'queued'") == 0; i++)
+        usleep(50000);
+    cr_assert_eq(count("SELECT count(*) FROM jobs WHERE kind = 'a2p.watch' AND state = 'queued'"
+                       " AND run_at > '2026-11-24T20:50:00Z'"),
+                 1, "the next watch an hour later");
+    cr_assert_eq(test_admin(&d, "POST", "/admin/test/clock", "{\"advance\":\"PT1H\"}", &r), 0);
+    cr_assert_eq(r.status, 200, "%s", r.body);
+    test_http_resp_free(&r);
+    char *log = daemon_log();
+    cr_assert(strstr(log, "A2P registration status changed") &&
+                  strstr(log, "\"from\":\"PENDING\"") && strstr(log, "\"to\":\"APPROVED\""),
+              "the brand's approval is logged: %s", log);
+    free(log);
+    cr_assert_eq(posts_to("/v1/a2p/BrandRegistrations"), 1, "the brand is registered once");
+    cr_assert_eq(count("SELECT count(*) FROM jobs WHERE kind = 'a2p.watch' AND state = 'done'"), 2);
+}
+
