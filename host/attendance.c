@@ -203,7 +203,7 @@ static int job_check(struct db_conn *c, const struct job *job, struct job_result
                  "%s: we missed you at your %s appointment. Would you like to rebook? Reply "
                  "with a day and time that suits you.",
                  k && k->name ? k->name : "The clinic", svc && svc->name ? svc->name : "recent");
-        if (booking_tell_patient(c, job->tenant_id, b.hold_id, text) < 0)
+        if (booking_tell_patient(c, job->tenant_id, b.hold_id, "proactive", text) < 0)
             out = JOB_RETRY;
     }
     const char *fields[] = { "tenant", job->tenant_id, "booking", bid, "state", state, NULL };

@@ -446,7 +446,7 @@ static int on_unavailable(struct db_conn *c, struct daemon *d, const char *tenan
                  "%sOur booking system is slow to respond right now, so your booking for %s is "
                  "being confirmed. We'll text you as soon as it is.",
                  paid ? "Thanks, your deposit came through. " : "", desc);
-        if (booking_tell_patient(c, tenant, b->hold_id, text) < 0)
+        if (booking_tell_patient(c, tenant, b->hold_id, "notice", text) < 0)
             return BOOKING_E_DB;
         told = true;
     }
@@ -474,7 +474,7 @@ static int on_booked(struct db_conn *c, const char *tenant, const struct booking
         describe(c, tenant, b, desc, sizeof desc);
         snprintf(text, sizeof text, "Good news: your booking for %s is confirmed. See you then!",
                  desc);
-        if (booking_tell_patient(c, tenant, b->hold_id, text) < 0)
+        if (booking_tell_patient(c, tenant, b->hold_id, "notice", text) < 0)
             return BOOKING_E_DB;
     }
     if (booking_reconcile_schedule(c, tenant, clock_now_us()) != 0 ||
@@ -565,7 +565,7 @@ static int on_conflict(struct db_conn *c, struct daemon *d, const char *tenant,
         if (has_dep && deposits_refund(c, tenant, dep_id, "slot_taken") < 0)
             return BOOKING_E_DB;
     }
-    if (booking_tell_patient(c, tenant, b->hold_id, text) < 0)
+    if (booking_tell_patient(c, tenant, b->hold_id, "notice", text) < 0)
         return BOOKING_E_DB;
     char staff[480];
     snprintf(staff, sizeof staff,

@@ -58,13 +58,13 @@ int booking_conversation(struct db_conn *tx, const char *tenant, int64_t hold_id
 }
 
 int booking_tell_patient(struct db_conn *tx, const char *tenant, int64_t hold_id,
-                         const char *text)
+                         const char *kind, const char *text)
 {
     int64_t conv = 0;
     int f = booking_conversation(tx, tenant, hold_id, &conv);
     if (f <= 0)
         return f;
-    struct outbound_msg m = { .tenant_id = tenant, .conversation_id = conv, .kind = "proactive",
+    struct outbound_msg m = { .tenant_id = tenant, .conversation_id = conv, .kind = kind,
                               .text = text };
     int rc = outbound_enqueue(tx, &m, NULL);
     if (rc == OUTBOUND_E_NOTFOUND)

@@ -24,10 +24,11 @@ void booking_describe_slot(const struct knowledge *k, const char *service_id, in
  * none, -1 on a database failure. */
 int booking_conversation(struct db_conn *tx, const char *tenant, int64_t hold_id, int64_t *conv);
 
-/* Queues text to the patient of hold_id on tx (kind "proactive").
- * 1 queued, 0 no conversation, -1 failure (tx aborted). */
+/* Queues text to the patient of hold_id on tx, of kind (outbound.h):
+ * "notice" for news of the booking itself, "proactive" for an invitation
+ * (to rebook, say). 1 queued, 0 no conversation, -1 failure (tx aborted). */
 int booking_tell_patient(struct db_conn *tx, const char *tenant, int64_t hold_id,
-                         const char *text);
+                         const char *kind, const char *text);
 
 /* Raises a staff alert about booking b (subject "booking:<id>"), texted to
  * staff_phone when given. 1 new, 0 raised before, -1 failure. */

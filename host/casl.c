@@ -20,9 +20,9 @@ const char *casl_reason_name(int r)
     return r >= 0 && r < (int)(sizeof REASONS / sizeof REASONS[0]) ? REASONS[r] : "unknown";
 }
 
-bool casl_kind_commercial(const char *kind, bool transactional)
+bool casl_kind_commercial(const char *kind)
 {
-    return kind && strcmp(kind, "proactive") == 0 && !transactional;
+    return kind && strcmp(kind, "proactive") == 0;
 }
 
 int casl_lapse_at(const char *zone, int64_t given_us, int months, int64_t *out)

@@ -58,10 +58,11 @@ struct casl_decision {
     int64_t lapses_us;     /* when the consent relied on lapses; 0: never, or not allowed */
 };
 
-/* True for the message kinds (messages.kind) that are commercial: proactive
- * messages. A reminder of a booked appointment is a proactive kind too but
- * not commercial: the caller passes transactional = true for it. */
-bool casl_kind_commercial(const char *kind, bool transactional);
+/* True for the message kinds (messages.kind) that are commercial:
+ * "proactive" (follow-ups, offers, recalls). A "notice" about what the
+ * contact booked (a confirmation, a change, a reminder) is transactional and
+ * is not; neither are replies and text-backs. */
+bool casl_kind_commercial(const char *kind);
 
 /* The instant a consent given at given_us lapses after months calendar
  * months: local midnight, in zone, of the anniversary day (its day of month

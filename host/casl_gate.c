@@ -19,7 +19,7 @@ int casl_gate_rule(struct db_conn *c, const struct send_gate_input *in,
 {
     (void)ctx;
     if (d->verdict == SEND_GATE_DROP || !in->country || strcmp(in->country, "CA") != 0 ||
-        !casl_kind_commercial(in->kind, false))
+        !casl_kind_commercial(in->kind))
         return 0;
     struct casl_facts f;
     struct casl_decision cd;
@@ -46,7 +46,7 @@ DB_STMT(st_body, "UPDATE messages SET body = $3 WHERE tenant_id = $1 AND id = $2
 int casl_gate_footer(struct db_conn *c, const char *tenant_id, const char *country,
                      const char *clinic_name, int64_t message_id, const char *kind, char **body)
 {
-    if (!country || strcmp(country, "CA") != 0 || !casl_kind_commercial(kind, false))
+    if (!country || strcmp(country, "CA") != 0 || !casl_kind_commercial(kind))
         return 0;
     size_t cap = strlen(*body) + strlen(clinic_name) + 64;
     char *out = malloc(cap);

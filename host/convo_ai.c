@@ -31,7 +31,7 @@
 
 DB_STMT(st_history,
         "SELECT direction, body FROM messages WHERE tenant_id = $1 AND conversation_id = $2 AND id <= $3 "
-        "AND body IS NOT NULL AND body <> '' AND kind IN ('message', 'reply', 'textback', 'proactive') "
+        "AND body IS NOT NULL AND body <> '' AND kind IN ('message', 'reply', 'textback', 'proactive', 'notice') "
         "ORDER BY id DESC LIMIT 12");
 
 static void count(const char *name, const char *tenant, uint64_t n)

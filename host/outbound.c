@@ -39,7 +39,7 @@
 
 static bool kind_ok(const char *k)
 {
-    static const char *const kinds[] = { "reply", "textback", "proactive", "optout_confirmation",
+    static const char *const kinds[] = { "reply", "textback", "proactive", "notice", "optout_confirmation",
                                          "help", "staff", "staff_alert" };
     for (size_t i = 0; k && i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(k, kinds[i]) == 0)

@@ -33,9 +33,11 @@ struct jobs;
 struct outbound_msg {
     const char *tenant_id;
     int64_t conversation_id;   /* the contact and the channel binding come from it */
-    const char *kind;          /* "reply", "textback", "proactive", "optout_confirmation",
-                                  "help", "staff", "staff_alert" (to the clinic's own
-                                  staff number: not held by quiet hours or caps) */
+    const char *kind;          /* "reply", "textback", "proactive", "notice" (about what
+                                  the contact booked: proactive, not commercial),
+                                  "optout_confirmation", "help", "staff", "staff_alert"
+                                  (to the clinic's own staff number: not held by quiet
+                                  hours or caps) */
     const char *text;          /* what is sent and stored, 1..1600 bytes; the caller keeps
                                   health details and card numbers out of it */
     int64_t caused_by;         /* the inbound message or call it answers; 0: none */

@@ -262,7 +262,7 @@ static int job_confirm(struct db_conn *c, const struct job *job, struct job_resu
         struct reminder_appt a = { b.service_id, b.provider_id, b.start_us, b.end_us };
         reminder_text_confirmation(k, &a, url, text, sizeof text);
         struct outbound_msg m = { .tenant_id = job->tenant_id,
-                                  .conversation_id = ct.conversation_id, .kind = "proactive",
+                                  .conversation_id = ct.conversation_id, .kind = "notice",
                                   .text = text };
         if (outbound_enqueue(c, &m, NULL) != 0) {
             snprintf(res->error, sizeof res->error, "cannot queue the confirmation");
@@ -387,7 +387,7 @@ static int job_send(struct db_conn *c, const struct job *job, struct job_result 
     if (!in)
         goto done;
     *in = (struct send_gate_input){
-        .tenant_id = job->tenant_id, .contact_id = ct.id, .kind = "proactive",
+        .tenant_id = job->tenant_id, .contact_id = ct.id, .kind = "notice",
         .channel = ct.channel, .address = ct.address, .phone = ct.phone[0] ? ct.phone : NULL,
         .clinic_zone = t->timezone, .country = t->country, .created_us = now, .now_us = now,
     };
@@ -429,7 +429,7 @@ static int job_send(struct db_conn *c, const struct job *job, struct job_result 
     struct reminder_appt a = { b.service_id, b.provider_id, b.start_us, b.end_us };
     reminder_text_reminder(k, &a, confirmed, text, sizeof text);
     struct outbound_msg m = { .tenant_id = job->tenant_id, .conversation_id = ct.conversation_id,
-                              .kind = "proactive", .text = text };
+                              .kind = "notice", .text = text };
     int64_t mid = 0;
     char now_s[24];
     i64(now_s, sizeof now_s, now);

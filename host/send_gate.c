@@ -184,15 +184,19 @@ int send_gate_decide(const struct qh_policy *p, const struct send_gate_input *in
     /* The confirmation answers the contact's own STOP and is owed at once;
      * a staff alert goes to the clinic's own staff line, not to a patient. */
     bool staff_alert = strcmp(in->kind, "staff_alert") == 0;
-    out->proactive = !confirmation && !staff_alert && (strcmp(in->kind, "proactive") == 0 ||
-                                       !quiet_hours_is_reply(in->now_us, in->last_inbound_us));
+    bool notice = strcmp(in->kind, "notice") == 0;
+    out->proactive = !confirmation && !staff_alert &&
+                     (strcmp(in->kind, "proactive") == 0 || notice ||
+                      !quiet_hours_is_reply(in->now_us, in->last_inbound_us));
     if (!out->proactive)
         return 0;
+    /* A notice about the contact's own booking waits for the window but is
+     * no solicitation: the caps neither count nor stop it. */
     struct qh_recipient r = {
         .phone = in->phone,
         .clinic_zone = in->clinic_zone,
-        .recent_sends_us = in->recent_proactive_us,
-        .n_recent = in->n_recent,
+        .recent_sends_us = notice ? NULL : in->recent_proactive_us,
+        .n_recent = notice ? 0 : in->n_recent,
     };
     int rc = quiet_hours_decide(p, &r, in->now_us, &out->qh);
     if (rc != 0)

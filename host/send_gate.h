@@ -9,7 +9,8 @@
  * opt-out confirmation; at most one missed-call text-back per caller per 24
  * hours; anything proactive (kind "proactive", or any message that does not
  * answer the contact's own message or call of the last minute) obeys quiet
- * hours and the per-contact caps of the tenant's policy (quiet_hours.h).
+ * hours and the per-contact caps of the tenant's policy (quiet_hours.h); a
+ * "notice" about the contact's booking obeys quiet hours but not the caps.
  * Further rules (CASL, retention...) are added with send_gate_add_rule at
  * start-up; each sees the decision so far and may only make it stricter
  * (SEND -> HOLD -> DROP). Library code: no logging.

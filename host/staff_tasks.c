@@ -186,7 +186,7 @@ int staff_task_done(struct db_conn *tx, const char *tenant, int64_t id, const ch
     PQclear(u);
     if (!ok)
         return -1;
-    struct outbound_msg m = { .tenant_id = tenant, .conversation_id = conv, .kind = "proactive", .text = text };
+    struct outbound_msg m = { .tenant_id = tenant, .conversation_id = conv, .kind = "notice", .text = text };
     int orc = outbound_enqueue(tx, &m, NULL);
     return orc == 0 || orc == OUTBOUND_E_NOTFOUND ? 0 : -1;
 }

@@ -137,12 +137,12 @@ Test(casl, only_canadian_commercial_messages_are_judged)
     cr_assert_eq(casl_decide("CA", "Nowhere/Zone", true, &none, now, &d), CASL_E_TZ);
     cr_assert_eq(casl_decide(NULL, TOR, true, &none, now, &d), CASL_E_INVAL);
 
-    cr_expect(casl_kind_commercial("proactive", false));
-    cr_expect_not(casl_kind_commercial("proactive", true), "a booking reminder");
-    cr_expect_not(casl_kind_commercial("reply", false));
-    cr_expect_not(casl_kind_commercial("textback", false));
-    cr_expect_not(casl_kind_commercial("optout_confirmation", false));
-    cr_expect_not(casl_kind_commercial(NULL, false));
+    cr_expect(casl_kind_commercial("proactive"));
+    cr_expect_not(casl_kind_commercial("notice"), "a booking reminder");
+    cr_expect_not(casl_kind_commercial("reply"));
+    cr_expect_not(casl_kind_commercial("textback"));
+    cr_expect_not(casl_kind_commercial("optout_confirmation"));
+    cr_expect_not(casl_kind_commercial(NULL));
 }
 
 static size_t chars(const char *s)

@@ -86,6 +86,8 @@ Test(casl_gate, rule)
     cr_expect_eq(d.verdict, SEND_GATE_SEND, "a reply is not commercial");
     d = judge("CA", "textback", "+14165550199", "2027-02-01T12:00:00Z", SEND_GATE_SEND);
     cr_expect_eq(d.verdict, SEND_GATE_SEND);
+    d = judge("CA", "notice", "+14165550101", "2027-07-10T12:00:00Z", SEND_GATE_SEND);
+    cr_expect_eq(d.verdict, SEND_GATE_SEND, "a reminder of a booking is not commercial");
     d = judge("US", "proactive", "+14165550199", "2027-02-01T12:00:00Z", SEND_GATE_SEND);
     cr_expect_eq(d.verdict, SEND_GATE_SEND, "CASL is for Canadian tenants");
     d = judge("CA", "proactive", "+14165550102", "2027-02-01T12:00:00Z", SEND_GATE_DROP);

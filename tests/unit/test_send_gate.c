@@ -124,6 +124,15 @@ Test(send_gate, florida_rule_and_cap)
     cr_expect_eq(d.verdict, SEND_GATE_HOLD);
     cr_expect_str_eq(d.reason, "frequency_cap");
     cr_expect_gt(d.hold_until_us, now);
+    /* A reminder of the patient's booking is no solicitation: the cap does
+     * not stop it, but it waits for the window like anything proactive. */
+    in.kind = "notice";
+    cr_assert_eq(send_gate_decide(&p, &in, &d), 0);
+    cr_expect_eq(d.verdict, SEND_GATE_SEND, "%s", d.reason);
+    in.now_us = in.created_us = at("2026-11-25T01:30:00Z");
+    cr_assert_eq(send_gate_decide(&p, &in, &d), 0);
+    cr_expect_eq(d.verdict, SEND_GATE_HOLD, "a notice at 20:30 in Miami waits");
+    cr_expect_str_eq(d.reason, "quiet_hours");
 }
 
 Test(send_gate, policy_errors)
