@@ -642,6 +642,13 @@ static bool segment_ok(const char *s, size_t cap, bool dot)
     return true;
 }
 
+/* The plugin name behind a provider segment: Google's Business Messages
+ * URL (/webhooks/google-business) is served by RCS Business Messaging. */
+static const char *provider_of(const char *segment)
+{
+    return strcmp(segment, "google-business") == 0 ? "rbm" : segment;
+}
+
 static void post_webhook(struct http_request *req, struct http_response *resp, void *ctx)
 {
     struct daemon *d = ctx;
@@ -650,16 +657,19 @@ static void post_webhook(struct http_request *req, struct http_response *resp, v
         http_reply_error(req, resp, 503, "unavailable", "out of memory");
         return;
     }
+    /* /webhooks/{provider} alone is its "main" endpoint (one app-wide URL,
+     * as Meta and Google configure it), routed by the body. */
+    const char *endpoint = req->n_params > 1 ? req->params[1] : "main";
     if (!segment_ok(req->params[0], sizeof t->provider, false) ||
-        !segment_ok(req->params[1], sizeof t->endpoint, true) ||
+        !segment_ok(endpoint, sizeof t->endpoint, true) ||
         (req->n_params > 2 && !config_tenant_id_valid(req->params[2]))) {
         free(t);
         http_reply_error(req, resp, 404, "unknown_route", "no tenant serves this webhook");
         return;
     }
     t->d = d;
-    snprintf(t->provider, sizeof t->provider, "%s", req->params[0]);
-    snprintf(t->endpoint, sizeof t->endpoint, "%s", req->params[1]);
+    snprintf(t->provider, sizeof t->provider, "%s", provider_of(req->params[0]));
+    snprintf(t->endpoint, sizeof t->endpoint, "%s", endpoint);
     if (req->n_params > 2)
         snprintf(t->tenant, sizeof t->tenant, "%s", req->params[2]);
     const char *remote = http_header(req, "X-Forwarded-For");
@@ -684,7 +694,9 @@ static void post_webhook(struct http_request *req, struct http_response *resp, v
 
 int routes_webhooks_register(struct daemon *d)
 {
-    return daemon_add_route(d, false, "POST", "/webhooks/{provider}/{endpoint}", post_webhook,
+    return daemon_add_route(d, false, "POST", "/webhooks/{provider}", post_webhook,
+                            HTTP_AUTH_NONE) ||
+           daemon_add_route(d, false, "POST", "/webhooks/{provider}/{endpoint}", post_webhook,
                             HTTP_AUTH_NONE) ||
            daemon_add_route(d, false, "POST", "/webhooks/{provider}/{endpoint}/{tenant}",
                             post_webhook, HTTP_AUTH_NONE) ||

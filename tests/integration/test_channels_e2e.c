@@ -233,3 +233,26 @@ Test(channels_e2e, instagram_subscription_handshake_through_the_daemon)
     cr_assert(strstr(cJSON_GetStringValue(cJSON_GetObjectItem(r, "body")), "1158201444") == NULL);
     cJSON_Delete(r);
 }
+
+/* The app-wide URLs clinics configure at Meta and Google: /webhooks/instagram
+ * and /webhooks/google-business (served by channel.rbm) reach the same
+ * plugins as their main endpoints, routed to the tenant by the body. */
+Test(channels_e2e, app_wide_webhook_urls)
+{
+    cr_assert_eq(delivery_status(sim(&ig, "POST", "/_sim/inbound",
+                                     "{\"path\":\"/webhooks/instagram\",\"account\":\"" ACCOUNT "\","
+                                     "\"sender\":\"" IGSID "\",\"mid\":\"aWdf_app_1\","
+                                     "\"text\":\"Hi there\",\"timestamp_ms\":" START_MS "}")),
+                 200);
+    cr_assert_eq(delivery_status(sim(&rbm, "POST", "/_sim/inbound",
+                                     "{\"path\":\"/webhooks/google-business\",\"phone\":\"" PHONE "\","
+                                     "\"message_id\":\"MxApp1\",\"text\":\"Hello\"}")),
+                 200);
+    cr_assert_eq(delivery_status(sim(&rbm, "POST", "/_sim/inbound",
+                                     "{\"path\":\"/webhooks/google-business\",\"phone\":\"" PHONE "\","
+                                     "\"text\":\"forged\",\"forge\":true}")),
+                 403, "the signature is still checked");
+    wait_idle();
+    cr_assert_eq(count_messages("instagram", IGSID, "in", NULL, 0), 1);
+    cr_assert_eq(count_messages("rbm", PHONE, "in", NULL, 0), 1);
+}
