@@ -741,7 +741,6 @@ struct http_server *http_server_start(const struct http_server_options *opt,
          * throughput; headers past it get libmicrohttpd's own 431. */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_END);
     if (!srv->daemon) {

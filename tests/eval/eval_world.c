@@ -246,6 +246,8 @@ static int write_tenant(struct eval_world *w, char *err, size_t cap)
     return 0;
 }
 
+/* 0 ready, -2 the daemon exited before it was ready (a port taken, say),
+ * -1 anything else. */
 static int start_daemon(struct eval_world *w, char *err, size_t cap)
 {
     char conf[2048], ready[320], bin[512], start[32], clockarg[64], path[400];
@@ -296,7 +298,7 @@ static int start_daemon(struct eval_world *w, char *err, size_t cap)
         if (waitpid(pid, &status, WNOHANG) == pid) {
             w->daemon = 0;
             snprintf(err, cap, "bookwelld exited before it was ready (log: %s)", w->log_path);
-            return -1;
+            return -2;
         }
         usleep(10000);
     }
@@ -405,7 +407,13 @@ int eval_world_start(struct eval_world **out, const struct eval_world_opts *o,
                                   NULL };
         test_sim_start(&w->instagram, "instagram", ig_args);
     }
-    if (start_daemon(w, err, cap) != 0)
+    /* The ports are picked free before the daemon binds them: another
+     * process can take one meanwhile, and the daemon then exits at once
+     * (a listener is never shared). Pick again. */
+    int started = -2;
+    for (int attempt = 0; attempt < 5 && started == -2; attempt++)
+        started = start_daemon(w, err, cap);
+    if (started != 0)
         goto fail;
     char url[256];
     struct eval_resp r;
