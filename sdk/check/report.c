@@ -124,14 +124,20 @@ void kit_check_descriptor(struct kit *k, uint32_t want_kind)
     kit_pass(k, "descriptor");
 }
 
-/* Keys that name credentials must be secret references, never literals. */
+/* Keys that name credentials must be secret references, never literals: a
+ * key that is, or ends in "_" and, one of the words below ("auth_token",
+ * "client_secret", "api_key"). Where a credential lives is no credential:
+ * "token_url" and "secret_manager_project" are plain strings. */
 static bool looks_secret(const char *key)
 {
     static const char *const words[] = { "secret", "password", "token", "api_key", "apikey",
-                                         "private_key", "signing_key", NULL };
-    for (size_t i = 0; words[i]; i++)
-        if (strstr(key, words[i]))
+                                         "private_key", "signing_key", "passphrase", NULL };
+    size_t n = strlen(key);
+    for (size_t i = 0; words[i]; i++) {
+        size_t w = strlen(words[i]);
+        if (n >= w && strcmp(key + n - w, words[i]) == 0 && (n == w || key[n - w - 1] == '_'))
             return true;
+    }
     return false;
 }
 

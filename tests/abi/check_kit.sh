@@ -48,6 +48,7 @@ expect_fail bad_code malformed_availability malformed_book malformed_cancel erro
 expect_fail outside_range availability_in_range
 expect_fail create_twice patient_create_idempotent patient_find
 expect_fail stale_slots availability_free_only
+expect_fail plain_token config_schema
 
 # A file the loader refuses: the reason, and nothing else runs.
 refused=$(kit_stage tests/abi/.libs/fx_bad_magic.so=emr.fx-1.0.0.so)

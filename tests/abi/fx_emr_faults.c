@@ -9,6 +9,10 @@
  *   create_twice   a retried patient_create writes a second patient
  *   stale_slots    availability keeps answering its first answer (booked
  *                  slots stay offered)
+ *   plain_token    a credential key ("api_token") is a plain string, not
+ *                  BW_CFG_SECRET
+ * Every variant also has a plain "token_url" key, which names where a
+ * credential comes from and must not be taken for one.
  * tests/abi/check_kit.sh runs the kit on each and expects the checks that
  * fault breaks, and only those kinds of failure, to be reported.
  */
@@ -23,7 +27,7 @@
 BW_PLUGIN_EXPORT const struct bw_plugin_descriptor *bw_plugin_entry_v1(uint32_t host_major,
                                                                        uint32_t host_minor);
 
-enum fault { NONE, DOUBLE_BOOK, BAD_CODE, OUTSIDE_RANGE, CREATE_TWICE, STALE_SLOTS };
+enum fault { NONE, DOUBLE_BOOK, BAD_CODE, OUTSIDE_RANGE, CREATE_TWICE, STALE_SLOTS, PLAIN_TOKEN };
 static enum fault fault;
 static struct bw_emr_ops fault_ops;
 static struct bw_plugin_descriptor fault_descriptor;
@@ -123,14 +127,15 @@ static int f_cancel(void *i, struct bw_call *c, const struct bw_json *r, const c
 
 const struct bw_plugin_descriptor *bw_plugin_entry_v1(uint32_t host_major, uint32_t host_minor)
 {
-    static const char *const names[] = { "", "double_book", "bad_code", "outside_range",
-                                         "create_twice", "stale_slots" };
+    static const char *const names[] = { "",           "double_book", "bad_code",   "outside_range",
+                                         "create_twice", "stale_slots", "plain_token" };
+    static struct bw_config_field fields[64];
     const struct bw_plugin_descriptor *t = template_entry_v1(host_major, host_minor);
     const char *want = getenv("BW_KIT_FAULT");
     if (!t)
         return NULL;
     fault = NONE;
-    for (int k = 1; want && k < 6; k++)
+    for (int k = 1; want && k < 7; k++)
         if (strcmp(want, names[k]) == 0)
             fault = (enum fault)k;
     fault_ops = template_ops;
@@ -146,5 +151,18 @@ const struct bw_plugin_descriptor *bw_plugin_entry_v1(uint32_t host_major, uint3
     fault_descriptor.version = "1.0.0";
     fault_descriptor.description = "the template EMR with one contract violation (BW_KIT_FAULT)";
     fault_descriptor.ops = &fault_ops;
+    uint32_t n = t->n_config;
+    if (n + 2 > sizeof fields / sizeof fields[0])
+        return NULL;
+    memcpy(fields, t->config, n * sizeof fields[0]);
+    fields[n++] = (struct bw_config_field){ sizeof(struct bw_config_field), BW_CFG_STRING, 0, 0,
+                                            "token_url", NULL,
+                                            "where access tokens are fetched", 0, 0 };
+    if (fault == PLAIN_TOKEN)
+        fields[n++] = (struct bw_config_field){ sizeof(struct bw_config_field), BW_CFG_STRING, 0,
+                                                0, "api_token", NULL,
+                                                "a credential kept as a plain string", 0, 0 };
+    fault_descriptor.config = fields;
+    fault_descriptor.n_config = n;
     return &fault_descriptor;
 }
