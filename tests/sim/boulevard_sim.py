@@ -56,13 +56,13 @@ import datetime
 import hashlib
 import hmac
 import json
-import os
 import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
+
+import simcore
 
 LOCK = threading.Lock()
 STATE = {}
@@ -93,14 +93,7 @@ def parse_time(s):
 
 
 def load_clinic():
-    c = {}
-    if ARGS.clinic:
-        path = ARGS.clinic
-        if not os.path.exists(path):
-            # A path relative to the checkout (tests/abi/emr_plugins.list).
-            path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", path)
-        with open(path) as f:
-            c = json.load(f)
+    c = simcore.load_clinic(ARGS.clinic)   # relative to the checkout: tests/abi/emr_plugins.list
     tz = ZoneInfo(c.get("timezone", "America/Los_Angeles"))
     STATE.update({
         "clinic": c,
@@ -596,31 +589,9 @@ def spend(op, variables):
                            "throttleStatus": status}}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def reply(self, status, obj, headers=None):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
+@simcore.routes("GET", "POST")
+class Handler(simcore.JsonHandler):
+    content_type = "application/json"
 
     def route(self, method):
         u = urllib.parse.urlsplit(self.path)
@@ -712,9 +683,7 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     global ARGS
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file")
-    p.add_argument("--clinic")
+    simcore.server_arguments(p, clinic=True)
     p.add_argument("--callback-base")
     p.add_argument("--business-id", default="5d7c9a2e-3b1f-4e8a-9c6d-0b1a2c3d4e5f")
     p.add_argument("--api-key", default="blvd-sim-api-key")
@@ -726,18 +695,7 @@ def main():
     ARGS = p.parse_args()
     with LOCK:
         load_clinic()
-    server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
-    if ARGS.ready_file:
-        tmp = ARGS.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": port}, f)
-        os.replace(tmp, ARGS.ready_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    simcore.serve(Handler, ARGS.port, ARGS.ready_file)
 
 
 if __name__ == "__main__":

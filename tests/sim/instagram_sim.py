@@ -42,13 +42,11 @@ import hmac
 import json
 import os
 import re
-import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import simcore
 
 DAY_MS = 24 * 3600 * 1000
 SEND_PATH = re.compile(r"^/(v\d+\.\d+)/(\d+)/messages$")
@@ -121,42 +119,11 @@ def inbound_payload(st, req):
     return mid, json.dumps(body, separators=(",", ":")).encode()
 
 
-def post(url, body, headers):
-    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=15) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
-    except OSError as e:
-        return 0, str(e)
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+@simcore.routes("GET", "POST")
+class Handler(simcore.JsonHandler):
     server_version = "instagram-sim/1"
-
-    def log_message(self, fmt, *a):
-        sys.stderr.write("instagram_sim: " + (fmt % a) + "\n")
-
-    def reply(self, status, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def json_body(self):
-        raw = self.body()
-        try:
-            return json.loads(raw or b"{}")
-        except ValueError:
-            return None
+    log_name = "instagram_sim"
+    content_type = "application/json"
 
     # ---- control API -------------------------------------------------------
     def control(self, method, path):
@@ -209,8 +176,8 @@ class Handler(BaseHTTPRequestHandler):
                 if not args.callback_base:
                     return self.reply(409, {"error": "no --callback-base to deliver to"})
                 url = args.callback_base.rstrip("/") + req.get("path", "/webhooks/instagram/main")
-                status, answer = post(url, body, {"Content-Type": "application/json",
-                                                  "X-Hub-Signature-256": sig})
+                status, answer = simcore.call_out(url, body, {"Content-Type": "application/json",
+                                                              "X-Hub-Signature-256": sig})
                 out["status"], out["response"] = status, answer
                 with st.lock:
                     st.deliveries.append({"mid": mid, "status": status, "url": url})
@@ -222,13 +189,7 @@ class Handler(BaseHTTPRequestHandler):
                                         "hub.verify_token": req.get("token", args.verify_token),
                                         "hub.challenge": req.get("challenge", "1158201444")})
             url = args.callback_base.rstrip("/") + req.get("path", "/webhooks/instagram/main") + "?" + q
-            try:
-                with urllib.request.urlopen(url, timeout=15) as r:
-                    status, answer = r.status, r.read().decode()
-            except urllib.error.HTTPError as e:
-                status, answer = e.code, e.read().decode("utf-8", "replace")
-            except OSError as e:
-                status, answer = 0, str(e)
+            status, answer = simcore.call_out(url)
             return self.reply(200, {"status": status, "body": answer})
         return self.reply(404, {"error": "no such control route"})
 
@@ -288,32 +249,17 @@ class Handler(BaseHTTPRequestHandler):
         self.body()
         return self.reply(400, graph_error(100, "Unsupported %s request." % method, "GraphMethodException", 33))
 
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file")
-    p.add_argument("--clinic")
+    simcore.server_arguments(p, clinic=True)
     p.add_argument("--callback-base")
     p.add_argument("--app-secret", default="appsecret")
     p.add_argument("--verify-token", default="verify-me")
     p.add_argument("--access-token", default="ig-test-token")
     args = p.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    srv.daemon_threads = True
-    srv.st = State(args)
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": srv.server_address[1]}, f)
-        os.replace(tmp, args.ready_file)
-    srv.serve_forever()
+    simcore.serve(Handler, args.port, args.ready_file,
+                  lambda server: setattr(server, "st", State(args)))
 
 
 if __name__ == "__main__":

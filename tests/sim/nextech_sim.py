@@ -48,21 +48,18 @@ import argparse
 import collections
 import datetime
 import json
-import os
 import secrets
-import sys
 import threading
 import time
 import urllib.parse
-import zoneinfo
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import simcore
 
 LOCK = threading.Lock()
 STATE = {}
 ARGS = None
-CLINIC = {}
+CLINIC = simcore.Clinic()   # the --clinic document, read in main()
 EXT = "https://select.nextech-api.com/api/structuredefinition/"
-DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 LOCATION_ID = "1"
 
 
@@ -71,40 +68,16 @@ def outcome(code, text, severity="error"):
             "issue": [{"severity": severity, "code": code, "diagnostics": text}]}
 
 
-def tz():
-    return zoneinfo.ZoneInfo(CLINIC.get("timezone", "UTC"))
+tz = CLINIC.tz
 
 
 def fmt(dt):
     return dt.isoformat(timespec="seconds")
 
 
-def parse_time(s):
-    """An RFC 3339 instant, or a date (local midnight)."""
-    s = s.strip()
-    if len(s) == 10:
-        d = datetime.date.fromisoformat(s)
-        return datetime.datetime(d.year, d.month, d.day, tzinfo=tz())
-    if s.endswith("Z") or s.endswith("z"):
-        s = s[:-1] + "+00:00"
-    dt = datetime.datetime.fromisoformat(s)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=tz())
-    return dt
-
-
-def service(sid):
-    for s in CLINIC.get("services", []):
-        if s.get("id") == sid:
-            return s
-    return None
-
-
-def provider(pid):
-    for p in CLINIC.get("providers", []):
-        if p.get("id") == pid:
-            return p
-    return None
+parse_time = CLINIC.parse_time
+service = CLINIC.service
+provider = CLINIC.provider
 
 
 def ref_id(ref):
@@ -199,52 +172,9 @@ def busy(prov, start, end, ignore=None):
     return False
 
 
-def bookable(prov, svc, start, end):
-    """Inside the provider's working hours on an open day, on the grid."""
-    p, s = provider(prov), service(svc)
-    if not p or not s or svc not in p.get("services", []):
-        return False
-    local = start.astimezone(tz())
-    day = DAYS[local.weekday()]
-    hours = CLINIC.get("hours", {}).get(day)
-    if not hours or day not in p.get("days", DAYS) or \
-            local.date().isoformat() in CLINIC.get("closed_dates", []):
-        return False
-    step = CLINIC.get("slot_step_min", 15)
-    mins = local.hour * 60 + local.minute
-    o = int(hours[0][:2]) * 60 + int(hours[0][3:])
-    c = int(hours[1][:2]) * 60 + int(hours[1][3:])
-    length = int((end - start).total_seconds() // 60)
-    return local.second == 0 and (mins - o) % step == 0 and mins >= o and mins + length <= c
-
-
 def free_slots(svc, prov_filter, lo, hi):
-    s = service(svc)
-    if not s:
-        return []
-    length = datetime.timedelta(minutes=s.get("duration_min", 30))
-    step = datetime.timedelta(minutes=CLINIC.get("slot_step_min", 15))
-    out = []
-    provs = [p for p in CLINIC.get("providers", [])
-             if svc in p.get("services", []) and (not prov_filter or p["id"] == prov_filter)]
-    day = lo.astimezone(tz()).date()
-    last = hi.astimezone(tz()).date()
-    while day <= last:
-        hours = CLINIC.get("hours", {}).get(DAYS[day.weekday()])
-        if hours and day.isoformat() not in CLINIC.get("closed_dates", []):
-            o = datetime.datetime.combine(day, datetime.time.fromisoformat(hours[0]), tz())
-            c = datetime.datetime.combine(day, datetime.time.fromisoformat(hours[1]), tz())
-            t = o
-            while t + length <= c:
-                if lo <= t < hi:
-                    for p in provs:
-                        if DAYS[day.weekday()] in p.get("days", DAYS) and \
-                                not busy(p["id"], t, t + length):
-                            out.append((t, t + length, p["id"]))
-                t += step
-        day += datetime.timedelta(days=1)
-    out.sort(key=lambda x: (x[0], x[2]))
-    return [slot_resource(svc, a, b, p) for a, b, p in out]
+    return [slot_resource(svc, a, b, p)
+            for a, b, p in CLINIC.openings(svc, prov_filter, lo, hi, busy)]
 
 
 def slot_resource(svc, start, end, prov):
@@ -281,42 +211,14 @@ def digits(s):
     return "".join(ch for ch in (s or "") if ch.isdigit())
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt_, *args):
-        pass
-
+@simcore.routes("GET", "POST", "PUT", "PATCH", "DELETE")
+class Handler(simcore.JsonHandler):
     def reply(self, status, obj, headers=None):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/fhir+json; charset=utf-8"
-                         if isinstance(obj, dict) and "resourceType" in obj
-                         else "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
-    def do_PUT(self):
-        self.route("PUT")
-
-    def do_PATCH(self):
-        self.route("PATCH")
-
-    def do_DELETE(self):
-        self.route("DELETE")
+        """A FHIR resource goes as application/fhir+json, anything else as JSON."""
+        fhir = isinstance(obj, dict) and "resourceType" in obj
+        self.send_bytes(status, json.dumps(obj).encode(),
+                        "application/fhir+json; charset=utf-8" if fhir else self.content_type,
+                        headers)
 
     def route(self, method):
         u = urllib.parse.urlsplit(self.path)
@@ -348,19 +250,9 @@ class Handler(BaseHTTPRequestHandler):
                     "tokens_granted": STATE["tokens_granted"],
                     "requests": dict(STATE["requests"]),
                     "rate_limited": STATE["rate_limited"]})
-        if path == "/_sim/fail":
+        if path in ("/_sim/fail", "/_sim/down", "/_sim/up", "/_sim/recover"):
             with LOCK:
-                STATE["fail_status"] = int(one.get("status", "503"))
-                STATE["fail_until"] = time.monotonic() + float(one.get("seconds", "0"))
-                STATE["fail_count"] = int(one.get("count", "0"))
-            return self.reply(200, {"ok": True})
-        if path == "/_sim/down":
-            with LOCK:
-                STATE["fail_status"], STATE["fail_until"] = 503, float("inf")
-            return self.reply(200, {"ok": True})
-        if path in ("/_sim/recover", "/_sim/up"):
-            with LOCK:
-                STATE["fail_until"], STATE["fail_count"] = 0.0, 0
+                simcore.fail_control(STATE, path, one)
             return self.reply(200, {"ok": True})
         if path == "/_sim/expire-tokens":
             with LOCK:
@@ -429,20 +321,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(400, outcome("required", "the nx-practice-id header is required"))
             if practice != ARGS.practice_id:
                 return self.reply(403, outcome("forbidden", "no access to that practice"))
-            window = STATE["rate"][key]
-            while window and window[0] <= now - 1.0:
-                window.popleft()
-            if len(window) >= STATE["rate_limit"]:
+            wait = simcore.rate_wait(STATE["rate"][key], STATE["rate_limit"], now)
+            if wait is not None:
                 STATE["rate_limited"] += 1
-                wait = max(1, int(window[0] + 1.0 - now + 0.999))
                 return self.reply(429, outcome("throttled", "rate limit of %d requests per second "
                                                "per endpoint exceeded" % STATE["rate_limit"]),
                                   {"Retry-After": str(wait)})
-            window.append(now)
-            failing = STATE["fail_until"] > now or STATE["fail_count"] > 0
-            if STATE["fail_count"] > 0:
-                STATE["fail_count"] -= 1
-            if failing:
+            if simcore.failing(STATE, now):
                 return self.reply(STATE["fail_status"],
                                   outcome("transient", "the service is temporarily unavailable"))
             return self.resource(method, key, rid, q, raw)
@@ -600,7 +485,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(422, outcome("required", "a known Practitioner and appointment-type "
                                            "are required"))
         start, end = parse_time(body["start"]), parse_time(body["end"])
-        if end <= start or not bookable(prov, svc, start, end):
+        if end <= start or not CLINIC.bookable(prov, svc, start, end):
             return self.reply(422, outcome("business-rule", "the time is outside the schedule"))
         if busy(prov, start, end):
             return self.reply(409, outcome("conflict", "the slot is no longer available"))
@@ -630,7 +515,7 @@ class Handler(BaseHTTPRequestHandler):
         _, old_prov, old_svc = self.appt_fields(a)
         prov, svc = prov or old_prov, svc or old_svc
         start, end = parse_time(body["start"]), parse_time(body["end"])
-        if end <= start or not bookable(prov, svc, start, end):
+        if end <= start or not CLINIC.bookable(prov, svc, start, end):
             return self.reply(422, outcome("business-rule", "the time is outside the schedule"))
         if busy(prov, start, end, ignore=rid):
             return self.reply(409, outcome("conflict", "the slot is no longer available"))
@@ -656,12 +541,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global ARGS, CLINIC
+    global ARGS
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file")
-    p.add_argument("--clinic", help="clinic JSON; a relative path is also looked up from the "
-                                    "checkout's top directory")
+    simcore.server_arguments(p, clinic=True)
     p.add_argument("--callback-base")
     p.add_argument("--client-id", default="nx-sim-client")
     p.add_argument("--client-secret", default="nx-sim-secret")
@@ -672,27 +554,8 @@ def main():
     p.add_argument("--rate-limit", type=int, default=20)
     p.add_argument("--token-ttl", type=int, default=3599)
     ARGS = p.parse_args()
-    if ARGS.clinic:
-        path = ARGS.clinic
-        if not os.path.isabs(path) and not os.path.exists(path):
-            top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-            path = os.path.join(top, path)
-        with open(path) as f:
-            CLINIC = json.load(f)
-    server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
-    reset()
-    if ARGS.ready_file:
-        tmp = ARGS.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": port}, f)
-        os.replace(tmp, ARGS.ready_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    sys.exit(0)
+    CLINIC.update(simcore.load_clinic(ARGS.clinic))
+    simcore.serve(Handler, ARGS.port, ARGS.ready_file, lambda server: reset())
 
 
 if __name__ == "__main__":

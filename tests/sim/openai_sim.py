@@ -32,10 +32,10 @@ completion_tokens the reply's / 4 (at least 1).
 
 import argparse
 import json
-import os
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import simcore
 
 LOCK = threading.Lock()
 SCRIPT = []
@@ -75,31 +75,14 @@ def completion(step, model, prompt_len):
                       "total_tokens": max(1, prompt_len // 4) + max(1, out_len // 4)}}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def send_json(self, status, doc, headers=None):
-        body = doc if isinstance(doc, bytes) else json.dumps(doc).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+class Handler(simcore.JsonHandler):
+    content_type = "application/json"
 
     def do_GET(self):
         if self.path == "/_sim/requests":
             with LOCK:
-                return self.send_json(200, {"requests": list(REQUESTS)})
-        return self.send_json(404, error_body("not found", "invalid_request_error", None))
+                return self.reply(200, {"requests": list(REQUESTS)})
+        return self.reply(404, error_body("not found", "invalid_request_error", None))
 
     def do_POST(self):
         raw = self.body()
@@ -107,28 +90,28 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 SCRIPT.clear()
                 REQUESTS.clear()
-            return self.send_json(200, {"ok": True})
+            return self.reply(200, {"ok": True})
         if self.path == "/_sim/script":
             try:
                 replies = json.loads(raw or b"{}")["replies"]
             except (ValueError, KeyError):
-                return self.send_json(400, {"error": "{\"replies\": [...]} expected"})
+                return self.reply(400, {"error": "{\"replies\": [...]} expected"})
             with LOCK:
                 SCRIPT.extend(replies)
-            return self.send_json(200, {"queued": len(SCRIPT)})
+            return self.reply(200, {"queued": len(SCRIPT)})
         if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
-            return self.send_json(404, error_body("Unknown request URL", "invalid_request_error",
-                                                  "unknown_url"))
+            return self.reply(404, error_body("Unknown request URL", "invalid_request_error",
+                                              "unknown_url"))
         if self.headers.get("Authorization") != "Bearer " + ARGS.api_key:
-            return self.send_json(401, error_body("Incorrect API key provided",
-                                                  "invalid_request_error", "invalid_api_key"))
+            return self.reply(401, error_body("Incorrect API key provided",
+                                              "invalid_request_error", "invalid_api_key"))
         try:
             req = json.loads(raw)
             if not isinstance(req.get("messages"), list) or not req.get("model"):
                 raise ValueError
         except ValueError:
-            return self.send_json(400, error_body("'messages' and 'model' are required",
-                                                  "invalid_request_error", None))
+            return self.reply(400, error_body("'messages' and 'model' are required",
+                                              "invalid_request_error", None))
         with LOCK:
             REQUESTS.append(req)
             step = SCRIPT.pop(0) if SCRIPT else {"content": "Thanks!"}
@@ -138,31 +121,19 @@ class Handler(BaseHTTPRequestHandler):
             status = int(step["status"])
             headers = {"Retry-After": str(step["retry_after"])} if "retry_after" in step else {}
             kind = "rate_limit_exceeded" if status == 429 else "server_error"
-            return self.send_json(status, error_body("simulated %d" % status, kind, kind), headers)
+            return self.reply(status, error_body("simulated %d" % status, kind, kind), headers)
         if "raw_body" in step:
-            return self.send_json(200, step["raw_body"].encode())
-        return self.send_json(200, completion(step, req["model"], len(raw)))
+            return self.send_bytes(200, step["raw_body"].encode(), self.content_type)
+        return self.reply(200, completion(step, req["model"], len(raw)))
 
 
 def main():
     global ARGS
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file")
+    simcore.server_arguments(p)
     p.add_argument("--api-key", default="sk-sim-test-key")
     ARGS = p.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
-    if ARGS.ready_file:
-        tmp = ARGS.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": port}, f)
-        os.replace(tmp, ARGS.ready_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    simcore.serve(Handler, ARGS.port, ARGS.ready_file)
 
 
 if __name__ == "__main__":

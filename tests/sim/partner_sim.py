@@ -29,22 +29,19 @@ import argparse
 import collections
 import datetime
 import json
-import os
-import sys
 import threading
 import urllib.parse
-import zoneinfo
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import simcore
+from simcore import DAYS
 
 LOCK = threading.Lock()
 STATE = {}
 ARGS = None
-CLINIC = {}
-DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+CLINIC = simcore.Clinic()   # the --clinic document, read in main()
 
 
-def tz():
-    return zoneinfo.ZoneInfo(CLINIC.get("timezone", "UTC"))
+tz = CLINIC.tz
 
 
 def parse_time(s):
@@ -120,53 +117,19 @@ def bookable(prov, svc, start, end):
 
 
 def free_slots(svc, prov_filter, lo, hi):
-    s = by_id("services", svc)
-    if not s:
-        return []
-    length = datetime.timedelta(minutes=s.get("duration_min", 30))
-    step = datetime.timedelta(minutes=CLINIC.get("slot_step_min", 15))
-    provs = [p for p in CLINIC.get("providers", [])
-             if svc in p.get("services", []) and (not prov_filter or p["id"] == prov_filter)]
-    out = []
-    day, last = lo.astimezone(tz()).date(), hi.astimezone(tz()).date()
-    while day <= last:
-        h = hours_of(day)
-        t = h[0] if h else None
-        while h and t + length <= h[1]:
-            if lo <= t < hi:
-                for p in provs:
-                    if DAYS[day.weekday()] in p.get("days", DAYS) and not busy(p["id"], t, t + length):
-                        out.append({"start": fmt(t), "end": fmt(t + length), "provider_id": p["id"]})
-            t += step
-        day += datetime.timedelta(days=1)
-    return out
+    return [{"start": fmt(t), "end": fmt(end), "provider_id": prov}
+            for t, end, prov in CLINIC.openings(svc, prov_filter, lo, hi, busy,
+                                                by_provider_id=False)]
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt_, *args):
-        pass
-
-    def reply(self, status, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
+@simcore.routes("GET", "POST")
+class Handler(simcore.JsonHandler):
+    content_type = "application/json"
 
     def route(self, method):
         u = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(u.query)
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        raw = self.body()
         path = u.path.rstrip("/")
         if path.startswith("/_sim/"):
             return self.control(method, path)
@@ -261,34 +224,13 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global ARGS, CLINIC
+    global ARGS
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file")
-    p.add_argument("--clinic", help="clinic JSON; a relative path is also looked up from the "
-                                    "checkout's top directory")
+    simcore.server_arguments(p, clinic=True)
     p.add_argument("--api-key", default="partner-sim-key")
     ARGS = p.parse_args()
-    if ARGS.clinic:
-        path = ARGS.clinic
-        if not os.path.isabs(path) and not os.path.exists(path):
-            top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-            path = os.path.join(top, path)
-        with open(path) as f:
-            CLINIC = json.load(f)
-    server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    server.daemon_threads = True
-    reset()
-    if ARGS.ready_file:
-        tmp = ARGS.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": server.server_address[1]}, f)
-        os.replace(tmp, ARGS.ready_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    sys.exit(0)
+    CLINIC.update(simcore.load_clinic(ARGS.clinic))
+    simcore.serve(Handler, ARGS.port, ARGS.ready_file, lambda server: reset())
 
 
 if __name__ == "__main__":

@@ -44,13 +44,11 @@ import hmac
 import json
 import os
 import re
-import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import simcore
 
 SEND_PATH = re.compile(r"^/v1/phones/(\+?[0-9]+)/agentMessages$")
 STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
@@ -88,17 +86,6 @@ class State:
         return "%s%d%s" % (prefix, self.seq, os.urandom(6).hex())
 
 
-def post(url, body, headers):
-    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=15) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
-    except OSError as e:
-        return 0, str(e)
-
-
 def user_event(st, req):
     ev = {"senderPhoneNumber": req["phone"], "agentId": req.get("agent", st.args.agent),
           "sendTime": req.get("send_time") or now_rfc3339()}
@@ -123,24 +110,11 @@ def user_event(st, req):
     return ev
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+@simcore.routes("GET", "POST")
+class Handler(simcore.JsonHandler):
     server_version = "rbm-sim/1"
-
-    def log_message(self, fmt, *a):
-        sys.stderr.write("rbm_sim: " + (fmt % a) + "\n")
-
-    def reply(self, status, obj):
-        data = json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
+    log_name = "rbm_sim"
+    content_type = "application/json; charset=UTF-8"
 
     def control(self, method, path):
         st = self.server.st
@@ -194,7 +168,7 @@ class Handler(BaseHTTPRequestHandler):
                 if not args.callback_base:
                     return self.reply(409, {"error": "no --callback-base to deliver to"})
                 url = args.callback_base.rstrip("/") + req.get("path", "/webhooks/rbm/main")
-                out["status"], out["response"] = post(url, body, {
+                out["status"], out["response"] = simcore.call_out(url, body, {
                     "Content-Type": "application/json", "X-Goog-Signature": sig})
             return self.reply(200, out)
         if path == "/_sim/setup":
@@ -202,9 +176,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(409, {"error": "no --callback-base"})
             secret = str(int.from_bytes(os.urandom(5), "big"))
             url = args.callback_base.rstrip("/") + req.get("path", "/webhooks/rbm/main")
-            status, answer = post(url, json.dumps({"clientToken": req.get("token", args.client_token),
-                                                   "secret": secret}).encode(),
-                                  {"Content-Type": "application/json"})
+            confirmation = {"clientToken": req.get("token", args.client_token), "secret": secret}
+            status, answer = simcore.call_out(url, json.dumps(confirmation).encode(),
+                                              {"Content-Type": "application/json"})
             return self.reply(200, {"status": status, "body": answer,
                                     "confirmed": status == 200 and answer == secret})
         return self.reply(404, {"error": "no such control route"})
@@ -276,32 +250,17 @@ class Handler(BaseHTTPRequestHandler):
         self.body()
         return self.reply(404, api_error(404, "Method not found."))
 
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file")
-    p.add_argument("--clinic")
+    simcore.server_arguments(p, clinic=True)
     p.add_argument("--callback-base")
     p.add_argument("--client-token", default="SJENCPGJESMGUFPY")
     p.add_argument("--access-token", default="ya29.static-test-token")
     p.add_argument("--agent", default="glow-spa@rbm.goog")
     args = p.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    srv.daemon_threads = True
-    srv.st = State(args)
-    if args.ready_file:
-        tmp = args.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": srv.server_address[1]}, f)
-        os.replace(tmp, args.ready_file)
-    srv.serve_forever()
+    simcore.serve(Handler, args.port, args.ready_file,
+                  lambda server: setattr(server, "st", State(args)))
 
 
 if __name__ == "__main__":

@@ -39,13 +39,13 @@ import hashlib
 import hmac
 import json
 import secrets
-import sys
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import simcore
 
 LOCK = threading.Lock()
 STATE = {}
@@ -164,40 +164,15 @@ def pay_link(link_id, status="COMPLETED", duplicate=False, reversed_order=False)
     return 200, {"payment": payment, "deliveries": statuses}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+@simcore.routes("GET", "POST", "DELETE", "PUT")
+class Handler(simcore.JsonHandler):
     server_version = "SquareSim/1.0"
-
-    def log_message(self, fmt, *args):
-        sys.stderr.write("square_sim: " + (fmt % args) + "\n")
+    log_name = "square_sim"
 
     def reply(self, status, obj, ctype="application/json", headers=None):
+        """obj: a JSON value, or text sent as it is (as ctype)."""
         data = obj.encode() if isinstance(obj, str) else json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    # -- dispatch ----------------------------------------------------------
-
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
-    def do_DELETE(self):
-        self.route("DELETE")
-
-    def do_PUT(self):
-        self.route("PUT")
+        self.send_bytes(status, data, ctype, headers)
 
     def route(self, method):
         u = urllib.parse.urlsplit(self.path)
@@ -442,9 +417,7 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     global ARGS
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file")
-    p.add_argument("--clinic")
+    simcore.server_arguments(p, clinic=True)
     p.add_argument("--callback-base", help="the daemon's public base URL (notifications go to "
                                            "<base>/webhooks/square/payment)")
     p.add_argument("--notification-url")
@@ -456,21 +429,12 @@ def main():
     ARGS = p.parse_args()
     if not ARGS.notification_url and ARGS.callback_base:
         ARGS.notification_url = ARGS.callback_base.rstrip("/") + "/webhooks/square/payment"
-    server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    server.daemon_threads = True
-    port = server.server_address[1]
-    ARGS.public_base = "http://127.0.0.1:%d" % port
+    simcore.serve(Handler, ARGS.port, ARGS.ready_file, started)
+
+
+def started(server):
+    ARGS.public_base = "http://127.0.0.1:%d" % server.server_address[1]
     reset()
-    if ARGS.ready_file:
-        tmp = ARGS.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": port}, f)
-        import os
-        os.replace(tmp, ARGS.ready_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -56,17 +56,14 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import re
 import secrets
-import sys
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import simcore
 
 DEFAULT_ACCOUNT = "AC" + "0123456789abcdef" * 2
 DEFAULT_TOKEN = "simulated-auth-token-0123456789"
@@ -152,14 +149,7 @@ def post_form(url, pairs, token, bad=False, headers=None):
          "User-Agent": "TwilioProxy/1.1"}
     if headers:
         h.update(headers)
-    req = urllib.request.Request(url, data=body, method="POST", headers=h)
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return r.status, r.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError) as e:
-        return 0, str(e)
+    return simcore.call_out(url, body, h, timeout=10)
 
 
 def status_flow(msg, token):
@@ -184,30 +174,15 @@ def status_flow(msg, token):
             STATE.callbacks.append({"url": url, "sid": msg["sid"], "status": st, "answer": code})
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        sys.stderr.write("twilio_sim: " + (fmt % args) + "\n")
+@simcore.routes("GET", "POST")
+class Handler(simcore.JsonHandler):
+    log_name = "twilio_sim"
 
     # ---- plumbing --------------------------------------------------------
     def reply(self, status, obj, content_type="application/json", headers=None):
+        """obj: a JSON value, or bytes sent as they are (as content_type)."""
         body = obj if isinstance(obj, bytes) else json.dumps(obj).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def json_body(self):
-        raw = self.body()
-        return json.loads(raw) if raw else {}
+        self.send_bytes(status, body, content_type, headers)
 
     def auth_ok(self, account):
         token = STATE.accounts.get(account)
@@ -240,11 +215,6 @@ class Handler(BaseHTTPRequestHandler):
         return None
 
     # ---- dispatch --------------------------------------------------------
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
 
     def route(self, method):
         path = self.path.partition("?")[0]
@@ -499,9 +469,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- control API --------------------------------------------------------
     def control(self, method, what):
-        try:
-            arg = self.json_body() if method == "POST" else {}
-        except ValueError:
+        arg = self.json_body() if method == "POST" else {}
+        if arg is None:
             return self.reply(400, {"error": "body is not JSON"})
         account = arg.get("account") or next(iter(STATE.accounts))
         token = STATE.accounts.get(account, DEFAULT_TOKEN)
@@ -668,16 +637,7 @@ def main():
         accounts[k] = v
     STATE = State(accounts, a.callback_base)
     STATE.public_base = a.public_base
-    srv = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    srv.daemon_threads = True
-    tmp = a.ready_file + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"port": srv.server_address[1]}, f)
-    os.replace(tmp, a.ready_file)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    simcore.serve(Handler, a.port, a.ready_file)
 
 
 if __name__ == "__main__":

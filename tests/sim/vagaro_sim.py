@@ -46,49 +46,28 @@ import argparse
 import collections
 import datetime
 import json
-import os
 import secrets
-import sys
 import threading
 import time
 import urllib.parse
-import zoneinfo
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import simcore
 
 LOCK = threading.Lock()
 STATE = {}
 ARGS = None
-CLINIC = {}
-DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+CLINIC = simcore.Clinic()   # the --clinic document, read in main()
 PREFIX = "/us/api/v2/"
 BUSINESS_ID = "glow-business-1"
 
 
-def tz():
-    return zoneinfo.ZoneInfo(CLINIC.get("timezone", "UTC"))
-
-
 def fmt(dt):
-    return dt.astimezone(tz()).isoformat(timespec="seconds")
+    return dt.astimezone(CLINIC.tz()).isoformat(timespec="seconds")
 
 
-def parse_time(s):
-    s = s.strip()
-    if len(s) == 10:
-        d = datetime.date.fromisoformat(s)
-        return datetime.datetime(d.year, d.month, d.day, tzinfo=tz())
-    if s[-1:] in "Zz":
-        s = s[:-1] + "+00:00"
-    dt = datetime.datetime.fromisoformat(s)
-    return dt if dt.tzinfo else dt.replace(tzinfo=tz())
-
-
-def service(sid):
-    return next((s for s in CLINIC.get("services", []) if s.get("id") == sid), None)
-
-
-def provider(pid):
-    return next((p for p in CLINIC.get("providers", []) if p.get("id") == pid), None)
+parse_time = CLINIC.parse_time
+service = CLINIC.service
+provider = CLINIC.provider
 
 
 def digits(s):
@@ -149,82 +128,18 @@ def busy(prov, start, end):
     return False
 
 
-def minutes(hhmm):
-    return int(hhmm[:2]) * 60 + int(hhmm[3:])
-
-
-def bookable(prov, svc, start, end):
-    p, s = provider(prov), service(svc)
-    if not p or not s or svc not in p.get("services", []):
-        return False
-    local = start.astimezone(tz())
-    day = DAYS[local.weekday()]
-    hours = CLINIC.get("hours", {}).get(day)
-    if not hours or day not in p.get("days", DAYS) or \
-            local.date().isoformat() in CLINIC.get("closed_dates", []):
-        return False
-    mins = local.hour * 60 + local.minute
-    o, c = minutes(hours[0]), minutes(hours[1])
-    length = int((end - start).total_seconds() // 60)
-    return local.second == 0 and (mins - o) % CLINIC.get("slot_step_min", 15) == 0 and \
-        mins >= o and mins + length <= c
-
-
 def openings(svc, prov_filter, lo, hi):
-    s = service(svc)
-    length = datetime.timedelta(minutes=s.get("duration_min", 30))
-    step = datetime.timedelta(minutes=CLINIC.get("slot_step_min", 15))
-    provs = [p for p in CLINIC.get("providers", [])
-             if svc in p.get("services", []) and (not prov_filter or p["id"] == prov_filter)]
-    out = []
-    day, last = lo.astimezone(tz()).date(), hi.astimezone(tz()).date()
-    while day <= last:
-        hours = CLINIC.get("hours", {}).get(DAYS[day.weekday()])
-        if hours and day.isoformat() not in CLINIC.get("closed_dates", []):
-            t = datetime.datetime.combine(day, datetime.time.fromisoformat(hours[0]), tz())
-            c = datetime.datetime.combine(day, datetime.time.fromisoformat(hours[1]), tz())
-            while t + length <= c:
-                if lo <= t < hi:
-                    for p in provs:
-                        if DAYS[day.weekday()] in p.get("days", DAYS) and \
-                                not busy(p["id"], t, t + length):
-                            out.append({"startTime": fmt(t), "endTime": fmt(t + length),
-                                        "serviceProviderId": p["id"], "serviceId": svc})
-                t += step
-        day += datetime.timedelta(days=1)
-    out.sort(key=lambda o: (o["startTime"], o["serviceProviderId"]))
-    return out
+    return [{"startTime": fmt(t), "endTime": fmt(end), "serviceProviderId": prov, "serviceId": svc}
+            for t, end, prov in CLINIC.openings(svc, prov_filter, lo, hi, busy)]
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt_, *args):
-        pass
-
+@simcore.routes("GET", "POST", "PUT")
+class Handler(simcore.JsonHandler):
     def reply(self, status, obj, headers=None):
-        data = json.dumps(obj).encode() if obj is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8" if obj is not None
-                         else "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
-    def do_GET(self):
-        self.route("GET")
-
-    def do_POST(self):
-        self.route("POST")
-
-    def do_PUT(self):
-        self.route("PUT")
+        """obj None: an empty text/plain body, Vagaro's answer to every error."""
+        if obj is None:
+            return self.send_bytes(status, b"", "text/plain", headers)
+        return super().reply(status, obj, headers)
 
     def route(self, method):
         u = urllib.parse.urlsplit(self.path)
@@ -244,6 +159,9 @@ class Handler(BaseHTTPRequestHandler):
     def control(self, path, q):
         if path == "/_sim/reset":
             reset()
+        elif path in ("/_sim/fail", "/_sim/down", "/_sim/up", "/_sim/recover"):
+            with LOCK:
+                simcore.fail_control(STATE, path, q)
         elif path == "/_sim/state":
             with LOCK:
                 return self.reply(200, {
@@ -251,17 +169,6 @@ class Handler(BaseHTTPRequestHandler):
                     "appointments": list(STATE["appointments"].values()),
                     "tokens_granted": STATE["tokens_granted"], "requests": dict(STATE["requests"]),
                     "rate_limited": STATE["rate_limited"], "unauthorized": STATE["unauthorized"]})
-        elif path == "/_sim/fail":
-            with LOCK:
-                STATE["fail_status"] = int(q.get("status", "503"))
-                STATE["fail_until"] = time.monotonic() + float(q.get("seconds", "0"))
-                STATE["fail_count"] = int(q.get("count", "0"))
-        elif path == "/_sim/down":
-            with LOCK:
-                STATE["fail_status"], STATE["fail_until"] = 503, float("inf")
-        elif path in ("/_sim/up", "/_sim/recover"):
-            with LOCK:
-                STATE["fail_until"], STATE["fail_count"] = 0.0, 0
         elif path == "/_sim/expire-tokens":
             with LOCK:
                 for t in STATE["tokens"]:
@@ -312,18 +219,12 @@ class Handler(BaseHTTPRequestHandler):
             if expiry is None or expiry <= now:
                 STATE["unauthorized"] += 1
                 return self.reply(401, None)
-            window = STATE["rate"]
-            while window and window[0] <= now - 1.0:
-                window.popleft()
-            if len(window) >= STATE["rate_limit"]:
+            wait = simcore.rate_wait(STATE["rate"], STATE["rate_limit"], now)
+            if wait is not None:
                 STATE["rate_limited"] += 1
-                wait = STATE["retry_after"] or max(1, int(window[0] + 1.0 - now + 0.999))
+                wait = STATE["retry_after"] or wait
                 return self.reply(429, None, {"Retry-After": str(wait)})
-            window.append(now)
-            failing = STATE["fail_until"] > now or STATE["fail_count"] > 0
-            if STATE["fail_count"] > 0:
-                STATE["fail_count"] -= 1
-            if failing:
+            if simcore.failing(STATE, now):
                 return self.reply(STATE["fail_status"], None)
             if method != "GET" and not STATE["writes"]:
                 return self.reply(403, None)
@@ -413,7 +314,7 @@ class Handler(BaseHTTPRequestHandler):
                 body.get("businessId") != BUSINESS_ID:
             return self.reply(400, None)
         start, end = parse_time(body["startTime"]), parse_time(body["endTime"])
-        if end <= start or not bookable(prov, svc, start, end):
+        if end <= start or not CLINIC.bookable(prov, svc, start, end):
             return self.reply(400, None)
         if busy(prov, start, end):
             return self.reply(409, None)
@@ -425,12 +326,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global ARGS, CLINIC
+    global ARGS
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--port", type=int, default=0)
-    p.add_argument("--ready-file")
-    p.add_argument("--clinic", help="clinic JSON; a relative path is also looked up from the "
-                                    "checkout's top directory")
+    simcore.server_arguments(p, clinic=True)
     p.add_argument("--client-id", default="vg-sim-client")
     p.add_argument("--client-secret", default="vg-sim-secret-key")
     p.add_argument("--rate-limit", type=int, default=10)
@@ -438,26 +336,8 @@ def main():
     p.add_argument("--no-writes", action="store_true",
                    help="the business's plan has no write access (POST/PUT answer 403)")
     ARGS = p.parse_args()
-    if ARGS.clinic:
-        path = ARGS.clinic
-        if not os.path.isabs(path) and not os.path.exists(path):
-            top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-            path = os.path.join(top, path)
-        with open(path) as f:
-            CLINIC = json.load(f)
-    server = ThreadingHTTPServer(("127.0.0.1", ARGS.port), Handler)
-    server.daemon_threads = True
-    reset()
-    if ARGS.ready_file:
-        tmp = ARGS.ready_file + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump({"port": server.server_address[1]}, f)
-        os.replace(tmp, ARGS.ready_file)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    sys.exit(0)
+    CLINIC.update(simcore.load_clinic(ARGS.clinic))
+    simcore.serve(Handler, ARGS.port, ARGS.ready_file, lambda server: reset())
 
 
 if __name__ == "__main__":
