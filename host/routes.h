@@ -30,5 +30,6 @@ int routes_waitlist_register(struct daemon *d); /* POST /waitlist */
 int routes_metrics_register(struct daemon *d);  /* /metrics/... (the clinic's analytics) */
 int routes_dashboard_register(struct daemon *d); /* /dashboard..., /admin/tenants/{tenant}/users */
 int routes_inbox_register(struct daemon *d);     /* /dashboard/inbox..., /dashboard/audit, /conversations... */
+int routes_conversations_register(struct daemon *d); /* /conversations/start, /message, /{id}/state */
 
 #endif

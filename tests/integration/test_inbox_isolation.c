@@ -349,6 +349,8 @@ Test(inbox_isolation, every_clinic_route_refuses_another_clinics_ids)
         { "POST", "/conversations/101/takeover", "{}" },
         { "POST", "/conversations/101/reply", "{\"text\":\"hello\"}" },
         { "POST", "/conversations/101/handback", "{}" },
+        { "GET", "/conversations/101/state", NULL },
+        { "POST", "/conversations/message", "{\"conversation_id\":101,\"message\":\"hello\"}" },
     };
     for (size_t i = 0; i < sizeof by_id / sizeof by_id[0]; i++) {
         char *body = NULL;
@@ -381,4 +383,5 @@ Test(inbox_isolation, every_clinic_route_refuses_another_clinics_ids)
     expect_sql("SELECT status FROM staff_tasks WHERE tenant_id = 'glow' AND id = 801", "open");
     expect_sql("SELECT count(*) FROM jobs WHERE kind LIKE 'deposits.%'", "0");
     expect_sql("SELECT count(*) FROM messages WHERE tenant_id = 'glow' AND direction = 'out'", "0");
+    expect_sql("SELECT count(*) FROM jobs WHERE kind = 'channel.event'", "0");
 }
