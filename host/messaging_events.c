@@ -39,7 +39,7 @@ struct ev {
     const char *channel;
     const char *consent_phone; /* events/1 "consent": web-form consent to texts */
     const char *consent_text;
-    bool via_api;              /* "origin": "api": handed over by an integrator */
+    bool via_api;              /* provider MESSAGING_API_PROVIDER: handed over by an integrator */
     char error_code[32];
     int media_count;
     int64_t at_us;
@@ -536,8 +536,6 @@ static void ev_from(struct ev *e, const char *tenant, const char *binding, const
         .channel = str(o, "channel"),
         .attempt = attempt,
     };
-    const char *origin = str(o, "origin");
-    e->via_api = origin && strcmp(origin, "api") == 0;
     const cJSON *consent = cJSON_GetObjectItemCaseSensitive(o, "consent");
     if (cJSON_IsObject(consent)) {
         e->consent_phone = str(consent, "phone");
@@ -671,6 +669,8 @@ static int event_job(struct db_conn *c, const struct job *job, struct job_result
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(p, "event");
     struct ev e;
     ev_from(&e, job->tenant_id, str(p, "binding"), o, job->attempt);
+    const char *provider = str(p, "provider");
+    e.via_api = provider && strcmp(provider, MESSAGING_API_PROVIDER) == 0;
 
     int rc;
     if (!e.binding || !e.type) {

@@ -6,10 +6,10 @@
  * the rest to the conversation engine through convo_hook.h), missed calls
  * (the call, then the engine for the text-back), delivery statuses (never
  * back from delivered to sent; Twilio's 21610 opts the contact out), and
- * the provider's own opt-out and opt-in reports. An event with "origin":
- * "api" is a patient's message an integrator handed over
- * (routes_conversations.c): its consent and opt-out entries have the
- * web-form source. A delivery status can also
+ * the provider's own opt-out and opt-in reports. An event queued with
+ * the provider MESSAGING_API_PROVIDER is a patient's message an integrator
+ * handed over (routes_conversations.c): its consent and opt-out entries
+ * have the web-form source. A delivery status can also
  * be applied by the webhook that brings it (messaging_status_quick).
  */
 #ifndef BW_HOST_MESSAGING_EVENTS_H
@@ -29,6 +29,9 @@ struct jobs;
  * deposits worker, which registers this kind. Payload as below. */
 #define MESSAGING_PAYMENT_EVENT_KIND "payment.event"
 #define MESSAGING_EVENT_MAX_ATTEMPTS 6
+/* The provider of events handed over through the API (no webhook is
+ * routed to it: no plugin has that provider name). */
+#define MESSAGING_API_PROVIDER "api"
 
 /*
  * Job payload of both kinds: {"binding": plugin id, "provider": "twilio",

@@ -12,8 +12,8 @@
  * A message handed over here takes the inbound path of a text: it is
  * recorded in the inbox (redacted) and queued as the same channel.event job
  * a webhook queues, in the contact's order, so opt-out keywords, consent,
- * quiet hours, the engine and the outbox treat it as they treat a text. The
- * event says "origin": "api": its consent entries have the web-form
+ * quiet hours, the engine and the outbox treat it as they treat a text. Its
+ * provider is MESSAGING_API_PROVIDER: its consent entries have the web-form
  * source, and consent_text, when given, is recorded as express consent.
  * The message row appears when the job runs; message_ref is its
  * provider id. An Idempotency-Key header (or "idempotency_key") names the
@@ -39,7 +39,6 @@
 
 #define MESSAGE_MAX 4096
 #define KEY_MAX 100
-#define API_PROVIDER "api"
 #define API_ENDPOINT "conversations"
 
 /* Where the lead's message goes: the contact and the event to queue. */
@@ -130,7 +129,6 @@ static cJSON *lead_event(const struct lead *l)
     cJSON_AddStringToObject(ev, "text", l->text);
     cJSON_AddStringToObject(ev, "channel", l->channel);
     cJSON_AddStringToObject(ev, "at", clock_format_utc(clock_now_us(), at));
-    cJSON_AddStringToObject(ev, "origin", "api");
     if (l->consent_text && l->consent_text[0]) {
         cJSON *consent = cJSON_AddObjectToObject(ev, "consent");
         cJSON_AddStringToObject(consent, "phone", l->address);
@@ -150,7 +148,7 @@ static int queue_lead(struct db_conn *c, struct lead *l, bool upsert)
                     : 0;
     cJSON *ev = rc == 0 ? lead_event(l) : NULL;
     bool is_new = false;
-    if (rc == 0 && (!ev || messaging_event_queue(c, l->tenant, l->binding, API_PROVIDER,
+    if (rc == 0 && (!ev || messaging_event_queue(c, l->tenant, l->binding, MESSAGING_API_PROVIDER,
                                                  API_ENDPOINT, false, ev, &is_new) != 0))
         rc = -1;
     cJSON_Delete(ev);

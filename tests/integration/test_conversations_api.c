@@ -287,7 +287,8 @@ Test(conversations_api, start_continue_read_and_stop_through_the_daemon)
                                " AND contact = $1 AND source = 'web_form' AND consent_text IS NOT NULL",
                            PATIENT), 1);
     cr_assert_geq(count_sql(db, "SELECT count(*) FROM consent_events WHERE tenant_id = 'glow'"
-                                " AND contact = $1 AND kind = 'opt_out'", PATIENT), 1);
+                                " AND contact = $1 AND kind = 'opt_out' AND source = 'web_form'",
+                            PATIENT), 1);
     cr_assert_eq(count_sql(db, "SELECT count(*) FROM messages WHERE tenant_id = 'glow'"
                                " AND direction = 'in' AND provider_id LIKE $1", "api:%"),
                  (long)(1 + n_said));
