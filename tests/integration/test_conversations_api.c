@@ -15,22 +15,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-#include "eval/eval_case.h"
 #include "eval/eval_http.h"
-#include "eval/eval_world.h"
+#include "eval/eval_kit_world.h"
 #include "eval/eval_world_internal.h"
-#include "support/daemon_proc.h"
 
 #define PATIENT "+14155550501"
 #define CONSENT "I agree to receive texts from Glow Aesthetics about my booking."
 
+static struct eval_kit_world kit;
 static struct eval_world *w;
-static struct eval_case api_case;
-static cJSON *clinic;
+static const struct eval_case *api_case;
 
 static const char API_CASE[] =
     "{\"id\":\"conversations-api\",\"clinic\":\"glow\",\"now\":\"2027-03-02T12:15:00\","
@@ -40,47 +37,23 @@ static const char API_CASE[] =
 
 static void api_setup(void)
 {
-    char err[512], path[512], cpath[] = "/tmp/bw-convapi-case-XXXXXX";
-    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
-    snprintf(path, sizeof path, "%s/tests/data/kit/clinic.json", srcdir ? srcdir : "..");
-    clinic = eval_read_json(path, err, sizeof err);
-    cr_assert_not_null(clinic, "%s", err);
-    int fd = mkstemp(cpath);
-    cr_assert_geq(fd, 0);
-    size_t n = strlen(API_CASE);
-    cr_assert_eq(write(fd, API_CASE, n), (ssize_t)n);
-    close(fd);
-    cr_assert_eq(eval_case_load(cpath, &api_case, err, sizeof err), 0, "%s", err);
-    unlink(cpath);
-    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
-                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
-                                 .clinic_path = path, .clinic = clinic };
-    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
-    cr_assert_eq(eval_world_start(&w, &o, &api_case, err, sizeof err), 0, "%s", err);
+    char err[512];
+    cr_assert_eq(eval_kit_world_start(&kit, API_CASE, err, sizeof err), 0, "%s", err);
+    w = kit.w;
+    api_case = &kit.c;
 }
 
 static void api_teardown(void)
 {
-    eval_world_stop(w);
+    eval_kit_world_stop(&kit);
     w = NULL;
-    eval_case_free(&api_case);
-    cJSON_Delete(clinic);
 }
 
 /* A new API key of the clinic as an Authorization header. */
 static void new_key(char *header, size_t cap)
 {
-    char url[256];
-    struct eval_resp r;
-    cJSON *j = NULL;
-    snprintf(url, sizeof url, "%s/admin/tenants/glow/api-keys", w->admin_url);
-    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
-    cr_assert_eq(eval_http_json("POST", url, h, NULL, &r, &j), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    snprintf(header, cap, "Authorization: Bearer %s",
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key")));
-    cJSON_Delete(j);
-    eval_resp_free(&r);
+    char err[512];
+    cr_assert_eq(eval_kit_api_key(&kit, "glow", header, cap, NULL, 0, err, sizeof err), 0, "%s", err);
 }
 
 /* method path as auth (NULL: no key) with extra (a header or NULL). */
@@ -118,7 +91,7 @@ static size_t texts(struct eval_patient_obs *obs)
 {
     char err[512];
     cr_assert_eq(eval_world_wait_idle(w, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(eval_world_observe(w, &api_case.patients[0], obs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(eval_world_observe(w, &api_case->patients[0], obs, err, sizeof err), 0, "%s", err);
     return obs->n_sent;
 }
 
@@ -275,7 +248,7 @@ Test(conversations_api, start_continue_read_and_stop_through_the_daemon)
     say(auth, conv, "Friday 3:30 please", NULL);
     cr_assert_eq(texts(&obs), stopped, "no text after the opt-out");
     char err[512];
-    cr_assert_eq(eval_world_step(w, cJSON_GetArrayItem(api_case.script, 0), &api_case.patients[0], err,
+    cr_assert_eq(eval_world_step(w, cJSON_GetArrayItem(api_case->script, 0), &api_case->patients[0], err,
                                  sizeof err), 0, "%s", err);
     cr_assert_eq(texts(&obs), stopped, "no text after the opt-out, by SMS either");
 
