@@ -86,3 +86,22 @@ int eval_kit_api_key(struct eval_kit_world *k, const char *tenant, char *header,
     eval_resp_free(&r);
     return rc;
 }
+
+long eval_kit_api(struct eval_kit_world *k, const char *method, const char *path, const char *auth,
+                  const char *extra, const char *body, cJSON **json)
+{
+    char url[512];
+    struct eval_resp r;
+    snprintf(url, sizeof url, "%s%s", k->w->public_url, path);
+    const char *h[] = { "Content-Type: application/json", auth ? auth : extra, auth ? extra : NULL,
+                        NULL };
+    if (json)
+        *json = NULL;
+    if (eval_http(method, url, h, body, body ? strlen(body) : 0, &r) != 0)
+        return -1;
+    if (json)
+        *json = cJSON_Parse(r.body ? r.body : "");
+    long status = r.status;
+    eval_resp_free(&r);
+    return status;
+}

@@ -35,4 +35,11 @@ void eval_kit_world_stop(struct eval_kit_world *k);
 int eval_kit_api_key(struct eval_kit_world *k, const char *tenant, char *header, size_t cap,
                      char *key_id, size_t id_cap, char *err, size_t err_cap);
 
+/* method path on the public listener, as auth (an Authorization header,
+ * NULL: none) with extra (one more header or NULL) and a JSON body (or
+ * NULL). With json, the answer parsed (NULL when it is not JSON). Returns
+ * the status, or -1 when no answer came. */
+long eval_kit_api(struct eval_kit_world *k, const char *method, const char *path, const char *auth,
+                  const char *extra, const char *body, cJSON **json);
+
 #endif

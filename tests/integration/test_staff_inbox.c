@@ -65,18 +65,7 @@ static void new_key(char *header, size_t cap, char *key_id, size_t id_cap)
 
 static long api(const char *method, const char *path, const char *auth, const char *body, cJSON **json)
 {
-    char url[512];
-    struct eval_resp r;
-    snprintf(url, sizeof url, "%s%s", w->public_url, path);
-    const char *h[] = { "Content-Type: application/json", auth, NULL };
-    cr_assert_eq(eval_http(method, url, h, body, body ? strlen(body) : 0, &r), 0);
-    if (json) {
-        *json = cJSON_Parse(r.body ? r.body : "");
-        cr_assert_not_null(*json, "%s %s: %s", method, path, r.body);
-    }
-    long status = r.status;
-    eval_resp_free(&r);
-    return status;
+    return eval_kit_api(&kit, method, path, auth, NULL, body, json);
 }
 
 static size_t step(int i, struct eval_patient_obs *obs)
