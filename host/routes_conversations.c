@@ -7,8 +7,8 @@
  *   POST /conversations/message {"conversation_id", "message", "idempotency_key"?}
  *        -> 202 {"conversation_id", "contact_id", "message_ref"}: the
  *        patient's next message
- *   GET  /conversations/{id}/state -> 200 the conversation's context
- *        (conversation_context.h; logged in the access log as a view)
+ * (GET /conversations/{id}/state, the context they make, is a transcript
+ * read among the staff inbox's in routes_inbox.c.)
  * A message handed over here takes the inbound path of a text: it is
  * recorded in the inbox (redacted) and queued as the same channel.event job
  * a webhook queues, in the contact's order, so opt-out keywords, consent,
@@ -28,10 +28,8 @@
 
 #include <bookwell-sdk/phone.h>
 
-#include "audit_log.h"
 #include "clock.h"
 #include "config.h"
-#include "conversation_context.h"
 #include "daemon.h"
 #include "json_util.h"
 #include "messaging_events.h"
@@ -271,35 +269,9 @@ static void post_message(struct http_request *req, struct http_response *resp, v
     cJSON_Delete(body);
 }
 
-static void get_state(struct http_request *req, struct http_response *resp, void *ctx)
-{
-    struct daemon *d = ctx;
-    int64_t id = conv_id(req->params[0]);
-    struct db_conn *c = daemon_db(d);
-    cJSON *o = NULL;
-    int rc = !c ? -1 : id ? conversation_context(c, req->tenant_id, id, &o) : CONVERSATION_CONTEXT_NOTFOUND;
-    char subject[48];
-    snprintf(subject, sizeof subject, "conversation:%" PRId64, id);
-    if (rc == 0 && audit_record_key(c, req, "view", subject, clock_now_us()) != 0)
-        rc = -1;
-    if (c)
-        daemon_db_release(d, c);
-    if (rc == 0) {
-        json_reply(resp, 200, o);
-        return;
-    }
-    cJSON_Delete(o);
-    if (rc > 0)
-        http_reply_error(req, resp, 404, "unknown_conversation", "no such conversation");
-    else
-        http_reply_error(req, resp, 503, "unavailable", "the database is unavailable");
-}
-
 int routes_conversations_register(struct daemon *d)
 {
     return daemon_add_route(d, false, "POST", "/conversations/start", post_start, HTTP_AUTH_TENANT) ||
            daemon_add_route(d, false, "POST", "/conversations/message", post_message,
-                            HTTP_AUTH_TENANT) ||
-           daemon_add_route(d, false, "GET", "/conversations/{id}/state", get_state,
                             HTTP_AUTH_TENANT);
 }
