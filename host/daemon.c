@@ -75,6 +75,7 @@ int daemon_register_routes(struct daemon *d)
         routes_calendar_register(d) || routes_waitlist_register(d) ||
         routes_metrics_register(d) || routes_dashboard_register(d) ||
         routes_inbox_register(d) ||
+        routes_conversations_register(d) ||
         (d->opt.test_clock && (routes_test_register(d) || routes_test_deposits_register(d))))
         return -1;
     return 0;

@@ -16,6 +16,7 @@
 #include "consent.h"
 #include "convo_hook.h"
 #include "daemon.h"
+#include "inbox.h"
 #include "jobs.h"
 #include "log.h"
 #include "optout.h"
@@ -38,6 +39,7 @@ struct ev {
     const char *channel;
     const char *consent_phone; /* events/1 "consent": web-form consent to texts */
     const char *consent_text;
+    bool via_api;              /* provider MESSAGING_API_PROVIDER: handed over by an integrator */
     char error_code[32];
     int media_count;
     int64_t at_us;
@@ -79,13 +81,23 @@ static const char *contact_channel(const struct ev *e)
     return "sms";
 }
 
+/* Where the contact's own words came from, for the consent ledger: an
+ * integrator's hand-over is the web form the patient filled in. */
+static enum consent_source words_source(const struct ev *e)
+{
+    if (e->via_api)
+        return CONSENT_SRC_WEB_FORM;
+    return strcmp(contact_channel(e), "sms") == 0 ? CONSENT_SRC_INBOUND_TEXT
+                                                  : CONSENT_SRC_INBOUND_CHAT;
+}
+
 struct contact {
     int64_t id, conversation_id;
     char status[16];
 };
 
-/* Upserts the contact and its conversation. */
-static int upsert_contact(struct db_conn *c, const struct ev *e, struct contact *out)
+static int upsert(struct db_conn *c, const char *tenant, const char *binding,
+                  const char *channel, const char *address, const char *to, struct contact *out)
 {
     DB_STMT(ins_contact,
             "INSERT INTO contacts (tenant_id, channel, address, phone, created_at)"
@@ -102,17 +114,16 @@ static int upsert_contact(struct db_conn *c, const struct ev *e, struct contact 
             " RETURNING id, status");
     char now[32], cid[24];
     clock_format_utc(clock_now_us(), now);
-    const char *channel = contact_channel(e);
-    const char *p1[] = { e->tenant, channel, e->from,
-                         strcmp(channel, "sms") == 0 && is_e164(e->from) ? e->from : NULL, now };
+    const char *p1[] = { tenant, channel, address,
+                         strcmp(channel, "sms") == 0 && is_e164(address) ? address : NULL, now };
     PGresult *r = db_exec(c, &ins_contact, 5, p1);
     if (!db_ok(r) || PQntuples(r) != 1)
         goto fail;
     out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     PQclear(r);
     snprintf(cid, sizeof cid, "%" PRId64, out->id);
-    const char *to = e->to && e->to[0] && strlen(e->to) <= 255 ? e->to : NULL;
-    const char *p2[] = { e->tenant, cid, e->binding, to, now };
+    to = to && to[0] && strlen(to) <= 255 ? to : NULL;
+    const char *p2[] = { tenant, cid, binding, to, now };
     r = db_exec(c, &ins_conv, 5, p2);
     if (!db_ok(r) || PQntuples(r) != 1)
         goto fail;
@@ -123,6 +134,25 @@ static int upsert_contact(struct db_conn *c, const struct ev *e, struct contact 
 fail:
     PQclear(r);
     return -1;
+}
+
+/* Upserts the contact and its conversation. */
+static int upsert_contact(struct db_conn *c, const struct ev *e, struct contact *out)
+{
+    return upsert(c, e->tenant, e->binding, contact_channel(e), e->from, e->to, out);
+}
+
+int messaging_contact_upsert(struct db_conn *c, const char *tenant, const char *binding,
+                             const char *channel, const char *address, const char *to,
+                             int64_t *contact_id, int64_t *conversation_id)
+{
+    struct ev e = { .channel = channel };
+    struct contact k;
+    if (upsert(c, tenant, binding, contact_channel(&e), address, to, &k) != 0)
+        return -1;
+    *contact_id = k.id;
+    *conversation_id = k.conversation_id;
+    return 0;
 }
 
 static const struct tenant_config *tenant_of(struct daemon *d, const char *id)
@@ -171,8 +201,7 @@ static int compliance(struct db_conn *c, struct daemon *d, const struct ev *e,
     struct consent_entry ce = {
         .tenant_id = e->tenant,
         .contact = e->from,
-        .source = strcmp(contact_channel(e), "sms") == 0 ? CONSENT_SRC_INBOUND_TEXT
-                                                         : CONSENT_SRC_INBOUND_CHAT,
+        .source = words_source(e),
         .scope = CONSENT_SCOPE_ALL,
         .channel = contact_channel(e),
         .message = text,
@@ -297,8 +326,7 @@ static int handle_message(struct db_conn *c, struct daemon *d, const struct ev *
     struct consent_entry ce = {
         .tenant_id = e->tenant,
         .contact = e->from,
-        .source = strcmp(contact_channel(e), "sms") == 0 ? CONSENT_SRC_INBOUND_TEXT
-                                                         : CONSENT_SRC_INBOUND_CHAT,
+        .source = words_source(e),
         .scope = CONSENT_SCOPE_CONVERSATIONAL,
         .basis = CONSENT_BASIS_IMPLIED_INQUIRY,
         .channel = contact_channel(e),
@@ -562,6 +590,78 @@ int messaging_status_quick(struct db_conn *c, const char *tenant, const char *bi
     return rc;
 }
 
+#define STATUS_WAIT_US (2 * INT64_C(1000000))
+
+int messaging_event_queue(struct db_conn *c, const char *tenant, const char *binding,
+                          const char *provider, const char *endpoint, bool payment, cJSON *ev,
+                          bool *is_new)
+{
+    *is_new = false;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(ev, "id");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
+    if (!cJSON_IsObject(ev) || !cJSON_IsString(id) || !cJSON_IsString(type) ||
+        strlen(type->valuestring) > 40)
+        return 1;
+    if (inbox_redact_default(ev) != 0)
+        return -1;
+    char inbox_provider[100], kind[64];
+    snprintf(inbox_provider, sizeof inbox_provider, "%s/%s", provider, endpoint);
+    snprintf(kind, sizeof kind, "%s.%s", payment ? "payment" : "channel", type->valuestring);
+    char *json = cJSON_PrintUnformatted(ev);
+    struct inbox_event ie = {
+        .tenant_id = tenant,
+        .provider = inbox_provider,
+        .provider_event_id = id->valuestring,
+        .kind = kind,
+        .event_json = json,
+    };
+    bool dup = false;
+    int64_t inbox_id = 0;
+    int irc = json ? inbox_record(c, &ie, &dup, &inbox_id) : INBOX_E_DB;
+    free(json);
+    if (irc == INBOX_E_INVALID)
+        return 1;
+    if (irc != 0)
+        return -1;
+    if (dup)
+        return 0;
+    cJSON *payload = cJSON_CreateObject();
+    cJSON_AddStringToObject(payload, "binding", binding);
+    cJSON_AddStringToObject(payload, "provider", provider);
+    cJSON_AddStringToObject(payload, "endpoint", endpoint);
+    cJSON_AddNumberToObject(payload, "inbox_id", (double)inbox_id);
+    cJSON_AddItemReferenceToObject(payload, "event", ev);
+    char *ptext = cJSON_PrintUnformatted(payload);
+    cJSON_Delete(payload);
+    char key[JOBS_KEY_MAX + 1];
+    const cJSON *ref = cJSON_GetObjectItemCaseSensitive(ev, "reference");
+    if (payment)
+        snprintf(key, sizeof key, "payment:%.180s",
+                 cJSON_IsString(ref) ? ref->valuestring : id->valuestring);
+    else
+        messaging_event_ordering_key(type->valuestring, str(ev, "from"), str(ev, "message_id"),
+                                     key, sizeof key);
+    struct job_spec spec = {
+        .tenant_id = tenant,
+        .kind = payment ? MESSAGING_PAYMENT_EVENT_KIND : MESSAGING_EVENT_KIND,
+        .payload = ptext,
+        .ordering_key = key,
+        .max_attempts = MESSAGING_EVENT_MAX_ATTEMPTS,
+    };
+    /* A plain status that got here names a message whose send has not
+     * committed yet: it waits a moment for the send rather than being
+     * tried at once and retried (ahead of the calls and messages behind
+     * it). One with an error code (an opt-out) goes at once. */
+    const cJSON *code = cJSON_GetObjectItemCaseSensitive(ev, "error_code");
+    if (!payment && strcmp(type->valuestring, "status") == 0 &&
+        !(cJSON_IsString(code) && code->valuestring[0]) && !cJSON_IsNumber(code))
+        spec.run_at_us = clock_now_us() + STATUS_WAIT_US;
+    int rc = ptext && jobs_enqueue(c, &spec, NULL) >= 0 ? 0 : -1;
+    free(ptext);
+    *is_new = rc == 0;
+    return rc;
+}
+
 static int event_job(struct db_conn *c, const struct job *job, struct job_result *res, void *ctx)
 {
     struct daemon *d = ctx;
@@ -569,6 +669,8 @@ static int event_job(struct db_conn *c, const struct job *job, struct job_result
     const cJSON *o = cJSON_GetObjectItemCaseSensitive(p, "event");
     struct ev e;
     ev_from(&e, job->tenant_id, str(p, "binding"), o, job->attempt);
+    const char *provider = str(p, "provider");
+    e.via_api = provider && strcmp(provider, MESSAGING_API_PROVIDER) == 0;
 
     int rc;
     if (!e.binding || !e.type) {

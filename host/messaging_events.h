@@ -6,13 +6,17 @@
  * the rest to the conversation engine through convo_hook.h), missed calls
  * (the call, then the engine for the text-back), delivery statuses (never
  * back from delivered to sent; Twilio's 21610 opts the contact out), and
- * the provider's own opt-out and opt-in reports. A delivery status can also
+ * the provider's own opt-out and opt-in reports. An event queued with
+ * the provider MESSAGING_API_PROVIDER is a patient's message an integrator
+ * handed over (routes_conversations.c): its consent and opt-out entries
+ * have the web-form source. A delivery status can also
  * be applied by the webhook that brings it (messaging_status_quick).
  */
 #ifndef BW_HOST_MESSAGING_EVENTS_H
 #define BW_HOST_MESSAGING_EVENTS_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -25,6 +29,9 @@ struct jobs;
  * deposits worker, which registers this kind. Payload as below. */
 #define MESSAGING_PAYMENT_EVENT_KIND "payment.event"
 #define MESSAGING_EVENT_MAX_ATTEMPTS 6
+/* The provider of events handed over through the API (no webhook is
+ * routed to it: no plugin has that provider name). */
+#define MESSAGING_API_PROVIDER "api"
 
 /*
  * Job payload of both kinds: {"binding": plugin id, "provider": "twilio",
@@ -46,6 +53,29 @@ int messaging_events_register(struct jobs *j, struct daemon *d);
  */
 int messaging_status_quick(struct db_conn *c, const char *tenant, const char *binding,
                            const cJSON *event);
+
+/*
+ * Records one normalized event of binding in the inbox (after the default
+ * redaction, which edits ev) under provider "provider/endpoint", and, when
+ * it is new, queues its job (MESSAGING_PAYMENT_EVENT_KIND when payment)
+ * with the per-contact ordering key, on c inside the caller's transaction.
+ * Returns 0 (*is_new says whether it was new), 1 when the inbox refuses the
+ * event as malformed (nothing recorded), -1 on failure.
+ */
+int messaging_event_queue(struct db_conn *c, const char *tenant, const char *binding,
+                          const char *provider, const char *endpoint, bool payment, cJSON *ev,
+                          bool *is_new);
+
+/*
+ * Finds or creates the contact at address on channel ("sms", "instagram",
+ * "webchat", "rbm"; anything else is "sms") and its conversation on
+ * binding, as an inbound message does: the conversation takes binding, and
+ * to (the clinic's address, may be NULL) unless it has one. Returns 0 with
+ * both ids, or -1.
+ */
+int messaging_contact_upsert(struct db_conn *c, const char *tenant, const char *binding,
+                             const char *channel, const char *address, const char *to,
+                             int64_t *contact_id, int64_t *conversation_id);
 
 /* The ordering key of one channel event (per contact; a status per
  * message): writes at most cap bytes into key. */

@@ -29,6 +29,7 @@ int routes_calendar_register(struct daemon *d); /* GET /calendar/{token}.ics */
 int routes_waitlist_register(struct daemon *d); /* POST /waitlist */
 int routes_metrics_register(struct daemon *d);  /* /metrics/... (the clinic's analytics) */
 int routes_dashboard_register(struct daemon *d); /* /dashboard..., /admin/tenants/{tenant}/users */
-int routes_inbox_register(struct daemon *d);     /* /dashboard/inbox..., /dashboard/audit, /conversations... */
+int routes_inbox_register(struct daemon *d);     /* /dashboard/inbox..., /dashboard/audit, /conversations/{id}... */
+int routes_conversations_register(struct daemon *d); /* POST /conversations/start, /message */
 
 #endif

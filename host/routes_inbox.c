@@ -10,6 +10,7 @@
  *   GET  /dashboard/audit                     the access log (owners only)
  * With the clinic's API key, the same as JSON:
  *   GET  /conversations, GET /conversations/{id} (logged as a view),
+ *   GET  /conversations/{id}/state (conversation_context.h; logged as a view),
  *   POST /conversations/{id}/takeover | /reply {"text"} | /handback
  * Every query is scoped to the session's or key's tenant: another tenant's
  * conversation is 404.
@@ -21,6 +22,7 @@
 #include "audit_log.h"
 #include "clock.h"
 #include "config.h"
+#include "conversation_context.h"
 #include "daemon.h"
 #include "dashboard_auth.h"
 #include "http_form.h"
@@ -295,13 +297,15 @@ static void get_conversations(struct http_request *req, struct http_response *re
     json_reply(resp, 200, o);
 }
 
-static void get_conversation(struct http_request *req, struct http_response *resp, void *ctx)
+/* A transcript-level read of the key's conversation {id} by read (0, 1
+ * when it is not the tenant's, or -1), logged in the access log. */
+static void logged_read(struct http_request *req, struct http_response *resp, struct daemon *d,
+                        int (*read)(struct db_conn *, const char *, int64_t, cJSON **))
 {
-    struct daemon *d = ctx;
     int64_t id = conv_id(req->params[0]);
     struct db_conn *c = daemon_db(d);
     cJSON *conv = NULL;
-    int rc = !c ? -1 : id ? staff_inbox_get(c, req->tenant_id, id, &conv) : STAFF_INBOX_NOTFOUND;
+    int rc = !c ? -1 : id ? read(c, req->tenant_id, id, &conv) : STAFF_INBOX_NOTFOUND;
     char subject[48];
     snprintf(subject, sizeof subject, "conversation:%lld", (long long)id);
     if (rc == 0 && audit_record_key(c, req, "view", subject, clock_now_us()) != 0)
@@ -317,6 +321,16 @@ static void get_conversation(struct http_request *req, struct http_response *res
         http_reply_error(req, resp, 404, "unknown_conversation", "no such conversation");
     else
         http_reply_error(req, resp, 503, "unavailable", "the database is unavailable");
+}
+
+static void get_conversation(struct http_request *req, struct http_response *resp, void *ctx)
+{
+    logged_read(req, resp, ctx, staff_inbox_get);
+}
+
+static void get_conversation_state(struct http_request *req, struct http_response *resp, void *ctx)
+{
+    logged_read(req, resp, ctx, conversation_context);
 }
 
 static void post_api_action(struct http_request *req, struct http_response *resp, void *ctx,
@@ -386,6 +400,8 @@ int routes_inbox_register(struct daemon *d)
            daemon_add_route(d, false, "GET", "/dashboard/audit", get_audit_page, HTTP_AUTH_NONE) ||
            daemon_add_route(d, false, "GET", "/conversations", get_conversations, HTTP_AUTH_TENANT) ||
            daemon_add_route(d, false, "GET", "/conversations/{id}", get_conversation,
+                            HTTP_AUTH_TENANT) ||
+           daemon_add_route(d, false, "GET", "/conversations/{id}/state", get_conversation_state,
                             HTTP_AUTH_TENANT) ||
            daemon_add_route(d, false, "POST", "/conversations/{id}/takeover", post_api_takeover,
                             HTTP_AUTH_TENANT) ||

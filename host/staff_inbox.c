@@ -112,7 +112,7 @@ static cJSON *rows(PGresult *r, const char *const *names, int n)
     return a;
 }
 
-int staff_inbox_get(struct db_conn *c, const char *tenant, int64_t conv_id, cJSON **out)
+int staff_inbox_head(struct db_conn *c, const char *tenant, int64_t conv_id, cJSON **out)
 {
     char id[24];
     snprintf(id, sizeof id, "%" PRId64, conv_id);
@@ -134,9 +134,23 @@ int staff_inbox_get(struct db_conn *c, const char *tenant, int64_t conv_id, cJSO
     cJSON_AddStringToObject(o, "channel", PQgetvalue(r, 0, 2));
     cJSON_AddStringToObject(o, "status", PQgetvalue(r, 0, 3));
     PQclear(r);
+    *out = o;
+    return 0;
+}
+
+int staff_inbox_get(struct db_conn *c, const char *tenant, int64_t conv_id, cJSON **out)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%" PRId64, conv_id);
+    const char *p[] = { tenant, id };
+    cJSON *o = NULL;
+    int rc = staff_inbox_head(c, tenant, conv_id, &o);
+    *out = NULL;
+    if (rc != 0)
+        return rc;
     static const char *const msg_names[] = { "id", "direction", "kind", "body", "status", "at" };
     static const char *const alert_names[] = { "id", "kind", "text", "at" };
-    r = db_exec(c, &st_inbox_msgs, 2, p);
+    PGresult *r = db_exec(c, &st_inbox_msgs, 2, p);
     cJSON *msgs = db_ok(r) ? rows(r, msg_names, 6) : NULL;
     PQclear(r);
     r = db_exec(c, &st_inbox_alerts, 2, p);

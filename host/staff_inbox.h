@@ -29,6 +29,12 @@ struct daemon;
  * last 24 hours) or "open". NULL on failure; the caller owns it. */
 cJSON *staff_inbox_list(struct db_conn *c, const char *tenant, int64_t now_us);
 
+/* One conversation's head: {"id", "contact" (the contact's name, else
+ * phone, else address), "channel", "status"} into *out (the caller owns
+ * it). An erased contact's conversation is not found. Returns 0,
+ * STAFF_INBOX_NOTFOUND, or -1. */
+int staff_inbox_head(struct db_conn *c, const char *tenant, int64_t conv_id, cJSON **out);
+
 /* One conversation: {"id", "contact", "channel", "status", "messages":
  * [{"id", "direction", "kind", "body", "status", "at"}], "alerts": [{"id",
  * "kind", "text", "at"}]} into *out (the caller owns it). Returns 0,

@@ -32,8 +32,6 @@
 
 #include "clock.h"
 #include "daemon.h"
-#include "inbox.h"
-#include "jobs.h"
 #include "log.h"
 #include "messaging_events.h"
 #include "plugin_pool.h"
@@ -377,8 +375,6 @@ static int route_tenant(struct hook_task *t, const char *plugin, const char *fir
     return found;
 }
 
-#define STATUS_WAIT_US (2 * INT64_C(1000000))
-
 /* Records the events and their jobs in one transaction. Returns 0, or -1
  * (nothing recorded). *n_new gets how many were new. A plain delivery
  * status takes a shorter path (messaging_status_quick). */
@@ -399,82 +395,19 @@ static int record_events(struct hook_task *t, const char *plugin, bool payment, 
             return q > 0 ? 0 : -1;
         }
     }
-    char inbox_provider[100];
-    snprintf(inbox_provider, sizeof inbox_provider, "%s/%s", t->provider, t->endpoint);
     int rc = db_begin(c);
     cJSON *ev;
     *n_new = 0;
     cJSON_ArrayForEach(ev, events) {
         if (rc != 0)
             break;
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(ev, "id");
-        const cJSON *type = cJSON_GetObjectItemCaseSensitive(ev, "type");
-        if (!cJSON_IsObject(ev) || !cJSON_IsString(id) || !cJSON_IsString(type) ||
-            strlen(type->valuestring) > 40)
-            continue;
-        if (inbox_redact_default(ev) != 0) {
+        bool is_new = false;
+        int q = messaging_event_queue(c, t->tenant, plugin, t->provider, t->endpoint, payment, ev,
+                                      &is_new);
+        if (q < 0)
             rc = -1;
-            break;
-        }
-        char *json = cJSON_PrintUnformatted(ev);
-        char kind[64];
-        snprintf(kind, sizeof kind, "%s.%s", payment ? "payment" : "channel", type->valuestring);
-        struct inbox_event ie = {
-            .tenant_id = t->tenant,
-            .provider = inbox_provider,
-            .provider_event_id = id->valuestring,
-            .kind = kind,
-            .event_json = json,
-        };
-        bool dup = false;
-        int64_t inbox_id = 0;
-        int irc = json ? inbox_record(c, &ie, &dup, &inbox_id) : INBOX_E_DB;
-        free(json);
-        if (irc == INBOX_E_INVALID)
-            continue;
-        if (irc != 0) {
-            rc = -1;
-            break;
-        }
-        if (dup)
-            continue;
-        (*n_new)++;
-        cJSON *payload = cJSON_CreateObject();
-        cJSON_AddStringToObject(payload, "binding", plugin);
-        cJSON_AddStringToObject(payload, "provider", t->provider);
-        cJSON_AddStringToObject(payload, "endpoint", t->endpoint);
-        cJSON_AddNumberToObject(payload, "inbox_id", (double)inbox_id);
-        cJSON_AddItemReferenceToObject(payload, "event", ev);
-        char *ptext = cJSON_PrintUnformatted(payload);
-        cJSON_Delete(payload);
-        char key[JOBS_KEY_MAX + 1];
-        const cJSON *ref = cJSON_GetObjectItemCaseSensitive(ev, "reference");
-        if (payment)
-            snprintf(key, sizeof key, "payment:%.180s",
-                     cJSON_IsString(ref) ? ref->valuestring : id->valuestring);
-        else
-            messaging_event_ordering_key(type->valuestring,
-                                         cJSON_GetStringValue(cJSON_GetObjectItem(ev, "from")),
-                                         cJSON_GetStringValue(cJSON_GetObjectItem(ev, "message_id")),
-                                         key, sizeof key);
-        struct job_spec spec = {
-            .tenant_id = t->tenant,
-            .kind = payment ? MESSAGING_PAYMENT_EVENT_KIND : MESSAGING_EVENT_KIND,
-            .payload = ptext,
-            .ordering_key = key,
-            .max_attempts = MESSAGING_EVENT_MAX_ATTEMPTS,
-        };
-        /* A plain status that got here names a message whose send has not
-         * committed yet: it waits a moment for the send rather than being
-         * tried at once and retried (ahead of the calls and messages
-         * behind it). One with an error code (an opt-out) goes at once. */
-        const cJSON *code = cJSON_GetObjectItemCaseSensitive(ev, "error_code");
-        if (!payment && strcmp(type->valuestring, "status") == 0 &&
-            !(cJSON_IsString(code) && code->valuestring[0]) && !cJSON_IsNumber(code))
-            spec.run_at_us = clock_now_us() + STATUS_WAIT_US;
-        if (!ptext || jobs_enqueue(c, &spec, NULL) < 0)
-            rc = -1;
-        free(ptext);
+        else if (is_new)
+            (*n_new)++;
     }
     if (rc == 0)
         rc = db_commit(c);

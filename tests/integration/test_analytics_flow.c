@@ -13,20 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-#include "eval/eval_case.h"
 #include "eval/eval_http.h"
-#include "eval/eval_world.h"
+#include "eval/eval_kit_world.h"
 #include "eval/eval_world_internal.h"
 #include "integration/analytics_json.h"
-#include "support/daemon_proc.h"
 
+static struct eval_kit_world kit;
 static struct eval_world *w;
-static struct eval_case flow_case;
-static cJSON *clinic;
+static const struct eval_case *flow_case;
 
 static const char FLOW_CASE[] =
     "{\"id\":\"analytics-funnel\",\"clinic\":\"glow\",\"now\":\"2027-03-02T20:15:00\","
@@ -52,63 +49,28 @@ static const char FLOW_CASE[] =
 
 static void flow_setup(void)
 {
-    char err[512], path[512], cpath[] = "/tmp/bw-analytics-case-XXXXXX";
-    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
-    snprintf(path, sizeof path, "%s/tests/data/kit/clinic.json", srcdir ? srcdir : "..");
-    clinic = eval_read_json(path, err, sizeof err);
-    cr_assert_not_null(clinic, "%s", err);
-    int fd = mkstemp(cpath);
-    cr_assert_geq(fd, 0);
-    size_t n = strlen(FLOW_CASE);
-    cr_assert_eq(write(fd, FLOW_CASE, n), (ssize_t)n);
-    close(fd);
-    cr_assert_eq(eval_case_load(cpath, &flow_case, err, sizeof err), 0, "%s", err);
-    unlink(cpath);
-    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
-                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
-                                 .clinic_path = path, .clinic = clinic };
-    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
-    cr_assert_eq(eval_world_start(&w, &o, &flow_case, err, sizeof err), 0, "%s", err);
+    char err[512];
+    cr_assert_eq(eval_kit_world_start(&kit, FLOW_CASE, err, sizeof err), 0, "%s", err);
+    w = kit.w;
+    flow_case = &kit.c;
 }
 
 static void flow_teardown(void)
 {
-    eval_world_stop(w);
+    eval_kit_world_stop(&kit);
     w = NULL;
-    eval_case_free(&flow_case);
-    cJSON_Delete(clinic);
 }
 
 static void flow_key(char *header, size_t cap)
 {
-    char url[256];
-    struct eval_resp r;
-    cJSON *j = NULL;
-    snprintf(url, sizeof url, "%s/admin/tenants/glow/api-keys", w->admin_url);
-    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
-    cr_assert_eq(eval_http_json("POST", url, h, NULL, &r, &j), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    snprintf(header, cap, "Authorization: Bearer %s",
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key")));
-    cJSON_Delete(j);
-    eval_resp_free(&r);
+    char err[512];
+    cr_assert_eq(eval_kit_api_key(&kit, "glow", header, cap, NULL, 0, err, sizeof err), 0, "%s", err);
 }
 
 static long flow_call(const char *method, const char *path, const char *auth, const char *body,
                       cJSON **json)
 {
-    char url[512];
-    struct eval_resp r;
-    snprintf(url, sizeof url, "%s%s", w->public_url, path);
-    const char *h[] = { "Content-Type: application/json", auth, NULL };
-    cr_assert_eq(eval_http(method, url, h, body, body ? strlen(body) : 0, &r), 0);
-    if (json) {
-        *json = cJSON_Parse(r.body ? r.body : "");
-        cr_assert_not_null(*json, "%s %s: %s", method, path, r.body);
-    }
-    long status = r.status;
-    eval_resp_free(&r);
-    return status;
+    return eval_kit_api(&kit, method, path, auth, NULL, body, json);
 }
 
 TestSuite(analytics_flow, .init = flow_setup, .fini = flow_teardown, .timeout = 180);
@@ -118,10 +80,10 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     char err[512], auth[256];
     int n = 0;
     const cJSON *s;
-    cJSON_ArrayForEach(s, flow_case.script)
+    cJSON_ArrayForEach(s, flow_case->script)
     {
         n++;
-        cr_assert_eq(eval_world_step(w, s, eval_case_step_patient(&flow_case, s), err, sizeof err), 0,
+        cr_assert_eq(eval_world_step(w, s, eval_case_step_patient(flow_case, s), err, sizeof err), 0,
                      "step %d: %s", n, err);
     }
     flow_key(auth, sizeof auth);

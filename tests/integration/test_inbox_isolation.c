@@ -219,6 +219,11 @@ Test(inbox_isolation, api_keys_reach_only_their_clinics_conversations)
     cr_assert_eq(call("GET", "/conversations/9999", glow, NULL, NULL, NULL), 404);
     cr_assert_eq(call("GET", "/conversations/abc", glow, NULL, NULL, NULL), 404);
     cr_assert_eq(call("GET", "/conversations/101", NULL, NULL, NULL, NULL), 401);
+    /* A lead for glow's patient through spruce's key: spruce has no SMS
+     * line, and nothing of glow's is touched either way. */
+    cr_assert_eq(call("POST", "/conversations/start", spruce, "Content-Type: application/json",
+                      "{\"phone\":\"+14155550401\",\"message\":\"hello\"}", NULL), 409);
+    expect_sql("SELECT count(*) FROM contacts WHERE address = '+14155550401'", "1");
     expect_sql("SELECT status FROM conversations WHERE id = 101", "open");
     expect_sql("SELECT count(*) FROM messages WHERE tenant_id = 'glow' AND direction = 'out'", "0");
     expect_sql("SELECT count(*) FROM audit_log", "0");
@@ -349,6 +354,8 @@ Test(inbox_isolation, every_clinic_route_refuses_another_clinics_ids)
         { "POST", "/conversations/101/takeover", "{}" },
         { "POST", "/conversations/101/reply", "{\"text\":\"hello\"}" },
         { "POST", "/conversations/101/handback", "{}" },
+        { "GET", "/conversations/101/state", NULL },
+        { "POST", "/conversations/message", "{\"conversation_id\":101,\"message\":\"hello\"}" },
     };
     for (size_t i = 0; i < sizeof by_id / sizeof by_id[0]; i++) {
         char *body = NULL;
@@ -381,4 +388,5 @@ Test(inbox_isolation, every_clinic_route_refuses_another_clinics_ids)
     expect_sql("SELECT status FROM staff_tasks WHERE tenant_id = 'glow' AND id = 801", "open");
     expect_sql("SELECT count(*) FROM jobs WHERE kind LIKE 'deposits.%'", "0");
     expect_sql("SELECT count(*) FROM messages WHERE tenant_id = 'glow' AND direction = 'out'", "0");
+    expect_sql("SELECT count(*) FROM jobs WHERE kind = 'channel.event'", "0");
 }

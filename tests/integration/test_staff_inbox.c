@@ -14,23 +14,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
-#include "eval/eval_case.h"
 #include "eval/eval_http.h"
-#include "eval/eval_world.h"
+#include "eval/eval_kit_world.h"
 #include "eval/eval_world_internal.h"
-#include "support/daemon_proc.h"
 
 #define PATIENT "+14155550401"
 #define STAFF_TEXT "Hi, this is Maria at the front desk. I can help you with that."
 #define STAFF_HEALTH_TEXT "Since you are pregnant we would wait on Botox until after the baby."
 
+static struct eval_kit_world kit;
 static struct eval_world *w;
-static struct eval_case inbox_case;
-static cJSON *clinic;
+static const struct eval_case *inbox_case;
 
 static const char INBOX_CASE[] =
     "{\"id\":\"staff-inbox\",\"clinic\":\"glow\",\"now\":\"2027-03-02T12:15:00\","
@@ -46,73 +43,38 @@ static const char INBOX_CASE[] =
 
 static void inbox_setup(void)
 {
-    char err[512], path[512], cpath[] = "/tmp/bw-inbox-case-XXXXXX";
-    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
-    snprintf(path, sizeof path, "%s/tests/data/kit/clinic.json", srcdir ? srcdir : "..");
-    clinic = eval_read_json(path, err, sizeof err);
-    cr_assert_not_null(clinic, "%s", err);
-    int fd = mkstemp(cpath);
-    cr_assert_geq(fd, 0);
-    size_t n = strlen(INBOX_CASE);
-    cr_assert_eq(write(fd, INBOX_CASE, n), (ssize_t)n);
-    close(fd);
-    cr_assert_eq(eval_case_load(cpath, &inbox_case, err, sizeof err), 0, "%s", err);
-    unlink(cpath);
-    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
-                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
-                                 .clinic_path = path, .clinic = clinic };
-    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
-    cr_assert_eq(eval_world_start(&w, &o, &inbox_case, err, sizeof err), 0, "%s", err);
+    char err[512];
+    cr_assert_eq(eval_kit_world_start(&kit, INBOX_CASE, err, sizeof err), 0, "%s", err);
+    w = kit.w;
+    inbox_case = &kit.c;
 }
 
 static void inbox_teardown(void)
 {
-    eval_world_stop(w);
+    eval_kit_world_stop(&kit);
     w = NULL;
-    eval_case_free(&inbox_case);
-    cJSON_Delete(clinic);
 }
 
 /* A new API key of the clinic: the Authorization header and the key's id. */
 static void new_key(char *header, size_t cap, char *key_id, size_t id_cap)
 {
-    char url[256];
-    struct eval_resp r;
-    cJSON *j = NULL;
-    snprintf(url, sizeof url, "%s/admin/tenants/glow/api-keys", w->admin_url);
-    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
-    cr_assert_eq(eval_http_json("POST", url, h, NULL, &r, &j), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    snprintf(header, cap, "Authorization: Bearer %s",
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key")));
-    snprintf(key_id, id_cap, "%s", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "key_id")));
-    cJSON_Delete(j);
-    eval_resp_free(&r);
+    char err[512];
+    cr_assert_eq(eval_kit_api_key(&kit, "glow", header, cap, key_id, id_cap, err, sizeof err), 0, "%s",
+                 err);
 }
 
 static long api(const char *method, const char *path, const char *auth, const char *body, cJSON **json)
 {
-    char url[512];
-    struct eval_resp r;
-    snprintf(url, sizeof url, "%s%s", w->public_url, path);
-    const char *h[] = { "Content-Type: application/json", auth, NULL };
-    cr_assert_eq(eval_http(method, url, h, body, body ? strlen(body) : 0, &r), 0);
-    if (json) {
-        *json = cJSON_Parse(r.body ? r.body : "");
-        cr_assert_not_null(*json, "%s %s: %s", method, path, r.body);
-    }
-    long status = r.status;
-    eval_resp_free(&r);
-    return status;
+    return eval_kit_api(&kit, method, path, auth, NULL, body, json);
 }
 
 static size_t step(int i, struct eval_patient_obs *obs)
 {
     char err[512];
-    const cJSON *s = cJSON_GetArrayItem(inbox_case.script, i);
-    cr_assert_eq(eval_world_step(w, s, &inbox_case.patients[0], err, sizeof err), 0, "step %d: %s",
+    const cJSON *s = cJSON_GetArrayItem(inbox_case->script, i);
+    cr_assert_eq(eval_world_step(w, s, &inbox_case->patients[0], err, sizeof err), 0, "step %d: %s",
                  i + 1, err);
-    cr_assert_eq(eval_world_observe(w, &inbox_case.patients[0], obs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(eval_world_observe(w, &inbox_case->patients[0], obs, err, sizeof err), 0, "%s", err);
     return obs->n_sent;
 }
 
@@ -184,7 +146,7 @@ Test(staff_inbox, take_over_reply_and_hand_back_through_the_daemon)
     cr_assert_gt(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "message_id")), 0);
     cJSON_Delete(j);
     cr_assert_eq(eval_world_wait_idle(w, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(eval_world_observe(w, &inbox_case.patients[0], &obs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(eval_world_observe(w, &inbox_case->patients[0], &obs, err, sizeof err), 0, "%s", err);
     cr_assert_eq(obs.n_sent, silent + 1, "the staff reply reached the Twilio simulator");
     cr_assert_str_eq(obs.sent[obs.n_sent - 1].text, STAFF_TEXT);
     cr_assert_str_eq(status_of(auth, id, &doc), "handoff", "a staff reply keeps the engine silent");
@@ -200,7 +162,7 @@ Test(staff_inbox, take_over_reply_and_hand_back_through_the_daemon)
     cr_assert_eq(api("POST", path, auth, body, &j), 202);
     cJSON_Delete(j);
     cr_assert_eq(eval_world_wait_idle(w, err, sizeof err), 0, "%s", err);
-    cr_assert_eq(eval_world_observe(w, &inbox_case.patients[0], &obs, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(eval_world_observe(w, &inbox_case->patients[0], &obs, err, sizeof err), 0, "%s", err);
     cr_assert_eq(obs.n_sent, silent + 2);
     cr_assert_str_eq(obs.sent[obs.n_sent - 1].text, STAFF_HEALTH_TEXT);
     cr_assert_str_eq(status_of(auth, id, &doc), "handoff");
