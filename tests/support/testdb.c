@@ -4,9 +4,12 @@
  */
 #include "support/testdb.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "migrations.h"
@@ -63,7 +66,12 @@ char *testdb_create_empty(void)
     static int counter;
     char name[64], sql[128];
     const char *base = base_conninfo();
-    snprintf(name, sizeof name, "bw_t_%ld_%d_%ld", (long)getpid(), ++counter, random() % 100000);
+    /* Random, not just the pid: a database left by an earlier process of
+     * the same pid (a crash, BW_EVAL_KEEP) must not be met again. */
+    uint32_t salt = 0;
+    if (getrandom(&salt, sizeof salt, 0) != (ssize_t)sizeof salt)
+        salt = (uint32_t)time(NULL);
+    snprintf(name, sizeof name, "bw_t_%ld_%d_%08x", (long)getpid(), ++counter, (unsigned)salt);
     PGconn *pg = testdb_connect(base);
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
     testdb_exec(pg, sql);
