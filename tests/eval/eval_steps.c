@@ -244,7 +244,9 @@ static int step_say_webchat(struct eval_world *w, const struct eval_patient_def 
     char url[256], auth[320], id[40];
     snprintf(url, sizeof url, "%s/webhooks/webchat/messages?key=%s", w->public_url, w->widget_key);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", w->run[idx].token);
-    snprintf(id, sizeof id, "msg-%08x-%08x", ++w->seq, (unsigned)getpid());
+    /* The widget's form: "m" and hex. ("msg-00000001-00002093" would read
+     * as a 16-digit run, a card number one time in ten.) */
+    snprintf(id, sizeof id, "m%08x%08x", ++w->seq, (unsigned)getpid());
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "id", id);
     cJSON_AddStringToObject(m, "text", text);
