@@ -10,7 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eval/eval_http.h"
 #include "eval/eval_world_internal.h"
+#include "support/daemon_proc.h"
 #include "support/testfiles.h"
 
 /* The clinic at path with the members of catalog_json (or NULL) added. */
@@ -41,19 +43,19 @@ static void load_case(struct eval_case *c, const char *case_json)
 
 void case_world_start(struct case_world *cw, const struct case_world_opts *o)
 {
-    char err[512], glow[512];
+    char err[512], path[1024];
     memset(cw, 0, sizeof *cw);
-    const char *path = o->clinic_path;
-    if (!path) {
-        test_clinic_path(glow, sizeof glow, "glow");
-        path = glow;
-    }
+    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
+    if (o->clinic_in_tree)
+        snprintf(path, sizeof path, "%s/%s", srcdir ? srcdir : "..", o->clinic_in_tree);
+    else
+        test_clinic_path(path, sizeof path, "glow");
     cw->clinic = load_clinic(path, o->catalog_json);
     load_case(&cw->c, o->case_json);
-    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
     struct eval_world_opts wo = { .builddir = builddir ? builddir : ".",
                                   .srcdir = srcdir ? srcdir : "..",
-                                  .conninfo = getenv("BW_TEST_PG"), .emr = "local",
+                                  .conninfo = getenv("BW_TEST_PG"),
+                                  .emr = o->emr ? o->emr : "local",
                                   .clinic_path = path, .clinic = cw->clinic,
                                   .staff_phone = o->staff_phone, .state_rules = o->state_rules };
     cr_assert_not_null(wo.conninfo, "BW_TEST_PG is not set");
@@ -121,4 +123,64 @@ char *case_world_scalar(const struct case_world *cw, const char *fmt, ...)
     char *v = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : strdup("");
     PQclear(r);
     return v;
+}
+
+size_t case_world_step_first(struct case_world *cw, int i, struct eval_patient_obs *obs)
+{
+    char err[512];
+    const cJSON *s = cJSON_GetArrayItem(cw->c.script, i);
+    cr_assert_eq(eval_world_step(cw->world, s, &cw->c.patients[0], err, sizeof err), 0,
+                 "step %d: %s", i + 1, err);
+    case_world_observe(cw, &cw->c.patients[0], obs);
+    return obs->n_sent;
+}
+
+void case_world_api_key(const struct case_world *cw, char *header, size_t cap, char *key_id,
+                        size_t id_cap)
+{
+    char url[256];
+    struct eval_resp r;
+    cJSON *j = NULL;
+    snprintf(url, sizeof url, "%s/admin/tenants/glow/api-keys", cw->world->admin_url);
+    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
+    cr_assert_eq(eval_http_json("POST", url, h, NULL, &r, &j), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    const char *key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key"));
+    cr_assert_not_null(key);
+    snprintf(header, cap, "Authorization: Bearer %s", key);
+    if (key_id) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "key_id"));
+        snprintf(key_id, id_cap, "%s", id ? id : "");
+    }
+    cJSON_Delete(j);
+    eval_resp_free(&r);
+}
+
+long case_world_call(const struct case_world *cw, const char *method, const char *path,
+                     const char *auth, const char *body, cJSON **json, char **text)
+{
+    char url[512];
+    struct eval_resp r;
+    snprintf(url, sizeof url, "%s%s", cw->world->public_url, path);
+    const char *h[] = { "Content-Type: application/json", auth, NULL };
+    cr_assert_eq(eval_http(method, url, auth ? h : NULL, body, body ? strlen(body) : 0, &r), 0,
+                 "%s %s", method, path);
+    if (json)
+        *json = cJSON_Parse(r.body ? r.body : "");
+    if (text)
+        *text = strdup(r.body ? r.body : "");
+    long status = r.status;
+    eval_resp_free(&r);
+    return status;
+}
+
+long case_world_call_json(const struct case_world *cw, const char *method, const char *path,
+                          const char *auth, const char *body, cJSON **json)
+{
+    char *text = NULL;
+    long status = case_world_call(cw, method, path, auth, body, json, &text);
+    if (json)
+        cr_assert_not_null(*json, "%s %s: %s", method, path, text);
+    free(text);
+    return status;
 }

@@ -31,13 +31,15 @@ struct case_world {
 
 struct case_world_opts {
     const char *case_json;       /* the case, as a case file holds it (required) */
-    const char *clinic_path;     /* NULL: the Glow clinic of the eval set */
+    const char *emr;             /* the world's EMR (eval_world_opts); NULL: "local" */
+    const char *clinic_in_tree;  /* a clinic file under BW_SRCDIR ("tests/data/kit/clinic.json");
+                                    NULL: the Glow clinic of the eval set */
     const char *catalog_json;    /* an object whose members are added to the clinic, or NULL */
     const char *staff_phone;     /* the tenant's messaging.staff_phone, or NULL */
     const char *state_rules;     /* the tenant's messaging.state_rules, or NULL */
 };
 
-/* Starts the world with emr.local, or aborts the test with the reason. */
+/* Starts the world, or aborts the test with the reason. */
 void case_world_start(struct case_world *cw, const struct case_world_opts *o);
 
 /* check_rules: expects the corpus's rules (eval README) to hold first. Its
@@ -63,5 +65,24 @@ void case_world_observe(struct case_world *cw, const struct eval_patient_def *p,
  * when there is no row (malloc'd, caller frees). */
 char *case_world_scalar(const struct case_world *cw, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Runs step i of the script as the case's first patient and observes
+ * what the product did for that patient; how many messages it was sent. */
+size_t case_world_step_first(struct case_world *cw, int i, struct eval_patient_obs *obs);
+
+/* A new API key of the clinic: "Authorization: Bearer <key>" in header
+ * and, when key_id is not NULL, the key's id. */
+void case_world_api_key(const struct case_world *cw, char *header, size_t cap, char *key_id,
+                        size_t id_cap);
+
+/* A request to the public API with auth (a header, or NULL for none) and
+ * a JSON body (or NULL); the status. *json (when json is not NULL) is the
+ * parsed answer or NULL; *text (when text is not NULL) the body, malloc'd. */
+long case_world_call(const struct case_world *cw, const char *method, const char *path,
+                     const char *auth, const char *body, cJSON **json, char **text);
+
+/* The same, with *json (when json is not NULL) asserted to be JSON. */
+long case_world_call_json(const struct case_world *cw, const char *method, const char *path,
+                          const char *auth, const char *body, cJSON **json);
 
 #endif
