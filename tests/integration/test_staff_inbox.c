@@ -80,9 +80,9 @@ Test(staff_inbox, take_over_reply_and_hand_back_through_the_daemon)
 {
     char auth[256], key_id[64], err[512], path[96], body[256];
     struct eval_patient_obs obs;
-    size_t n = case_world_step_first(&cw, 0, &obs);
+    size_t n = case_world_step_as(&cw, 0, 0, &obs);
     cr_assert_geq(n, 1, "the text-back");
-    size_t answered = case_world_step_first(&cw, 1, &obs);
+    size_t answered = case_world_step_as(&cw, 1, 0, &obs);
     cr_assert_gt(answered, n, "the engine answers the first message");
     case_world_api_key(&cw, auth, sizeof auth, key_id, sizeof key_id);
 
@@ -106,7 +106,7 @@ Test(staff_inbox, take_over_reply_and_hand_back_through_the_daemon)
     cJSON *doc = NULL;
     cr_assert_str_eq(status_of(auth, id, &doc), "handoff");
     cJSON_Delete(doc);
-    size_t silent = case_world_step_first(&cw, 2, &obs);
+    size_t silent = case_world_step_as(&cw, 2, 0, &obs);
     cr_assert_eq(silent, answered, "the engine stays silent while staff have the conversation: %s",
                  obs.sent[obs.n_sent - 1].text);
     cr_assert_str_eq(status_of(auth, id, &doc), "handoff");
@@ -160,9 +160,9 @@ Test(staff_inbox, take_over_reply_and_hand_back_through_the_daemon)
     cr_assert_str_eq(status_of(auth, id, &doc), "open");
     cJSON_Delete(doc);
     size_t before = obs.n_sent;
-    cr_assert_gt(case_world_step_first(&cw, 3, &obs), before, "the engine answers after the hand back");
-    case_world_step_first(&cw, 4, &obs);
-    case_world_step_first(&cw, 5, &obs);
+    cr_assert_gt(case_world_step_as(&cw, 3, 0, &obs), before, "the engine answers after the hand back");
+    case_world_step_as(&cw, 4, 0, &obs);
+    case_world_step_as(&cw, 5, 0, &obs);
 
     /* The access log: five reads of the transcript and one evidence export,
      * all by this key. */

@@ -43,30 +43,12 @@ static size_t count_matching(const struct eval_patient_obs *o, const char *needl
     return n;
 }
 
-/* A new API key of the clinic as an Authorization header (static). */
-static const char *api_key_header(void)
-{
-    static char header[256];
-    char url[256];
-    struct eval_resp r;
-    cJSON *j = NULL;
-    snprintf(url, sizeof url, "%s/admin/tenants/glow/api-keys", cw.world->admin_url);
-    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
-    cr_assert_eq(eval_http_json("POST", url, h, NULL, &r, &j), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    const char *key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key"));
-    cr_assert_not_null(key);
-    snprintf(header, sizeof header, "Authorization: Bearer %s", key);
-    cJSON_Delete(j);
-    eval_resp_free(&r);
-    return header;
-}
-
 /* p2 and p3 wait for exactly the time p1 booked. */
 static void join_both(void)
 {
     char *prov = case_world_scalar(&cw, "SELECT provider_id FROM bookings WHERE state = 'booked'");
-    const char *auth = api_key_header();
+    char auth[256];
+    case_world_api_key(&cw, auth, sizeof auth, NULL, 0);
     char body[512];
     for (int i = 2; i <= 3; i++) {
         snprintf(body, sizeof body,
@@ -74,27 +56,12 @@ static void join_both(void)
                  "\"weekdays\":[\"fri\"],\"from_time\":\"15:30\",\"to_time\":\"15:45\","
                  "\"to\":\"2027-03-06T00:00:00-08:00\"}",
                  i, prov);
-        char url[256];
-        struct eval_resp r;
-        snprintf(url, sizeof url, "%s/waitlist", cw.world->public_url);
-        const char *h[] = { "Content-Type: application/json", auth, NULL };
-        cr_assert_eq(eval_http("POST", url, h, body, strlen(body), &r), 0);
-        cr_assert_eq(r.status, 201, "p%d joins: %s", i, r.body ? r.body : "");
-        eval_resp_free(&r);
+        char *answer = NULL;
+        long status = case_world_call(&cw, "POST", "/waitlist", auth, body, NULL, &answer);
+        cr_assert_eq(status, 201, "p%d joins: %s", i, answer);
+        free(answer);
     }
     free(prov);
-}
-
-static long post_waitlist(const char *auth, const char *body)
-{
-    char url[256];
-    struct eval_resp r;
-    snprintf(url, sizeof url, "%s/waitlist", cw.world->public_url);
-    const char *h[] = { "Content-Type: application/json", auth, NULL };
-    cr_assert_eq(eval_http("POST", url, h, body, strlen(body), &r), 0);
-    long status = r.status;
-    eval_resp_free(&r);
-    return status;
 }
 
 static const char waitlist_case[] =
@@ -131,7 +98,8 @@ Test(waitlist, freed_slot_reaches_the_first_waitlisted_patient_who_books_it, .ti
     case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     cr_assert_str_eq(eval_outcome(&obs), "booked");
     char *prov = case_world_scalar(&cw, "SELECT provider_id FROM bookings WHERE state = 'booked'");
-    const char *auth = api_key_header();
+    char auth[256];
+    case_world_api_key(&cw, auth, sizeof auth, NULL, 0);
     char body[512];
     /* p2 then p3, for exactly the booked time. */
     for (int i = 2; i <= 3; i++) {
@@ -140,12 +108,14 @@ Test(waitlist, freed_slot_reaches_the_first_waitlisted_patient_who_books_it, .ti
                  "\"weekdays\":[\"fri\"],\"from_time\":\"15:30\",\"to_time\":\"15:45\","
                  "\"to\":\"2027-03-06T00:00:00-08:00\"}",
                  i, prov);
-        cr_assert_eq(post_waitlist(auth, body), 201, "p%d joins", i);
+        cr_assert_eq(case_world_call(&cw, "POST", "/waitlist", auth, body, NULL, NULL), 201, "p%d joins", i);
     }
     free(prov);
-    cr_expect_eq(post_waitlist(auth, "{\"phone\":\"+14155550182\",\"service_id\":\"nope\"}"),
+    cr_expect_eq(case_world_call(&cw, "POST", "/waitlist", auth,
+                                 "{\"phone\":\"+14155550182\",\"service_id\":\"nope\"}", NULL, NULL),
                  422);
-    cr_expect_eq(post_waitlist(NULL, "{\"phone\":\"+14155550182\",\"service_id\":\"botox\"}"),
+    cr_expect_eq(case_world_call(&cw, "POST", "/waitlist", NULL,
+                                 "{\"phone\":\"+14155550182\",\"service_id\":\"botox\"}", NULL, NULL),
                  401);
 
     case_world_steps(&cw, 3, 4); /* p4 joins by text and a Saturday morning is free */

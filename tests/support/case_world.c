@@ -125,13 +125,15 @@ char *case_world_scalar(const struct case_world *cw, const char *fmt, ...)
     return v;
 }
 
-size_t case_world_step_first(struct case_world *cw, int i, struct eval_patient_obs *obs)
+size_t case_world_step_as(struct case_world *cw, int i, size_t patient,
+                          struct eval_patient_obs *obs)
 {
     char err[512];
+    cr_assert_lt(patient, cw->c.n_patients, "no patient %zu", patient);
     const cJSON *s = cJSON_GetArrayItem(cw->c.script, i);
-    cr_assert_eq(eval_world_step(cw->world, s, &cw->c.patients[0], err, sizeof err), 0,
+    cr_assert_eq(eval_world_step(cw->world, s, &cw->c.patients[patient], err, sizeof err), 0,
                  "step %d: %s", i + 1, err);
-    case_world_observe(cw, &cw->c.patients[0], obs);
+    case_world_observe(cw, &cw->c.patients[patient], obs);
     return obs->n_sent;
 }
 

@@ -66,9 +66,10 @@ void case_world_observe(struct case_world *cw, const struct eval_patient_def *p,
 char *case_world_scalar(const struct case_world *cw, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Runs step i of the script as the case's first patient and observes
- * what the product did for that patient; how many messages it was sent. */
-size_t case_world_step_first(struct case_world *cw, int i, struct eval_patient_obs *obs);
+/* Runs step i of the script as the case's patient of that index and
+ * observes what the product did for them; how many messages they were sent. */
+size_t case_world_step_as(struct case_world *cw, int i, size_t patient,
+                          struct eval_patient_obs *obs);
 
 /* A new API key of the clinic: "Authorization: Bearer <key>" in header
  * and, when key_id is not NULL, the key's id. */
