@@ -27,6 +27,20 @@ cJSON *test_sim_json(const struct test_sim *s, const char *method, const char *p
     return doc;
 }
 
+cJSON *test_sim_send_json(const struct test_sim *s, const char *method, const char *path,
+                          const char *body)
+{
+    struct test_http_resp r;
+    const char *hdr[] = { "Content-Type: application/json", NULL };
+    cr_assert_eq(test_http(method, s->port, path, hdr, body, body ? strlen(body) : 0, &r), 0,
+                 "%s %s", method, path);
+    cr_assert_eq(r.status, 200, "%s %s: %ld %s", method, path, r.status, r.body);
+    cJSON *j = cJSON_Parse(r.body);
+    cr_assert_not_null(j, "%s %s: %s", method, path, r.body);
+    test_http_resp_free(&r);
+    return j;
+}
+
 int test_sim_state_int(const struct test_sim *s, const char *member)
 {
     cJSON *state = test_sim_json(s, "GET", "/_sim/state", 200);

@@ -17,6 +17,11 @@ char *test_sim_text(const struct test_sim *s, const char *method, const char *pa
 /* The same, parsed (caller deletes; NULL when the body is not JSON). */
 cJSON *test_sim_json(const struct test_sim *s, const char *method, const char *path, long want);
 
+/* A request with body (JSON, or NULL) sent as application/json, asserted
+ * to answer 200 with JSON; the answer (caller deletes). */
+cJSON *test_sim_send_json(const struct test_sim *s, const char *method, const char *path,
+                          const char *body);
+
 /* A number member of /_sim/state, or -1 when it is absent. */
 int test_sim_state_int(const struct test_sim *s, const char *member);
 
