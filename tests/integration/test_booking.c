@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
 #include "support/testfiles.h"
@@ -96,9 +97,7 @@ static void teardown(void)
         started2 = false;
     }
     if (started1) {
-        int status = test_daemon_stop(&d1, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d1);
+        test_daemon_stop_clean(&d1);
         started1 = false;
     }
     test_scratch_remove(plugins, "bw-booking");

@@ -21,6 +21,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/hook_catcher.h"
 #include "support/sim_proc.h"
@@ -72,9 +73,7 @@ static void setup(void)
 static void teardown(void)
 {
     if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
+        test_daemon_stop_clean(&d);
     }
     test_sim_stop(&sim);
     hook_catcher_stop(&catcher);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
 #include "support/testfiles.h"
@@ -69,9 +70,7 @@ static void setup(void)
 static void teardown(void)
 {
     if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
+        test_daemon_stop_clean(&d);
     }
     test_scratch_remove(plugins, "bw-msg");
     testdb_drop(conninfo);

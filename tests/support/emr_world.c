@@ -4,16 +4,15 @@
 #include "support/emr_world.h"
 
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "support/daemon_checks.h"
 #include "support/testdb.h"
 #include "support/testfiles.h"
 
@@ -65,20 +64,6 @@ static void import_catalog(const struct emr_world *w)
     free(glow);
 }
 
-static void make_api_key(struct emr_world *w)
-{
-    struct test_http_resp r;
-    cr_assert_eq(test_admin(&w->daemon, "POST", "/admin/tenants/glow/api-keys", "{}", &r), 0);
-    cr_assert_eq(r.status, 201);
-    const char *k = strstr(r.body, "\"api_key\":\"");
-    cr_assert_not_null(k);
-    k += strlen("\"api_key\":\"");
-    const char *e = strchr(k, '"');
-    cr_assert_not_null(e);
-    snprintf(w->auth, sizeof w->auth, "Authorization: Bearer %.*s", (int)(e - k), k);
-    test_http_resp_free(&r);
-}
-
 void emr_world_start_daemon(struct emr_world *w, const char *config)
 {
     char conf[256], tenant[4096];
@@ -95,15 +80,13 @@ void emr_world_start_daemon(struct emr_world *w, const char *config)
     test_daemon_start(&w->daemon, &o);
     w->daemon_started = true;
     import_catalog(w);
-    make_api_key(w);
+    test_daemon_api_key(&w->daemon, "glow", "{}", w->auth, sizeof w->auth);
 }
 
 void emr_world_stop(struct emr_world *w)
 {
     if (w->daemon_started) {
-        int status = test_daemon_stop(&w->daemon, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&w->daemon);
+        test_daemon_stop_clean(&w->daemon);
         w->daemon_started = false;
     }
     if (w->sim_started) {

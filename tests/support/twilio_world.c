@@ -4,13 +4,12 @@
 #include "support/twilio_world.h"
 
 #include <criterion/criterion.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "support/sim_state.h"
+#include "support/daemon_checks.h"
 #include "support/testdb.h"
 #include "support/testfiles.h"
 
@@ -53,9 +52,7 @@ void twilio_world_start_daemon(struct twilio_world *tw, const char *tenant_conf,
 void twilio_world_stop(struct twilio_world *tw)
 {
     if (tw->daemon_started) {
-        int status = test_daemon_stop(&tw->daemon, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&tw->daemon);
+        test_daemon_stop_clean(&tw->daemon);
         tw->daemon_started = false;
     }
     if (tw->sim_started) {
