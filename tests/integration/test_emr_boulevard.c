@@ -65,7 +65,7 @@ Test(emr_boulevard, availability_through_the_booking_cart)
     b = emr_world_availability(&w, "service=botox&provider=jenna&from=2027-03-16&to=2027-03-17", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-16T09:00:00-07:00\"") != NULL, "%s", b);
     free(b);
-    char *state = test_sim_text(&w.sim, "GET", "/_sim/state", 200);
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(strstr(state, "\"CreateCart\"") != NULL);
     cr_expect(strstr(state, "\"AddCartSelectedBookableItem\"") != NULL);
     cr_expect(strstr(state, "\"CartBookableDates\"") != NULL);
@@ -88,7 +88,7 @@ Test(emr_boulevard, pagination_reads_every_page)
     cr_assert_eq(st, 200, "%s", b);
     cr_expect_eq(count(b, "\"status\":\"booked\""), 7, "%s", b);
     free(b);
-    char *state = test_sim_text(&w.sim, "GET", "/_sim/state", 200);
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(count(state, "\"Appointments\"") >= 3, "seven appointments take three pages");
     free(state);
 }
@@ -100,14 +100,14 @@ Test(emr_boulevard, patient_created_then_found)
     cr_assert_eq(emr_world_request(&w, "POST", "/patients", body, &r), 0);
     cr_assert(r.status == 200 || r.status == 201, "%ld %s", r.status, r.body);
     test_http_resp_free(&r);
-    char *state = test_sim_text(&w.sim, "GET", "/_sim/state", 200);
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect_eq(count(state, "\"mobilePhone\": \"+14155550101\""), 1, "%s", state);
     cr_expect(strstr(state, "\"lastName\": \"Chen\"") != NULL);
     free(state);
     cr_assert_eq(emr_world_request(&w, "POST", "/patients", body, &r), 0);
     cr_assert(r.status == 200 || r.status == 201, "%ld %s", r.status, r.body);
     test_http_resp_free(&r);
-    state = test_sim_text(&w.sim, "GET", "/_sim/state", 200);
+    state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect_eq(count(state, "\"mobilePhone\": \"+14155550101\""), 1, "found, not made twice");
     free(state);
     long st;
@@ -125,7 +125,7 @@ Test(emr_boulevard, a_patient_without_phone_or_email_is_created)
                       &r), 0);
     cr_assert(r.status == 200 || r.status == 201, "%ld %s", r.status, r.body);
     test_http_resp_free(&r);
-    char *state = test_sim_text(&w.sim, "GET", "/_sim/state", 200);
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(strstr(state, "\"lastName\": \"Alvarez\"") != NULL, "%s", state);
     free(state);
     cr_assert_eq(emr_world_request(&w, "POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\","
@@ -184,7 +184,7 @@ Test(emr_boulevard, book_a_hold_then_cancel)
     free(b);
 
     /* In Boulevard: one appointment at 16:00 Pacific (00:00Z) for Ana. */
-    char *state = test_sim_text(&w.sim, "GET", "/_sim/state", 200);
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect_eq(count(state, "\"startAt\": \"2027-03-06T00:00:00Z\", \"endAt\": "
                               "\"2027-03-06T00:30:00Z\", \"duration\": 30, \"cancelled\""),
                  1, "one appointment, not two");
@@ -209,7 +209,7 @@ Test(emr_boulevard, book_a_hold_then_cancel)
         cr_expect(strstr(b, "\"status\":\"cancelled\"") != NULL, "%s", b);
         free(b);
     }
-    state = test_sim_text(&w.sim, "GET", "/_sim/state", 200);
+    state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect_eq(count(state, "\"CancelAppointment\""), 1, "cancelled once in Boulevard");
     cr_expect(strstr(state, "\"cancelReason\": \"CLIENT_CANCEL\"") != NULL, "%s", state);
     free(state);
@@ -217,7 +217,7 @@ Test(emr_boulevard, book_a_hold_then_cancel)
 
 Test(emr_boulevard, unavailable_then_recovered)
 {
-    free(test_sim_text(&w.sim, "POST", "/_sim/down", 200));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/down", 200));
     long st;
     char *b = emr_world_plugin_call(&w, "availability",
                           "{\"location_id\":\"glow\",\"service_id\":\"botox\","
@@ -227,7 +227,7 @@ Test(emr_boulevard, unavailable_then_recovered)
     cr_expect(strstr(b, "\"rc\":\"BW_E_RETRY\"") != NULL, "a 503 is retryable: %s", b);
     free(b);
     free(emr_world_availability(&w, "service=botox&from=2027-03-05&to=2027-03-06", 503));
-    free(test_sim_text(&w.sim, "POST", "/_sim/up", 200));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/up", 200));
     b = emr_world_availability(&w, "service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T15:30:00-08:00\"") != NULL, "%s", b);
     free(b);
@@ -238,37 +238,37 @@ Test(emr_boulevard, query_cost_throttle)
     long st;
     /* Room for one page at a time, refilled in about half a second: the
      * plugin waits for the budget and the catalog still comes whole. */
-    free(test_sim_text(&w.sim, "POST", "/_sim/throttle?budget=120&restore=200", 200));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/throttle?budget=120&restore=200", 200));
     char *b = emr_world_plugin_call(&w, "catalog", "{}", &st);
     cr_expect_eq(st, 200, "%s", b);
     cr_expect_eq(count(b, "\"duration_min\""), 10, "%s", b);
     free(b);
-    char *state = test_sim_text(&w.sim, "GET", "/_sim/state", 200);
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(strstr(state, "\"throttled\": 0") == NULL, "the budget ran out at least once: %s",
               strstr(state, "\"throttled\""));
     free(state);
     /* A budget that refills far too slowly: retryable, with no wait inside the call. */
-    free(test_sim_text(&w.sim, "POST", "/_sim/throttle?budget=120&restore=1", 200));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/throttle?budget=120&restore=1", 200));
     b = emr_world_plugin_call(&w, "catalog", "{}", &st);
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_RETRY\"") != NULL, "%s", b);
     free(b);
-    free(test_sim_text(&w.sim, "POST", "/_sim/throttle?budget=100000&restore=5000", 200));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/throttle?budget=100000&restore=5000", 200));
 }
 
 Test(emr_boulevard, refused_credentials)
 {
     /* Boulevard now knows another API key: every request is refused. */
-    free(test_sim_text(&w.sim, "POST", "/_sim/credentials?api_key=another-app-key", 200));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/credentials?api_key=another-app-key", 200));
     long st;
     char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_AUTH\"") != NULL, "%s", b);
     free(b);
-    char *state = test_sim_text(&w.sim, "GET", "/_sim/state", 200);
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(strstr(state, "\"unauthorized\": 0") == NULL, "the simulator refused it");
     free(state);
-    free(test_sim_text(&w.sim, "POST", "/_sim/credentials?api_key=blvd-sim-api-key", 200));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/credentials?api_key=blvd-sim-api-key", 200));
     b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 200, "%s", b);
     cr_expect(strstr(b, "\"last_name\":\"Lopez\"") != NULL, "%s", b);

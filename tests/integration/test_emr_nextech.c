@@ -35,7 +35,7 @@ static void setup(void)
              "  client_id = \"nx-sim-client\"; username = \"bookwell@nx-sim.test\";\n"
              "  password = \"file:%s/password\"; practice_id = \"nx-sim-practice\";\n"
              "  location_id = \"1\"; page_size = 5; rate_limit = 20;",
-             w.dir);
+             w.base.dir);
     emr_world_start_daemon(&w, config);
 }
 
@@ -49,12 +49,12 @@ TestSuite(emr_nextech, .init = setup, .fini = teardown, .timeout = 120);
 /* Nextech's Appointments at start with status. */
 static int sim_appointments_at(const char *start, const char *status)
 {
-    return test_sim_appointments(&w.sim, "start", start, "status", status);
+    return test_sim_appointments(&w.base.sim, "start", start, "status", status);
 }
 
 Test(emr_nextech, availability_from_slots_with_paging)
 {
-    int before = test_sim_requests(&w.sim, "GET Slot");
+    int before = test_sim_requests(&w.base.sim, "GET Slot");
     char *b = emr_world_availability(&w, "service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T15:30:00-08:00\"") != NULL, "%s", b);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T09:00:00-08:00\"") != NULL, "%s", b);
@@ -64,14 +64,14 @@ Test(emr_nextech, availability_from_slots_with_paging)
     cr_expect(strstr(b, "\"start\":\"2027-03-05T15:00:00-08:00\"") == NULL, "%s", b);
     free(b);
     /* A day of one provider's 30-minute slots is several pages of 5. */
-    cr_expect_gt(test_sim_requests(&w.sim, "GET Slot") - before, 3, "the Bundle's next links were followed");
+    cr_expect_gt(test_sim_requests(&w.base.sim, "GET Slot") - before, 3, "the Bundle's next links were followed");
     /* The closed date has none. */
     b = emr_world_availability(&w, "service=botox&from=2027-03-12&to=2027-03-13", 200);
     cr_expect(strstr(b, "\"slots\":[]") != NULL, "%s", b);
     free(b);
     /* Every request carried a token and the practice id (the simulator
      * answers 401/400 otherwise): one token served them all. */
-    cr_expect_eq(test_sim_state_int(&w.sim, "tokens_granted"), 1);
+    cr_expect_eq(test_sim_state_int(&w.base.sim, "tokens_granted"), 1);
 }
 
 Test(emr_nextech, patients_by_phone_and_created)
@@ -88,9 +88,9 @@ Test(emr_nextech, patients_by_phone_and_created)
               "{\"first_name\":\"Emily\",\"last_name\":\"Chen\",\"phone\":\"+14155550101\"}", &b);
     cr_assert(st == 200 || st == 201, "%ld %s", st, b);
     free(b);
-    cJSON *s = test_sim_json(&w.sim, "GET", "/api/Patient?phone=1", 401);
+    cJSON *s = test_sim_json(&w.base.sim, "GET", "/api/Patient?phone=1", 401);
     cJSON_Delete(s);
-    s = test_sim_json(&w.sim, "GET", "/_sim/state", 200);
+    s = test_sim_json(&w.base.sim, "GET", "/_sim/state", 200);
     int found = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s, "patients")) {
@@ -106,7 +106,7 @@ Test(emr_nextech, patients_by_phone_and_created)
               "{\"first_name\":\"Emily\",\"last_name\":\"Chen\",\"phone\":\"+14155550101\"}", &b);
     cr_assert(st == 200 || st == 201, "%ld %s", st, b);
     free(b);
-    s = test_sim_json(&w.sim, "GET", "/_sim/state", 200);
+    s = test_sim_json(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(s, "patients")), 3);
     cJSON_Delete(s);
 }
@@ -119,7 +119,7 @@ Test(emr_nextech, a_patient_without_phone_or_email_is_created)
     long st = emr_world_call(&w, "POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\"}", &b);
     cr_assert(st == 200 || st == 201, "%ld %s", st, b);
     free(b);
-    cJSON *s = test_sim_json(&w.sim, "GET", "/_sim/state", 200);
+    cJSON *s = test_sim_json(&w.base.sim, "GET", "/_sim/state", 200);
     int found = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s, "patients")) {
@@ -143,7 +143,7 @@ Test(emr_nextech, book_then_conflict)
     cr_assert_str_eq(state, "booked");
     cr_expect_eq(sim_appointments_at("2027-03-05T16:00:00-08:00", "booked"), 1,
                  "one Appointment in Nextech");
-    cr_expect_eq(test_sim_requests(&w.sim, "POST Appointment"), 1);
+    cr_expect_eq(test_sim_requests(&w.base.sim, "POST Appointment"), 1);
     /* Someone books 16:30 in Nextech directly after our hold: 409. */
     char *b = NULL;
     long st = emr_world_call(&w, "POST", "/holds",
@@ -160,7 +160,7 @@ Test(emr_nextech, book_then_conflict)
     const char *form = "grant_type=password&client_id=nx-sim-client&username=bookwell%40nx-sim.test"
                        "&password=nx-sim-password&resource=x";
     const char *fh[] = { "Content-Type: application/x-www-form-urlencoded", NULL };
-    cr_assert_eq(test_http("POST", w.sim.port, "/nextech-api.com/oauth2/token", fh, form,
+    cr_assert_eq(test_http("POST", w.base.sim.port, "/nextech-api.com/oauth2/token", fh, form,
                            strlen(form), &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cJSON *t = cJSON_Parse(r.body);
@@ -176,7 +176,7 @@ Test(emr_nextech, book_then_conflict)
         "\"end\":\"2027-03-05T17:00:00-08:00\",\"appointmentType\":{\"coding\":[{\"code\":\"botox\"}]},"
         "\"participant\":[{\"actor\":{\"reference\":\"Patient/1001\"}},"
         "{\"actor\":{\"reference\":\"Practitioner/dr-smith\"}},{\"actor\":{\"reference\":\"Location/1\"}}]}";
-    cr_assert_eq(test_http("POST", w.sim.port, "/api/Appointment", ah, appt, strlen(appt), &r), 0);
+    cr_assert_eq(test_http("POST", w.base.sim.port, "/api/Appointment", ah, appt, strlen(appt), &r), 0);
     cr_assert_eq(r.status, 201, "%s", r.body);
     test_http_resp_free(&r);
     char body[64];
@@ -206,19 +206,19 @@ Test(emr_nextech, book_then_conflict)
 Test(emr_nextech, token_refreshed_after_expiry)
 {
     free(emr_world_availability(&w, "service=botox&from=2027-03-06&to=2027-03-07", 200));
-    int granted = test_sim_state_int(&w.sim, "tokens_granted");
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/expire-tokens", 200));
+    int granted = test_sim_state_int(&w.base.sim, "tokens_granted");
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/expire-tokens", 200));
     char *b = emr_world_availability(&w, "service=dysport&from=2027-03-06&to=2027-03-07", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-06T09:00:00-08:00\"") != NULL ||
                   strstr(b, "\"start\":\"2027-03-06T") != NULL,
               "%s", b);
     free(b);
-    cr_expect_eq(test_sim_state_int(&w.sim, "tokens_granted"), granted + 1, "a 401 fetched one new token");
+    cr_expect_eq(test_sim_state_int(&w.base.sim, "tokens_granted"), granted + 1, "a 401 fetched one new token");
 }
 
 Test(emr_nextech, unavailable_then_recovered)
 {
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/fail?status=503&seconds=2", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/fail?status=503&seconds=2", 200));
     free(emr_world_availability(&w, "service=botox&from=2027-03-10&to=2027-03-11", 503));
     sleep(3);
     char *b = emr_world_availability(&w, "service=botox&from=2027-03-10&to=2027-03-11", 200);
@@ -231,19 +231,19 @@ Test(emr_nextech, rate_limit_kept_by_spacing, .timeout = 120)
     /* Each page is a request to the Slot endpoint: a week of every botox
      * provider's slots in pages of 5 is far more than 20 requests, which
      * the plugin spreads over several seconds. */
-    int before = test_sim_requests(&w.sim, "GET Slot");
+    int before = test_sim_requests(&w.base.sim, "GET Slot");
     char *b = emr_world_availability(&w, "service=botox&from=2027-03-16&to=2027-03-23", 200);
     free(b);
-    cr_expect_gt(test_sim_requests(&w.sim, "GET Slot") - before, 40, "many pages");
-    cr_expect_eq(test_sim_state_int(&w.sim, "rate_limited"), 0, "no 429: the plugin kept to 20 per second");
+    cr_expect_gt(test_sim_requests(&w.base.sim, "GET Slot") - before, 40, "many pages");
+    cr_expect_eq(test_sim_state_int(&w.base.sim, "rate_limited"), 0, "no 429: the plugin kept to 20 per second");
 }
 
 Test(emr_nextech, rate_limit_reported_as_retryable)
 {
     /* A server stricter than the plugin's setting: its 429 (after one wait
      * of Retry-After) is a retryable failure, the EMR unavailable for now. */
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/config?rate_limit=2", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/config?rate_limit=2", 200));
     free(emr_world_availability(&w, "service=botox&from=2027-03-17&to=2027-03-24", 503));
-    cr_expect_gt(test_sim_state_int(&w.sim, "rate_limited"), 0);
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/config?rate_limit=20", 200));
+    cr_expect_gt(test_sim_state_int(&w.base.sim, "rate_limited"), 0);
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/config?rate_limit=20", 200));
 }

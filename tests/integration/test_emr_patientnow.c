@@ -35,7 +35,7 @@ static void setup(void)
              "  api_base = \"https://gateway.patientnow.test/api/v1\";\n"
              "  api_key = \"file:%s/api_key\"; username = \"bookwell-api@pn-sim.test\";\n"
              "  password = \"file:%s/password\"; location_id = \"1\"; page_size = 5;",
-             w.dir, w.dir);
+             w.base.dir, w.base.dir);
     emr_world_start_daemon(&w, config);
 }
 
@@ -49,12 +49,12 @@ TestSuite(emr_patientnow, .init = setup, .fini = teardown, .timeout = 120);
 /* The simulator's appointments at start with status. */
 static int sim_appointments(const char *start, const char *status)
 {
-    return test_sim_appointments(&w.sim, "startTime", start, "status", status);
+    return test_sim_appointments(&w.base.sim, "startTime", start, "status", status);
 }
 
 Test(emr_patientnow, availability_from_openings_with_paging)
 {
-    int before = test_sim_requests(&w.sim, "GET availability");
+    int before = test_sim_requests(&w.base.sim, "GET availability");
     char *b = emr_world_availability(&w, "service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T15:30:00-08:00\"") != NULL, "%s", b);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T09:00:00-08:00\"") != NULL, "%s", b);
@@ -63,12 +63,12 @@ Test(emr_patientnow, availability_from_openings_with_paging)
     cr_expect(strstr(b, "\"start\":\"2027-03-05T14:30:00-08:00\"") == NULL, "%s", b);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T15:00:00-08:00\"") == NULL, "%s", b);
     free(b);
-    cr_expect_gt(test_sim_requests(&w.sim, "GET availability") - before, 3, "every page was read");
+    cr_expect_gt(test_sim_requests(&w.base.sim, "GET availability") - before, 3, "every page was read");
     /* The closed date has none. */
     b = emr_world_availability(&w, "service=botox&from=2027-03-12&to=2027-03-13", 200);
     cr_expect(strstr(b, "\"slots\":[]") != NULL, "%s", b);
     free(b);
-    cr_expect_eq(test_sim_state_int(&w.sim, "unauthorized"), 0, "every request carried the key and credentials");
+    cr_expect_eq(test_sim_state_int(&w.base.sim, "unauthorized"), 0, "every request carried the key and credentials");
 }
 
 Test(emr_patientnow, patients_found_and_created)
@@ -90,7 +90,7 @@ Test(emr_patientnow, patients_found_and_created)
     st = emr_world_call(&w, "POST", "/patients", emily, &b);
     cr_assert(st == 200 || st == 201, "%ld %s", st, b);
     free(b);
-    cJSON *s = test_sim_json(&w.sim, "GET", "/_sim/state", 200);
+    cJSON *s = test_sim_json(&w.base.sim, "GET", "/_sim/state", 200);
     int found = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s, "patients")) {
@@ -114,7 +114,7 @@ Test(emr_patientnow, book_then_cancel)
     cr_assert(appt[0], "the booking names PatientNow's appointment");
     cr_expect_eq(sim_appointments("2027-03-05T16:00:00-08:00", "Scheduled"), 1,
                  "one appointment in PatientNow");
-    cr_expect_eq(test_sim_requests(&w.sim, "POST appointments"), 1);
+    cr_expect_eq(test_sim_requests(&w.base.sim, "POST appointments"), 1);
     char *b = emr_world_availability(&w, "service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T16:00:00-08:00\"") == NULL, "%s", b);
     free(b);
@@ -158,7 +158,7 @@ Test(emr_patientnow, slot_taken_in_patientnow_is_a_conflict)
     const char *appt = "{\"patientId\":\"2001\",\"providerId\":\"dr-smith\",\"locationId\":\"1\","
                        "\"appointmentTypeId\":\"botox\",\"startTime\":\"2027-03-05T16:30:00-08:00\","
                        "\"endTime\":\"2027-03-05T17:00:00-08:00\"}";
-    cr_assert_eq(test_http("POST", w.sim.port, "/api/v1/appointments?apikey=pn-sim-gateway-key", h,
+    cr_assert_eq(test_http("POST", w.base.sim.port, "/api/v1/appointments?apikey=pn-sim-gateway-key", h,
                            appt, strlen(appt), &r), 0);
     cr_assert_eq(r.status, 201, "%s", r.body);
     test_http_resp_free(&r);
@@ -186,7 +186,7 @@ Test(emr_patientnow, slot_taken_in_patientnow_is_a_conflict)
 Test(emr_patientnow, refused_credentials)
 {
     /* The gateway key was rotated in PatientNow: every request is refused. */
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/credentials?api_key=rotated-key", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/credentials?api_key=rotated-key", 200));
     long st;
     char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 502, "%s", b);
@@ -195,12 +195,12 @@ Test(emr_patientnow, refused_credentials)
               "no secret in the error: %s", b);
     free(b);
     /* The key is right again but the API user's password is not. */
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/credentials?api_key=pn-sim-gateway-key&password=new", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/credentials?api_key=pn-sim-gateway-key&password=new", 200));
     b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect(strstr(b, "\"rc\":\"BW_E_AUTH\"") != NULL, "%s", b);
     free(b);
-    cr_expect_geq(test_sim_state_int(&w.sim, "unauthorized"), 2);
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/credentials?password=pn-sim-password", 200));
+    cr_expect_geq(test_sim_state_int(&w.base.sim, "unauthorized"), 2);
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/credentials?password=pn-sim-password", 200));
     b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 200, "%s", b);
     cr_expect(strstr(b, "\"last_name\":\"Lopez\"") != NULL, "%s", b);
@@ -211,13 +211,13 @@ Test(emr_patientnow, rate_limit_waited_out_or_retryable)
 {
     /* Two requests a second: each page past them meets a 429 with a short
      * Retry-After, waited out, and the whole day still comes. */
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/config?rate_limit=2", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/config?rate_limit=2", 200));
     char *b = emr_world_availability(&w, "service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T17:30:00-08:00\"") != NULL, "the last page: %s", b);
     free(b);
-    cr_expect_gt(test_sim_state_int(&w.sim, "rate_limited"), 0, "the gateway throttled at least once");
+    cr_expect_gt(test_sim_state_int(&w.base.sim, "rate_limited"), 0, "the gateway throttled at least once");
     /* A Retry-After far longer than a call may wait: retryable, no wait. */
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/config?rate_limit=1&retry_after=60", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/config?rate_limit=1&retry_after=60", 200));
     long st;
     b = emr_world_plugin_call(&w, "availability",
                     "{\"location_id\":\"main\",\"service_id\":\"botox\","
@@ -226,19 +226,19 @@ Test(emr_patientnow, rate_limit_waited_out_or_retryable)
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_RETRY\"") != NULL, "%s", b);
     free(b);
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/config?rate_limit=50&retry_after=0", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/config?rate_limit=50&retry_after=0", 200));
 }
 
 Test(emr_patientnow, outage_then_recovered)
 {
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/down", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/down", 200));
     long st;
     char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_RETRY\"") != NULL, "a 503 is retryable: %s", b);
     free(b);
     free(emr_world_availability(&w, "service=botox&from=2027-03-10&to=2027-03-11", 503));
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/up", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/up", 200));
     b = emr_world_availability(&w, "service=botox&from=2027-03-10&to=2027-03-11", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-10T09:00:00-08:00\"") != NULL, "%s", b);
     free(b);

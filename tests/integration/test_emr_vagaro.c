@@ -39,7 +39,7 @@ static void start_world(bool writes)
              "  client_id = \"vg-sim-client\"; client_secret = \"file:%s/client_secret\";\n"
              "  business_id = \"glow-business-1\"; write_access = %s;\n"
              "  booking_url = \"https://www.vagaro.com/glowaesthetics/book-now\";",
-             w.dir, writes ? "true" : "false");
+             w.base.dir, writes ? "true" : "false");
     emr_world_start_daemon(&w, config);
 }
 
@@ -64,7 +64,7 @@ TestSuite(emr_vagaro_link_only, .init = setup_link_only, .fini = teardown, .time
 /* The simulator's appointments at start with status. */
 static int sim_appointments(const char *start, const char *status)
 {
-    return test_sim_appointments(&w.sim, "startTime", start, "bookingStatus", status);
+    return test_sim_appointments(&w.base.sim, "startTime", start, "bookingStatus", status);
 }
 
 Test(emr_vagaro, availability_under_one_token)
@@ -80,38 +80,38 @@ Test(emr_vagaro, availability_under_one_token)
     b = emr_world_availability(&w, "service=botox&from=2027-03-12&to=2027-03-13", 200);
     cr_expect(strstr(b, "\"slots\":[]") != NULL, "the closed date: %s", b);
     free(b);
-    cr_expect_gt(test_sim_requests(&w.sim, "GET appointments/availability"), 1);
-    cr_expect_eq(test_sim_state_int(&w.sim, "tokens_granted"), 1, "one token served every request");
-    cr_expect_eq(test_sim_state_int(&w.sim, "unauthorized"), 0, "every request carried it");
+    cr_expect_gt(test_sim_requests(&w.base.sim, "GET appointments/availability"), 1);
+    cr_expect_eq(test_sim_state_int(&w.base.sim, "tokens_granted"), 1, "one token served every request");
+    cr_expect_eq(test_sim_state_int(&w.base.sim, "unauthorized"), 0, "every request carried it");
 }
 
 Test(emr_vagaro, token_fetched_again_when_expired_at_the_server)
 {
     free(emr_world_availability(&w, "service=botox&from=2027-03-06&to=2027-03-07", 200));
-    int granted = test_sim_state_int(&w.sim, "tokens_granted");
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/expire-tokens", 200));
+    int granted = test_sim_state_int(&w.base.sim, "tokens_granted");
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/expire-tokens", 200));
     free(emr_world_availability(&w, "service=dysport&from=2027-03-06&to=2027-03-07", 200));
-    cr_expect_eq(test_sim_state_int(&w.sim, "tokens_granted"), granted + 1, "a 401 fetched one new token");
+    cr_expect_eq(test_sim_state_int(&w.base.sim, "tokens_granted"), granted + 1, "a 401 fetched one new token");
 }
 
 Test(emr_vagaro, token_refreshed_before_it_expires)
 {
     /* Tokens of 2 s: the plugin asks for the next one before the server
      * would refuse the old, so no request meets a 401. */
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/config?token_ttl=2", 200));
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/expire-tokens", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/config?token_ttl=2", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/expire-tokens", 200));
     long st;
     char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 200, "%s", b);
     free(b);
-    int granted = test_sim_state_int(&w.sim, "tokens_granted"), refused = test_sim_state_int(&w.sim, "unauthorized");
+    int granted = test_sim_state_int(&w.base.sim, "tokens_granted"), refused = test_sim_state_int(&w.base.sim, "unauthorized");
     sleep(2);
     b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 200, "%s", b);
     cr_expect(strstr(b, "\"last_name\":\"Lopez\"") != NULL, "%s", b);
     free(b);
-    cr_expect_eq(test_sim_state_int(&w.sim, "tokens_granted"), granted + 1, "a fresh token");
-    cr_expect_eq(test_sim_state_int(&w.sim, "unauthorized"), refused, "fetched before the old one was refused");
+    cr_expect_eq(test_sim_state_int(&w.base.sim, "tokens_granted"), granted + 1, "a fresh token");
+    cr_expect_eq(test_sim_state_int(&w.base.sim, "unauthorized"), refused, "fetched before the old one was refused");
 }
 
 Test(emr_vagaro, customers_found_and_created)
@@ -128,7 +128,7 @@ Test(emr_vagaro, customers_found_and_created)
         cr_assert(st == 200 || st == 201, "%ld %s", st, b);
         free(b);
     }
-    cJSON *s = test_sim_json(&w.sim, "GET", "/_sim/state", 200);
+    cJSON *s = test_sim_json(&w.base.sim, "GET", "/_sim/state", 200);
     int found = 0;
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s, "customers")) {
@@ -149,7 +149,7 @@ Test(emr_vagaro, book_list_then_cancel)
     cr_assert(appt[0], "the booking names Vagaro's appointment");
     cr_expect_eq(sim_appointments("2027-03-05T16:00:00-08:00", "Confirmed"), 1,
                  "one appointment in Vagaro");
-    cr_expect_eq(test_sim_requests(&w.sim, "POST appointments"), 1);
+    cr_expect_eq(test_sim_requests(&w.base.sim, "POST appointments"), 1);
     long st;
     char *b = emr_world_plugin_call(&w, "appointment_list",
                           "{\"from\":\"2027-03-05T00:00:00Z\",\"to\":\"2027-03-07T00:00:00Z\"}", &st);
@@ -182,7 +182,7 @@ Test(emr_vagaro, slot_taken_in_vagaro_is_a_conflict)
     const char *cred = "{\"clientId\":\"vg-sim-client\",\"clientSecretKey\":\"vg-sim-secret-key\","
                        "\"scope\":\"appointments\"}";
     const char *jh[] = { "Content-Type: application/json", NULL };
-    cr_assert_eq(test_http("POST", w.sim.port, "/us/api/v2/merchants/generate-access-token", jh, cred,
+    cr_assert_eq(test_http("POST", w.base.sim.port, "/us/api/v2/merchants/generate-access-token", jh, cred,
                            strlen(cred), &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cJSON *t = cJSON_Parse(r.body);
@@ -195,7 +195,7 @@ Test(emr_vagaro, slot_taken_in_vagaro_is_a_conflict)
     const char *appt = "{\"businessId\":\"glow-business-1\",\"customerId\":\"c3001\","
                        "\"serviceProviderId\":\"dr-smith\",\"serviceId\":\"botox\","
                        "\"startTime\":\"2027-03-05T16:30:00-08:00\",\"endTime\":\"2027-03-05T17:00:00-08:00\"}";
-    cr_assert_eq(test_http("POST", w.sim.port, "/us/api/v2/appointments", ah, appt, strlen(appt), &r), 0);
+    cr_assert_eq(test_http("POST", w.base.sim.port, "/us/api/v2/appointments", ah, appt, strlen(appt), &r), 0);
     cr_assert_eq(r.status, 201, "%s", r.body);
     test_http_resp_free(&r);
     char body[64];
@@ -222,16 +222,16 @@ Test(emr_vagaro, slot_taken_in_vagaro_is_a_conflict)
 Test(emr_vagaro, refused_client_credentials)
 {
     /* The client secret was regenerated in Vagaro and the old token is gone. */
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/credentials?client_secret=regenerated", 200));
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/expire-tokens", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/credentials?client_secret=regenerated", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/expire-tokens", 200));
     long st;
     char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_AUTH\"") != NULL, "%s", b);
     cr_expect(strstr(b, "vg-sim-secret-key") == NULL, "no secret in the error: %s", b);
     free(b);
-    cr_expect_gt(test_sim_state_int(&w.sim, "unauthorized"), 0);
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/credentials?client_secret=vg-sim-secret-key", 200));
+    cr_expect_gt(test_sim_state_int(&w.base.sim, "unauthorized"), 0);
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/credentials?client_secret=vg-sim-secret-key", 200));
     b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 200, "%s", b);
     cr_expect(strstr(b, "\"last_name\":\"Lopez\"") != NULL, "%s", b);
@@ -243,15 +243,15 @@ Test(emr_vagaro, rate_limit_waited_out_or_retryable)
     long st;
     /* One request a second: back-to-back reads meet a 429 with a short
      * Retry-After, waited out. */
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/config?rate_limit=1", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/config?rate_limit=1", 200));
     for (int i = 0; i < 3; i++) {
         char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
         cr_expect_eq(st, 200, "%d: %s", i, b);
         free(b);
     }
-    cr_expect_gt(test_sim_state_int(&w.sim, "rate_limited"), 0, "Vagaro throttled at least once");
+    cr_expect_gt(test_sim_state_int(&w.base.sim, "rate_limited"), 0, "Vagaro throttled at least once");
     /* A Retry-After far longer than a call may wait: retryable, no wait. */
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/config?retry_after=60", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/config?retry_after=60", 200));
     char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     if (strstr(b, "\"rc\":\"BW_E_RETRY\"") == NULL) { /* the window had room: once more */
         free(b);
@@ -260,19 +260,19 @@ Test(emr_vagaro, rate_limit_waited_out_or_retryable)
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_RETRY\"") != NULL, "%s", b);
     free(b);
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/config?rate_limit=50&retry_after=0", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/config?rate_limit=50&retry_after=0", 200));
 }
 
 Test(emr_vagaro, outage_then_recovered)
 {
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/down", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/down", 200));
     long st;
     char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_RETRY\"") != NULL, "a 503 is retryable: %s", b);
     free(b);
     free(emr_world_availability(&w, "service=botox&from=2027-03-10&to=2027-03-11", 503));
-    cJSON_Delete(test_sim_json(&w.sim, "POST", "/_sim/up", 200));
+    cJSON_Delete(test_sim_json(&w.base.sim, "POST", "/_sim/up", 200));
     b = emr_world_availability(&w, "service=botox&from=2027-03-10&to=2027-03-11", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-10T09:00:00-08:00\"") != NULL, "%s", b);
     free(b);
@@ -291,12 +291,12 @@ Test(emr_vagaro_link_only, reads_availability_and_names_the_booking_link)
     free(b);
     /* A write is not the API's to make on this plan: refused, and nothing
      * reaches Vagaro. */
-    int before = test_sim_requests(&w.sim, "PUT appointments/{id}/cancel");
+    int before = test_sim_requests(&w.base.sim, "PUT appointments/{id}/cancel");
     b = emr_world_plugin_call(&w, "cancel", "{\"appointment_id\":\"a8001\"}", &st);
     cr_expect_neq(st, 200, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_NOTSUP\"") != NULL, "%s", b);
     free(b);
-    cr_expect_eq(test_sim_requests(&w.sim, "PUT appointments/{id}/cancel"), before);
+    cr_expect_eq(test_sim_requests(&w.base.sim, "PUT appointments/{id}/cancel"), before);
     cr_expect_eq(sim_appointments("2027-03-05T15:00:00-08:00", "Confirmed"), 2,
                  "the seeded appointments stand");
 }

@@ -48,7 +48,7 @@ static void setup(void)
              "    numbers = [ \"" CLINIC "\", \"" SECOND "\" ];\n"
              "    %s\n"
              "    public_base_url = \"" PUBLIC "\"; send_rate = 100; send_burst = 100; }; } );\n",
-             tw.sim.base_url, tw.token_path,
+             tw.base.sim.base_url, tw.token_path,
              registering
                  ? "a2p_register = true; a2p_required = true;"
                    " a2p_customer_profile_sid = \"BU0123456789abcdef0123456789abcdef\";"
@@ -68,8 +68,10 @@ static void teardown(void)
 
 TestSuite(twilio_a2p, .init = setup, .fini = teardown, .timeout = 120);
 
+/* Criterion runs the suite's init first: that world is replaced. */
 static void setup_registering(void)
 {
+    teardown();
     registering = true;
     setup();
 }
@@ -78,19 +80,19 @@ static void setup_registering(void)
 static cJSON *messages(int n)
 {
     for (int i = 0; i < 200; i++) {
-        cJSON *j = test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+        cJSON *j = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
         if (cJSON_GetArraySize(cJSON_GetObjectItem(j, "messages")) >= n)
             return j;
         cJSON_Delete(j);
         usleep(50000);
     }
-    return test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+    return test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
 }
 
 static cJSON *state(void)
 {
     struct test_http_resp r;
-    cr_assert_eq(test_admin(&tw.daemon, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
+    cr_assert_eq(test_admin(&tw.base.daemon, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cJSON *j = cJSON_Parse(r.body);
     cr_assert_not_null(j, "%s", r.body);
@@ -106,7 +108,7 @@ static const char *str(const cJSON *o, const char *k)
 
 static char *daemon_log(void)
 {
-    char *l = test_daemon_log(&tw.daemon);
+    char *l = test_daemon_log(&tw.base.daemon);
     return l ? l : strdup("");
 }
 
@@ -114,7 +116,7 @@ static char *daemon_log(void)
 static cJSON *admin_json(const char *path, long want)
 {
     struct test_http_resp r;
-    cr_assert_eq(test_admin(&tw.daemon, "GET", path, NULL, &r), 0);
+    cr_assert_eq(test_admin(&tw.base.daemon, "GET", path, NULL, &r), 0);
     char *log = daemon_log();
     cr_assert_eq(r.status, want, "GET %s: %ld %s\n%s", path, r.status, r.body, log);
     free(log);
@@ -143,7 +145,7 @@ static const char *path_str(const cJSON *o, const char *path)
 
 static void seed(void)
 {
-    cJSON_Delete(test_sim_send_json(&tw.sim, "POST", "/_sim/a2p",
+    cJSON_Delete(test_sim_send_json(&tw.base.sim, "POST", "/_sim/a2p",
                           "{\"service_sid\":\"" SERVICE "\",\"numbers\":[\"" CLINIC "\"],"
                           "\"campaign_status\":\"VERIFIED\",\"mps\":4}"));
 }
@@ -182,7 +184,7 @@ Test(twilio_a2p, status_reads_brand_campaign_service_and_numbers)
 
     /* Read from Twilio, not remembered: attach the second number there and
      * the next read says so. */
-    cJSON_Delete(test_sim_send_json(&tw.sim, "POST", "/_sim/a2p",
+    cJSON_Delete(test_sim_send_json(&tw.base.sim, "POST", "/_sim/a2p",
                           "{\"service_sid\":\"" SERVICE "\",\"numbers\":[\"" CLINIC "\",\"" SECOND "\"],"
                           "\"campaign_status\":\"VERIFIED\",\"mps\":4}"));
     a = admin_json("/admin/tenants/glow/a2p", 200);
@@ -196,7 +198,7 @@ Test(twilio_a2p, status_reads_brand_campaign_service_and_numbers)
     cJSON_Delete(a);
 
     /* What the plugin asked Twilio: the documented reads, and nothing else. */
-    cJSON *reqs = test_sim_send_json(&tw.sim, "GET", "/_sim/requests", NULL);
+    cJSON *reqs = test_sim_send_json(&tw.base.sim, "GET", "/_sim/requests", NULL);
     const cJSON *q;
     int services = 0, campaigns = 0, numbers = 0, brands = 0, other = 0;
     cJSON_ArrayForEach(q, cJSON_GetObjectItem(reqs, "requests"))
@@ -224,7 +226,7 @@ Test(twilio_a2p, status_reads_brand_campaign_service_and_numbers)
     const char *shared = getenv("BW_SHARED_DIR");
     char cmd[2048], out[4096];
     snprintf(cmd, sizeof cmd, "python3 %s/tests/sim/openapi_check.py --specs %s/specs --sim %s 2>&1",
-             src ? src : ".", shared && *shared ? shared : "/work/shared", tw.sim.base_url);
+             src ? src : ".", shared && *shared ? shared : "/work/shared", tw.base.sim.base_url);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -237,7 +239,7 @@ Test(twilio_a2p, unknown_tenant_and_missing_service)
 {
     cJSON_Delete(admin_json("/admin/tenants/nope/a2p", 404));
     struct test_http_resp r;
-    cr_assert_eq(test_http("GET", tw.daemon.admin_port, "/admin/tenants/glow/a2p", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(test_http("GET", tw.base.daemon.admin_port, "/admin/tenants/glow/a2p", NULL, NULL, 0, &r), 0);
     cr_assert_eq(r.status, 401, "the operator token is required");
     test_http_resp_free(&r);
     /* Twilio does not know the configured service: the answer says so. */
@@ -261,7 +263,7 @@ Test(twilio_a2p, required_campaign_blocks_a_number_not_on_it)
     seed();
     cJSON_Delete(admin_json("/admin/tenants/glow/a2p", 200));
     /* A missed call on the number off the campaign: no text goes out. */
-    cJSON *c = test_sim_send_json(&tw.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" SECOND "\"}");
+    cJSON *c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" SECOND "\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "voice"), "status")), 200);
     cJSON_Delete(c);
     bool failed = false;
@@ -271,11 +273,11 @@ Test(twilio_a2p, required_campaign_blocks_a_number_not_on_it)
             usleep(50000);
     }
     cr_assert(failed, "the text-back is refused and recorded as failed");
-    cJSON *m = test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+    cJSON *m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 0);
     cJSON_Delete(m);
     /* The attached number sends. */
-    c = test_sim_send_json(&tw.sim, "POST", "/_sim/call", "{\"from\":\"+14155550177\",\"to\":\"" CLINIC "\"}");
+    c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"+14155550177\",\"to\":\"" CLINIC "\"}");
     cJSON_Delete(c);
     m = messages(1);
     cJSON *list = cJSON_GetObjectItem(m, "messages");
@@ -287,7 +289,7 @@ Test(twilio_a2p, required_campaign_blocks_a_number_not_on_it)
 
 static long count(const char *sql)
 {
-    PGconn *pg = testdb_connect(tw.conninfo);
+    PGconn *pg = testdb_connect(tw.base.conninfo);
     long n = testdb_scalar(pg, sql);
     PQfinish(pg);
     return n;
@@ -295,7 +297,7 @@ static long count(const char *sql)
 
 static int posts_to(const char *prefix)
 {
-    cJSON *reqs = test_sim_send_json(&tw.sim, "GET", "/_sim/requests", NULL);
+    cJSON *reqs = test_sim_send_json(&tw.base.sim, "GET", "/_sim/requests", NULL);
     const cJSON *q;
     int n = 0;
     cJSON_ArrayForEach(q, cJSON_GetObjectItem(reqs, "requests"))
@@ -322,7 +324,7 @@ Test(twilio_a2p, the_watch_advances_a_registration_hourly, .init = setup_registe
     cr_assert_eq(count("SELECT count(*) FROM jobs WHERE kind = 'a2p.watch' AND state = 'queued'"
                        " AND run_at > '2026-11-24T20:50:00Z'"),
                  1, "the next watch an hour later");
-    cr_assert_eq(test_admin(&tw.daemon, "POST", "/admin/test/clock", "{\"advance\":\"PT1H\"}", &r), 0);
+    cr_assert_eq(test_admin(&tw.base.daemon, "POST", "/admin/test/clock", "{\"advance\":\"PT1H\"}", &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     test_http_resp_free(&r);
     char *log = daemon_log();

@@ -49,7 +49,7 @@ static void setup(void)
              "    account_sid = \"" ACCOUNT "\"; auth_token = \"file:%s\";\n"
              "    numbers = [ \"" CLINIC "\" ]; forward_number = \"" FORWARD "\";\n"
              "    public_base_url = \"" PUBLIC "\"; send_rate = 100; send_burst = 100; }; } );\n",
-             tw.sim.base_url, tw.token_path);
+             tw.base.sim.base_url, tw.token_path);
     twilio_world_start_daemon(&tw, tenant, PUBLIC);
 }
 
@@ -92,19 +92,19 @@ static double now_s(void)
 static cJSON *messages(int n)
 {
     for (int i = 0; i < 200; i++) {
-        cJSON *j = test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+        cJSON *j = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
         if (cJSON_GetArraySize(cJSON_GetObjectItem(j, "messages")) >= n)
             return j;
         cJSON_Delete(j);
         usleep(50000);
     }
-    return test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+    return test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
 }
 
 static cJSON *state(void)
 {
     struct test_http_resp r;
-    cr_assert_eq(test_admin(&tw.daemon, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
+    cr_assert_eq(test_admin(&tw.base.daemon, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cJSON *j = cJSON_Parse(r.body);
     cr_assert_not_null(j, "%s", r.body);
@@ -120,14 +120,14 @@ static const char *str(const cJSON *o, const char *k)
 
 static char *daemon_log(void)
 {
-    char *l = test_daemon_log(&tw.daemon);
+    char *l = test_daemon_log(&tw.base.daemon);
     return l ? l : strdup("");
 }
 
 Test(twilio_e2e, unanswered_call_gets_one_text_back)
 {
     double t0 = now_s();
-    cJSON *c = test_sim_send_json(&tw.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    cJSON *c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                               "\"dial_status\":\"no-answer\"}");
     cJSON *voice = cJSON_GetObjectItem(c, "voice");
     cJSON *dial = cJSON_GetObjectItem(c, "dial_action");
@@ -150,7 +150,7 @@ Test(twilio_e2e, unanswered_call_gets_one_text_back)
     cr_assert_str_eq(str(msg, "from"), CLINIC);
     cr_assert_str_eq(str(msg, "body"), "Sorry we missed your call! How can we help?");
     cr_assert_str_eq(str(msg, "_callback"), PUBLIC "/webhooks/twilio/status");
-    cJSON *reqs = test_sim_send_json(&tw.sim, "GET", "/_sim/requests", NULL);
+    cJSON *reqs = test_sim_send_json(&tw.base.sim, "GET", "/_sim/requests", NULL);
     double sent_at = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(reqs, "requests"), 0), "at"));
     double latency = sent_at - t0;
     fprintf(stderr, "missed call to Messages API request: %.0f ms (both webhooks included)\n",
@@ -170,7 +170,7 @@ Test(twilio_e2e, unanswered_call_gets_one_text_back)
         if (!delivered)
             usleep(50000);
     }
-    cJSON *cb = test_sim_send_json(&tw.sim, "GET", "/_sim/callbacks", NULL);
+    cJSON *cb = test_sim_send_json(&tw.base.sim, "GET", "/_sim/callbacks", NULL);
     char *cbt = cJSON_PrintUnformatted(cb);
     cr_assert(delivered, "the status callbacks reached the outbox: %s", cbt);
     const cJSON *e;
@@ -187,12 +187,12 @@ Test(twilio_e2e, unanswered_call_gets_one_text_back)
     cJSON_Delete(m);
 
     /* A second unanswered call the same day: no second text. */
-    c = test_sim_send_json(&tw.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                        "\"dial_status\":\"busy\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "dial_action"), "status")), 200);
     cJSON_Delete(c);
     sleep(2);
-    m = test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+    m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 1, "one text-back per 24 hours");
     cJSON_Delete(m);
     cJSON *s = state();
@@ -204,12 +204,12 @@ Test(twilio_e2e, unanswered_call_gets_one_text_back)
 
 Test(twilio_e2e, forged_and_unknown_calls_store_nothing)
 {
-    cJSON *c = test_sim_send_json(&tw.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    cJSON *c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                               "\"bad_signature\":true}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "voice"), "status")), 403);
     cr_assert_null(cJSON_GetObjectItem(c, "dial_action"));
     cJSON_Delete(c);
-    c = test_sim_send_json(&tw.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"+14155550999\"}");
+    c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"+14155550999\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "voice"), "status")), 404,
                  "a number no tenant serves");
     cJSON_Delete(c);
@@ -219,7 +219,7 @@ Test(twilio_e2e, forged_and_unknown_calls_store_nothing)
     free(text);
     cJSON_Delete(s);
     sleep(1);
-    cJSON *m = test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+    cJSON *m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 0);
     cJSON_Delete(m);
 }
@@ -266,7 +266,7 @@ static long post_signed(const char *endpoint, const char *const params[][2], siz
         cr_assert_lt(used, sizeof body);
     }
     char *text = cJSON_PrintUnformatted(sign);
-    cJSON *s = test_sim_send_json(&tw.sim, "POST", "/_sim/sign", text);
+    cJSON *s = test_sim_send_json(&tw.base.sim, "POST", "/_sim/sign", text);
     free(text);
     cJSON_Delete(sign);
     char sig[128], it[128];
@@ -276,7 +276,7 @@ static long post_signed(const char *endpoint, const char *const params[][2], siz
     const char *hdr[] = { "Content-Type: application/x-www-form-urlencoded", sig,
                           idem ? it : NULL, NULL };
     struct test_http_resp r;
-    cr_assert_eq(test_http("POST", tw.daemon.public_port, path, hdr, body, strlen(body), &r), 0);
+    cr_assert_eq(test_http("POST", tw.base.daemon.public_port, path, hdr, body, strlen(body), &r), 0);
     long st = r.status;
     test_http_resp_free(&r);
     return st;
@@ -303,7 +303,7 @@ Test(twilio_e2e, duplicate_webhooks_have_one_effect)
     cJSON *m = messages(1);
     sleep(1);
     cJSON_Delete(m);
-    m = test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+    m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 1, "one text-back");
     cJSON_Delete(m);
     cJSON *s = state();
@@ -334,21 +334,21 @@ Test(twilio_e2e, duplicate_webhooks_have_one_effect)
 Test(twilio_e2e, no_text_back_to_an_opted_out_caller)
 {
     /* The patient texted STOP earlier; then calls and nobody answers. */
-    cJSON *r = test_sim_send_json(&tw.sim, "POST", "/_sim/sms", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    cJSON *r = test_sim_send_json(&tw.base.sim, "POST", "/_sim/sms", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                              "\"body\":\"STOP\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(r, "status")), 200);
     cJSON_Delete(r);
     sleep(1);
-    cJSON *before = test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+    cJSON *before = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     int n0 = cJSON_GetArraySize(cJSON_GetObjectItem(before, "messages"));
     cJSON_Delete(before);
-    cJSON *c = test_sim_send_json(&tw.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    cJSON *c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                               "\"dial_status\":\"no-answer\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "dial_action"), "status")), 200);
     cJSON_Delete(c);
     cr_assert(state_wait("\"missed_calls\":1"), "the call is recorded");
     sleep(1);
-    cJSON *m = test_sim_send_json(&tw.sim, "GET", "/_sim/messages", NULL);
+    cJSON *m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     const cJSON *e;
     int textbacks = 0;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(m, "messages"))

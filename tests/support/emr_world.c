@@ -7,34 +7,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "support/daemon_checks.h"
-#include "support/testdb.h"
 #include "support/testfiles.h"
-
-#define SCRATCH_PREFIX "bw-emr"
 
 void emr_world_prepare(struct emr_world *w, const char *plugin)
 {
-    char plugins[128], file[128];
+    char file[128];
     memset(w, 0, sizeof *w);
     snprintf(w->plugin, sizeof w->plugin, "%s", plugin);
-    w->conninfo = testdb_create();
-    test_scratch_dir(w->dir, sizeof w->dir, SCRATCH_PREFIX);
-    snprintf(plugins, sizeof plugins, "%s/plugins", w->dir);
-    cr_assert_eq(mkdir(plugins, 0755), 0);
     snprintf(file, sizeof file, "%s-1.0.0.so", plugin);
-    test_install_plugin(plugins, file);
+    plugin_world_prepare(&w->base, file);
 }
 
 void emr_world_write_secret(const struct emr_world *w, const char *name, const char *value)
 {
     char path[256], text[512];
-    snprintf(path, sizeof path, "%s/%s", w->dir, name);
+    snprintf(path, sizeof path, "%s/%s", w->base.dir, name);
     snprintf(text, sizeof text, "%s\n", value);
     test_write_file(path, text, 0644);
 }
@@ -48,8 +40,7 @@ void emr_world_start_sim(struct emr_world *w, const char *name, const char *cons
     for (; args && *args && n + 1 < sizeof argv / sizeof argv[0]; args++)
         argv[n++] = *args;
     argv[n] = NULL;
-    test_sim_start(&w->sim, name, argv);
-    w->sim_started = true;
+    plugin_world_start_sim(&w->base, name, argv);
 }
 
 static void import_catalog(const struct emr_world *w)
@@ -58,7 +49,7 @@ static void import_catalog(const struct emr_world *w)
     struct test_http_resp r;
     test_clinic_path(clinic, sizeof clinic, "glow");
     char *glow = test_read_file(clinic);
-    cr_assert_eq(test_admin(&w->daemon, "POST", "/admin/tenants/glow/catalog", glow, &r), 0);
+    cr_assert_eq(test_admin(&w->base.daemon, "POST", "/admin/tenants/glow/catalog", glow, &r), 0);
     cr_assert_eq(r.status, 200, "import: %ld %s", r.status, r.body);
     test_http_resp_free(&r);
     free(glow);
@@ -66,47 +57,28 @@ static void import_catalog(const struct emr_world *w)
 
 void emr_world_start_daemon(struct emr_world *w, const char *config)
 {
-    char conf[256], tenant[4096];
-    snprintf(conf, sizeof conf, "plugins = { dir = \"%s/plugins\"; };\n", w->dir);
+    char tenant[4096];
     int n = snprintf(tenant, sizeof tenant,
                      "tenant = { id = \"glow\"; name = \"Glow Aesthetics\"; timezone = "
                      "\"America/Los_Angeles\"; };\n"
                      "plugins = ( { plugin = \"%s\"; base_url = \"%s\"; config = {\n%s }; } );\n",
-                     w->plugin, w->sim.base_url, config);
+                     w->plugin, w->base.sim.base_url, config);
     cr_assert(n > 0 && (size_t)n < sizeof tenant, "tenant configuration too long");
-    struct test_daemon_opts o = { .conninfo = w->conninfo, .test_clock = true,
-                                  .test_clock_start = "2027-03-02T20:15:00-08:00",
-                                  .extra_conf = conf, .tenant_conf = tenant };
-    test_daemon_start(&w->daemon, &o);
-    w->daemon_started = true;
+    plugin_world_start_daemon(&w->base, "2027-03-02T20:15:00-08:00", tenant);
     import_catalog(w);
-    test_daemon_api_key(&w->daemon, "glow", "{}", w->auth, sizeof w->auth);
+    test_daemon_api_key(&w->base.daemon, "glow", "{}", w->auth, sizeof w->auth);
 }
 
 void emr_world_stop(struct emr_world *w)
 {
-    if (w->daemon_started) {
-        test_daemon_stop_clean(&w->daemon);
-        w->daemon_started = false;
-    }
-    if (w->sim_started) {
-        test_sim_stop(&w->sim);
-        w->sim_started = false;
-    }
-    test_scratch_remove(w->dir, SCRATCH_PREFIX);
-    w->dir[0] = 0;
-    if (w->conninfo) {
-        testdb_drop(w->conninfo);
-        free(w->conninfo);
-        w->conninfo = NULL;
-    }
+    plugin_world_stop(&w->base);
 }
 
 int emr_world_request(const struct emr_world *w, const char *method, const char *path,
                       const char *body, struct test_http_resp *r)
 {
     const char *h[] = { w->auth, "Content-Type: application/json", NULL };
-    return test_http(method, w->daemon.public_port, path, h, body, body ? strlen(body) : 0, r);
+    return test_http(method, w->base.daemon.public_port, path, h, body, body ? strlen(body) : 0, r);
 }
 
 long emr_world_call(const struct emr_world *w, const char *method, const char *path,
@@ -141,7 +113,7 @@ char *emr_world_plugin_call(const struct emr_world *w, const char *op, const cha
              "{\"tenant\":\"glow\",\"plugin\":\"emr\",\"op\":\"%s\",\"input\":%s,"
              "\"timeout_ms\":30000}",
              op, input);
-    cr_assert_eq(test_admin(&w->daemon, "POST", "/admin/test/plugin-call", body, &r), 0);
+    cr_assert_eq(test_admin(&w->base.daemon, "POST", "/admin/test/plugin-call", body, &r), 0);
     *status = r.status;
     char *b = r.body;
     r.body = NULL;

@@ -19,15 +19,11 @@
 #include <stddef.h>
 
 #include "support/daemon_proc.h"
-#include "support/sim_proc.h"
+#include "support/plugin_world.h"
 
 struct emr_world {
-    char *conninfo;              /* the test database (owned) */
-    char dir[64];                /* scratch: plugins/ and the secret files */
+    struct plugin_world base;    /* the database, scratch dir, simulator and daemon */
     char plugin[64];             /* "emr.nextech" */
-    struct test_daemon daemon;
-    struct test_sim sim;
-    bool daemon_started, sim_started;
     char auth[200];              /* "Authorization: Bearer <Glow's API key>" */
 };
 
@@ -35,7 +31,7 @@ struct emr_world {
  * plugins/<plugin>-1.0.0.so from the build there. */
 void emr_world_prepare(struct emr_world *w, const char *plugin);
 
-/* Writes value and a newline to dir/name, for "file:<dir>/<name>". */
+/* Writes value and a newline to base.dir/name, for "file:<dir>/<name>". */
 void emr_world_write_secret(const struct emr_world *w, const char *name, const char *value);
 
 /* Starts tests/sim/<name>_sim.py with "--clinic <glow.json>" and then args
