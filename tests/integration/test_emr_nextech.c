@@ -179,25 +179,7 @@ Test(emr_nextech, book_then_conflict)
     cr_assert_eq(test_http("POST", w.base.sim.port, "/api/Appointment", ah, appt, strlen(appt), &r), 0);
     cr_assert_eq(r.status, 201, "%s", r.body);
     test_http_resp_free(&r);
-    char body[64];
-    snprintf(body, sizeof body, "{\"hold_id\":%d}", hold);
-    st = emr_world_call(&w, "POST", "/bookings", body, &b);
-    cr_assert(st == 202 || st == 200 || st == 201, "%ld %s", st, b);
-    cJSON *bk = cJSON_Parse(b);
-    free(b);
-    char path[64];
-    snprintf(path, sizeof path, "/bookings/%d", cJSON_GetObjectItemCaseSensitive(bk, "id")->valueint);
-    cJSON_Delete(bk);
-    state[0] = 0;
-    for (int i = 0; i < 300 && strcmp(state, "conflict") != 0; i++) {
-        usleep(100000);
-        emr_world_call(&w, "GET", path, NULL, &b);
-        cJSON *g = cJSON_Parse(b);
-        free(b);
-        const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "state"));
-        snprintf(state, sizeof state, "%s", s ? s : "");
-        cJSON_Delete(g);
-    }
+    emr_world_book(&w, hold, state, sizeof state, NULL, 0);
     cr_expect_str_eq(state, "conflict", "Nextech's 409 is a conflict");
     cr_expect_eq(sim_appointments_at("2027-03-05T16:30:00-08:00", "booked"), 1,
                  "no double booking");

@@ -162,23 +162,8 @@ Test(emr_patientnow, slot_taken_in_patientnow_is_a_conflict)
                            appt, strlen(appt), &r), 0);
     cr_assert_eq(r.status, 201, "%s", r.body);
     test_http_resp_free(&r);
-    char body[64];
-    snprintf(body, sizeof body, "{\"hold_id\":%lld}", hold);
-    st = emr_world_call(&w, "POST", "/bookings", body, &b);
-    cr_assert(st == 202 || st == 200 || st == 201, "%ld %s", st, b);
-    long long id = strtoll(strstr(b, "\"id\":") + 5, NULL, 10);
-    free(b);
-    char path[64], state[32] = "";
-    snprintf(path, sizeof path, "/bookings/%lld", id);
-    for (int i = 0; i < 300 && strcmp(state, "conflict") != 0; i++) {
-        usleep(100000);
-        emr_world_call(&w, "GET", path, NULL, &b);
-        cJSON *g = cJSON_Parse(b);
-        free(b);
-        const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g, "state"));
-        snprintf(state, sizeof state, "%s", s ? s : "");
-        cJSON_Delete(g);
-    }
+    char state[32];
+    emr_world_book(&w, hold, state, sizeof state, NULL, 0);
     cr_expect_str_eq(state, "conflict", "PatientNow's 409 is a conflict");
     cr_expect_eq(sim_appointments("2027-03-05T16:30:00-08:00", "Scheduled"), 1, "no double booking");
 }

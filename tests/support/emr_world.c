@@ -134,24 +134,15 @@ static long long answer_id(const char *body, const char *alt, const char *what)
     return v;
 }
 
-void emr_world_hold_and_book(const struct emr_world *w, const char *start, char *state,
-                             size_t cap, char *appt, size_t acap)
+void emr_world_book(const struct emr_world *w, long long hold, char *state, size_t cap,
+                    char *appt, size_t acap)
 {
-    char body[512], *b = NULL;
-    snprintf(body, sizeof body,
-             "{\"service\":\"botox\",\"provider\":\"dr-smith\",\"start\":\"%s\","
-             "\"patient\":{\"first_name\":\"Ana\",\"last_name\":\"Ruiz\",\"phone\":\"+14155550123\"}}",
-             start);
-    long st = emr_world_call(w, "POST", "/holds", body, &b);
-    cr_assert_eq(st, 201, "hold: %ld %s", st, b);
-    long long hold = answer_id(b, "hold_id", "hold");
-    free(b);
+    char body[64], path[64], *b = NULL;
     snprintf(body, sizeof body, "{\"hold_id\":%lld}", hold);
-    st = emr_world_call(w, "POST", "/bookings", body, &b);
+    long st = emr_world_call(w, "POST", "/bookings", body, &b);
     cr_assert(st == 202 || st == 200 || st == 201, "booking: %ld %s", st, b);
     long long id = answer_id(b, "booking_id", "booking");
     free(b);
-    char path[64];
     snprintf(path, sizeof path, "/bookings/%lld", id);
     state[0] = 0;
     if (appt)
@@ -171,4 +162,19 @@ void emr_world_hold_and_book(const struct emr_world *w, const char *start, char 
             return;
         usleep(100000);
     }
+}
+
+void emr_world_hold_and_book(const struct emr_world *w, const char *start, char *state,
+                             size_t cap, char *appt, size_t acap)
+{
+    char body[512], *b = NULL;
+    snprintf(body, sizeof body,
+             "{\"service\":\"botox\",\"provider\":\"dr-smith\",\"start\":\"%s\","
+             "\"patient\":{\"first_name\":\"Ana\",\"last_name\":\"Ruiz\",\"phone\":\"+14155550123\"}}",
+             start);
+    long st = emr_world_call(w, "POST", "/holds", body, &b);
+    cr_assert_eq(st, 201, "hold: %ld %s", st, b);
+    long long hold = answer_id(b, "hold_id", "hold");
+    free(b);
+    emr_world_book(w, hold, state, cap, appt, acap);
 }

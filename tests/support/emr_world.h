@@ -64,10 +64,14 @@ char *emr_world_availability(const struct emr_world *w, const char *query, long 
 char *emr_world_plugin_call(const struct emr_world *w, const char *op, const char *input,
                             long *status);
 
-/* Holds start for botox with dr-smith (a patient Ana Ruiz) and hands the
- * hold to the booking writer; waits up to 30 s for the booking to settle.
- * Its final state ("booked", "conflict", "failed", ...) in state and the
- * EMR's appointment id in appt (when appt is not NULL). */
+/* Hands the hold to the booking writer and waits up to 30 s for the
+ * booking to settle: its final state ("booked", "conflict", "failed", ...)
+ * in state and the EMR's appointment id in appt (when appt is not NULL). */
+void emr_world_book(const struct emr_world *w, long long hold, char *state, size_t cap,
+                    char *appt, size_t acap);
+
+/* Holds start for botox with dr-smith (a patient Ana Ruiz), then
+ * emr_world_book. */
 void emr_world_hold_and_book(const struct emr_world *w, const char *start, char *state,
                              size_t cap, char *appt, size_t acap);
 
