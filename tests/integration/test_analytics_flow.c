@@ -21,10 +21,12 @@
 #include "eval/eval_http.h"
 #include "eval/eval_world.h"
 #include "eval/eval_world_internal.h"
-#include "support/case_world.h"
 #include "integration/analytics_json.h"
 #include "support/daemon_proc.h"
 
+static struct eval_world *w;
+static struct eval_case flow_case;
+static cJSON *clinic;
 
 static const char FLOW_CASE[] =
     "{\"id\":\"analytics-funnel\",\"clinic\":\"glow\",\"now\":\"2027-03-02T20:15:00\","
@@ -48,18 +50,65 @@ static const char FLOW_CASE[] =
     " {\"as\":\"unpaid\",\"say\":\"Dana Lee\"}],"
     "\"expect\":{}}";
 
-static struct case_world cw;
-
 static void flow_setup(void)
 {
-    struct case_world_opts o = { .case_json = FLOW_CASE,
-                                 .clinic_in_tree = "tests/data/kit/clinic.json" };
-    case_world_start(&cw, &o);
+    char err[512], path[512], cpath[] = "/tmp/bw-analytics-case-XXXXXX";
+    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
+    snprintf(path, sizeof path, "%s/tests/data/kit/clinic.json", srcdir ? srcdir : "..");
+    clinic = eval_read_json(path, err, sizeof err);
+    cr_assert_not_null(clinic, "%s", err);
+    int fd = mkstemp(cpath);
+    cr_assert_geq(fd, 0);
+    size_t n = strlen(FLOW_CASE);
+    cr_assert_eq(write(fd, FLOW_CASE, n), (ssize_t)n);
+    close(fd);
+    cr_assert_eq(eval_case_load(cpath, &flow_case, err, sizeof err), 0, "%s", err);
+    unlink(cpath);
+    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
+                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
+                                 .clinic_path = path, .clinic = clinic };
+    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
+    cr_assert_eq(eval_world_start(&w, &o, &flow_case, err, sizeof err), 0, "%s", err);
 }
 
 static void flow_teardown(void)
 {
-    case_world_stop(&cw, false);
+    eval_world_stop(w);
+    w = NULL;
+    eval_case_free(&flow_case);
+    cJSON_Delete(clinic);
+}
+
+static void flow_key(char *header, size_t cap)
+{
+    char url[256];
+    struct eval_resp r;
+    cJSON *j = NULL;
+    snprintf(url, sizeof url, "%s/admin/tenants/glow/api-keys", w->admin_url);
+    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
+    cr_assert_eq(eval_http_json("POST", url, h, NULL, &r, &j), 0);
+    cr_assert_eq(r.status, 201, "%s", r.body);
+    snprintf(header, cap, "Authorization: Bearer %s",
+             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key")));
+    cJSON_Delete(j);
+    eval_resp_free(&r);
+}
+
+static long flow_call(const char *method, const char *path, const char *auth, const char *body,
+                      cJSON **json)
+{
+    char url[512];
+    struct eval_resp r;
+    snprintf(url, sizeof url, "%s%s", w->public_url, path);
+    const char *h[] = { "Content-Type: application/json", auth, NULL };
+    cr_assert_eq(eval_http(method, url, h, body, body ? strlen(body) : 0, &r), 0);
+    if (json) {
+        *json = cJSON_Parse(r.body ? r.body : "");
+        cr_assert_not_null(*json, "%s %s: %s", method, path, r.body);
+    }
+    long status = r.status;
+    eval_resp_free(&r);
+    return status;
 }
 
 TestSuite(analytics_flow, .init = flow_setup, .fini = flow_teardown, .timeout = 180);
@@ -69,16 +118,16 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     char err[512], auth[256];
     int n = 0;
     const cJSON *s;
-    cJSON_ArrayForEach(s, cw.c.script)
+    cJSON_ArrayForEach(s, flow_case.script)
     {
         n++;
-        cr_assert_eq(eval_world_step(cw.world, s, eval_case_step_patient(&cw.c, s), err, sizeof err), 0,
+        cr_assert_eq(eval_world_step(w, s, eval_case_step_patient(&flow_case, s), err, sizeof err), 0,
                      "step %d: %s", n, err);
     }
-    case_world_api_key(&cw, auth, sizeof auth, NULL, 0);
+    flow_key(auth, sizeof auth);
 
     /* The paid patient's booking, marked as showed through the clinic API. */
-    PGconn *db = PQconnectdb(cw.world->db);
+    PGconn *db = PQconnectdb(w->db);
     cr_assert_eq(PQstatus(db), CONNECTION_OK);
     PGresult *r = PQexec(db, "SELECT b.id FROM bookings b JOIN holds h ON h.tenant_id = b.tenant_id"
                              " AND h.id = b.hold_id JOIN contacts k ON k.tenant_id = h.tenant_id"
@@ -92,7 +141,7 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     PQclear(r);
     PQfinish(db);
     cr_assert_eq(holds, 2, "the story wants two holds (the paid one and the unpaid one)");
-    cr_assert_eq(case_world_call_json(&cw, "POST", path, auth, "{\"event\":\"showed\"}", NULL), 200);
+    cr_assert_eq(flow_call("POST", path, auth, "{\"event\":\"showed\"}", NULL), 200);
     char booking_id[128];
     snprintf(booking_id, sizeof booking_id, "%.100s", path + strlen("/bookings/"));
     *strchr(booking_id, '/') = '\0';
@@ -100,7 +149,7 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     const char *range = "from=2027-03-01&to=2027-03-07";
     cJSON *f = NULL;
     snprintf(path, sizeof path, "/metrics/conversion-funnel?%s", range);
-    cr_assert_eq(case_world_call_json(&cw, "GET", path, auth, NULL, &f), 200);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &f), 200);
     const cJSON *sms = channel_row(f, "sms"), *all = item(f, "all");
     cr_assert_eq(cJSON_GetArraySize(item(f, "channels")), 1);
     const char *stages[] = { "lead", "responded", "qualified", "held", "paid", "booked", "showed" };
@@ -116,14 +165,14 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     cJSON_Delete(f);
 
     /* A range before the calls holds none of them. */
-    cr_assert_eq(case_world_call_json(&cw, "GET", "/metrics/conversion-funnel?from=2027-02-01&to=2027-02-28", auth,
+    cr_assert_eq(flow_call("GET", "/metrics/conversion-funnel?from=2027-02-01&to=2027-02-28", auth,
                            NULL, &f), 200);
     cr_assert_eq(stage_count(item(f, "all"), "lead"), 0);
     cJSON_Delete(f);
 
     cJSON *m = NULL;
     snprintf(path, sizeof path, "/metrics/missed-calls?%s", range);
-    cr_assert_eq(case_world_call_json(&cw, "GET", path, auth, NULL, &m), 200);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &m), 200);
     cr_assert_eq(number(m, "missed_calls"), 4);
     cr_assert_eq(number(m, "texted_back"), 4);
     cr_assert_eq(number(m, "first_responses"), 4);
@@ -134,7 +183,7 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     /* The no-show rate: the one outcome, showed, in March, for its provider. */
     cJSON *ns = NULL;
     snprintf(path, sizeof path, "/metrics/no-shows?%s", range);
-    cr_assert_eq(case_world_call_json(&cw, "GET", path, auth, NULL, &ns), 200);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &ns), 200);
     assert_near(number(ns, "total.appointments"), 1);
     assert_near(number(ns, "total.no_show_rate"), 0);
     cr_assert_eq(cJSON_GetArraySize(item(ns, "by_month")), 1);
@@ -143,7 +192,7 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     cr_assert_eq(cJSON_GetArraySize(item(ns, "by_provider")), 1);
     cJSON_Delete(ns);
     /* What the EMR reports (the attendance job's table) comes first. */
-    PGconn *db2 = PQconnectdb(cw.world->db);
+    PGconn *db2 = PQconnectdb(w->db);
     char sql[512];
     snprintf(sql, sizeof sql,
              "INSERT INTO attendance (tenant_id, booking_id, provider_id, appointment_start, state,"
@@ -153,13 +202,13 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
     cr_assert_eq(PQresultStatus(ins), PGRES_COMMAND_OK, "%s", PQerrorMessage(db2));
     PQclear(ins);
     PQfinish(db2);
-    cr_assert_eq(case_world_call_json(&cw, "GET", path, auth, NULL, &ns), 200);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &ns), 200);
     assert_near(number(ns, "total.no_show"), 1);
     assert_near(number(ns, "total.no_show_rate"), 1);
     assert_near(number(cJSON_GetArrayItem(item(ns, "by_provider"), 0), "no_show_rate"), 1);
     cJSON_Delete(ns);
     /* The revenue calculator below reads the recorded "showed" no more. */
-    PGconn *db3 = PQconnectdb(cw.world->db);
+    PGconn *db3 = PQconnectdb(w->db);
     snprintf(sql, sizeof sql, "DELETE FROM attendance WHERE booking_id = %s", booking_id);
     PQclear(PQexec(db3, sql));
     PQfinish(db3);
@@ -169,7 +218,7 @@ Test(analytics_flow, funnel_missed_calls_and_revenue_follow_the_conversations)
      * month), 1 recorded outcome, showed (no-shows cut by 100% of 15%). */
     cJSON *v = NULL;
     snprintf(path, sizeof path, "/metrics/revenue-impact?%s&average_ticket=450", range);
-    cr_assert_eq(case_world_call_json(&cw, "GET", path, auth, NULL, &v), 200);
+    cr_assert_eq(flow_call("GET", path, auth, NULL, &v), 200);
     assert_near(number(v, "inputs.missed_calls_per_week.value"), 4);
     cr_assert_str_eq(cJSON_GetStringValue(item(v, "inputs.missed_calls_per_week.source")), "measured");
     assert_near(number(v, "inputs.ai_capture_rate.value"), 0.25);

@@ -46,10 +46,7 @@ void case_world_start(struct case_world *cw, const struct case_world_opts *o)
     char err[512], path[1024];
     memset(cw, 0, sizeof *cw);
     const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
-    if (o->clinic_in_tree)
-        snprintf(path, sizeof path, "%s/%s", srcdir ? srcdir : "..", o->clinic_in_tree);
-    else
-        test_clinic_path(path, sizeof path, "glow");
+    test_clinic_path(path, sizeof path, "glow");
     cw->clinic = load_clinic(path, o->catalog_json);
     load_case(&cw->c, o->case_json);
     struct eval_world_opts wo = { .builddir = builddir ? builddir : ".",
@@ -173,16 +170,5 @@ long case_world_call(const struct case_world *cw, const char *method, const char
         *text = strdup(r.body ? r.body : "");
     long status = r.status;
     eval_resp_free(&r);
-    return status;
-}
-
-long case_world_call_json(const struct case_world *cw, const char *method, const char *path,
-                          const char *auth, const char *body, cJSON **json)
-{
-    char *text = NULL;
-    long status = case_world_call(cw, method, path, auth, body, json, &text);
-    if (json)
-        cr_assert_not_null(*json, "%s %s: %s", method, path, text);
-    free(text);
     return status;
 }

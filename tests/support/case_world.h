@@ -1,9 +1,9 @@
 /*
  * A scripted evaluation world for one test: the evaluation's world
  * (tests/eval/eval_world.h: bookwelld on a test clock, the Twilio and
- * Square simulators, an EMR) started for a case given as JSON text, with a
- * clinic file whose catalog the test may extend, and a connection to the
- * world's database for assertions. Then the script run step by step as
+ * Square simulators, an EMR) started for a case given as JSON text, with
+ * the eval set's Glow clinic (whose catalog the test may extend), and a
+ * connection to the world's database for assertions. Then the script run step by step as
  * each step's patient, what the product sent a patient, and single values
  * read back with SQL.
  *
@@ -32,8 +32,6 @@ struct case_world {
 struct case_world_opts {
     const char *case_json;       /* the case, as a case file holds it (required) */
     const char *emr;             /* the world's EMR (eval_world_opts); NULL: "local" */
-    const char *clinic_in_tree;  /* a clinic file under BW_SRCDIR ("tests/data/kit/clinic.json");
-                                    NULL: the Glow clinic of the eval set */
     const char *catalog_json;    /* an object whose members are added to the clinic, or NULL */
     const char *staff_phone;     /* the tenant's messaging.staff_phone, or NULL */
     const char *state_rules;     /* the tenant's messaging.state_rules, or NULL */
@@ -81,9 +79,5 @@ void case_world_api_key(const struct case_world *cw, char *header, size_t cap, c
  * parsed answer or NULL; *text (when text is not NULL) the body, malloc'd. */
 long case_world_call(const struct case_world *cw, const char *method, const char *path,
                      const char *auth, const char *body, cJSON **json, char **text);
-
-/* The same, with *json (when json is not NULL) asserted to be JSON. */
-long case_world_call_json(const struct case_world *cw, const char *method, const char *path,
-                          const char *auth, const char *body, cJSON **json);
 
 #endif
