@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "integration/analytics_json.h"
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
 
@@ -80,9 +81,7 @@ static void seeded_setup(void)
 static void seeded_teardown(void)
 {
     if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
+        test_daemon_stop_clean(&d);
         started = false;
     }
     testdb_drop(conninfo);
@@ -90,20 +89,6 @@ static void seeded_teardown(void)
 }
 
 TestSuite(analytics_seeded, .init = seeded_setup, .fini = seeded_teardown, .timeout = 60);
-
-static void key_of(const char *tenant, char *header, size_t cap)
-{
-    char path[128];
-    struct test_http_resp r;
-    snprintf(path, sizeof path, "/admin/tenants/%s/api-keys", tenant);
-    cr_assert_eq(test_admin(&d, "POST", path, "{\"label\":\"analytics\"}", &r), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    snprintf(header, cap, "Authorization: Bearer %s",
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key")));
-    cJSON_Delete(j);
-    test_http_resp_free(&r);
-}
 
 static long get(const char *path, const char *auth, cJSON **json)
 {
@@ -122,7 +107,7 @@ static long get(const char *path, const char *auth, cJSON **json)
 Test(analytics_seeded, percentiles_of_the_first_response_in_the_clinics_day)
 {
     char glow[256];
-    key_of("glow", glow, sizeof glow);
+    test_daemon_api_key(&d, "glow", "{\"label\":\"analytics\"}", glow, sizeof glow);
     cJSON *m = NULL;
     /* Feb 10 in Los Angeles holds all four glow calls: 1, 2, 10, 100 s. */
     cr_assert_eq(get("/metrics/missed-calls?from=2027-02-10&to=2027-02-10", glow, &m), 200);
@@ -153,8 +138,8 @@ Test(analytics_seeded, percentiles_of_the_first_response_in_the_clinics_day)
 Test(analytics_seeded, each_clinic_sees_only_its_own_numbers)
 {
     char glow[256], spruce[256];
-    key_of("glow", glow, sizeof glow);
-    key_of("spruce", spruce, sizeof spruce);
+    test_daemon_api_key(&d, "glow", "{\"label\":\"analytics\"}", glow, sizeof glow);
+    test_daemon_api_key(&d, "spruce", "{\"label\":\"analytics\"}", spruce, sizeof spruce);
     const char *routes[] = { "/metrics/missed-calls", "/metrics/conversion-funnel",
                              "/metrics/revenue-impact" };
     char path[256];
@@ -206,7 +191,7 @@ Test(analytics_seeded, each_clinic_sees_only_its_own_numbers)
 Test(analytics_seeded, bad_parameters_are_refused)
 {
     char glow[256];
-    key_of("glow", glow, sizeof glow);
+    test_daemon_api_key(&d, "glow", "{\"label\":\"analytics\"}", glow, sizeof glow);
     cJSON *m = NULL;
     cr_assert_eq(get("/metrics/missed-calls?from=2027-02-30", glow, &m), 400);
     cJSON_Delete(m);

@@ -34,114 +34,16 @@
 #include "eval/eval_http.h"
 #include "eval/eval_world.h"
 #include "eval/eval_world_internal.h"
+#include "support/case_world.h"
 
 #define STAFF_PHONE "+14155550199"
 
-static struct eval_world *w;
-static struct eval_case c;
-static cJSON *clinic;
-static PGconn *db;
-
-/* Starts the world for case_json; the members of catalog_json (or NULL)
- * are added to the catalog. */
-static void start(const char *case_json, const char *catalog_json, const char *state_rules)
-{
-    char err[512], path[512];
-    const char *shared = getenv("BW_SHARED_DIR");
-    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
-    clinic = eval_read_json(path, err, sizeof err);
-    cr_assert_not_null(clinic, "%s", err);
-    cJSON *extra = catalog_json ? cJSON_Parse(catalog_json) : NULL;
-    for (cJSON *m = extra ? extra->child : NULL; m; m = m->next)
-        cJSON_AddItemToObject(clinic, m->string, cJSON_Duplicate(m, true));
-    cJSON_Delete(extra);
-    char cpath[] = "/tmp/bw-reminders-case-XXXXXX";
-    int fd = mkstemp(cpath);
-    cr_assert_geq(fd, 0);
-    size_t n = strlen(case_json);
-    cr_assert_eq(write(fd, case_json, n), (ssize_t)n);
-    close(fd);
-    cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
-    unlink(cpath);
-    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
-    struct eval_world_opts o = { .builddir = builddir ? builddir : ".",
-                                 .srcdir = srcdir ? srcdir : "..",
-                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
-                                 .clinic_path = path, .clinic = clinic,
-                                 .staff_phone = STAFF_PHONE, .state_rules = state_rules };
-    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
-    cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
-    db = PQconnectdb(w->db);
-    cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
-}
-
-/* check_rules: the corpus's rules (eval README). Its rule 3 judges quiet
- * hours in the clinic's zone, as every corpus case's patients live there;
- * a world with patients elsewhere (Florida) is judged by its own asserts. */
-static void stop(bool check_rules)
-{
-    char err[512];
-    if (check_rules)
-        cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
-    if (db)
-        PQfinish(db);
-    db = NULL;
-    eval_world_stop(w);
-    w = NULL;
-    eval_case_free(&c);
-    cJSON_Delete(clinic);
-}
-
-/* The patient of id ("p1"...). */
-static const struct eval_patient_def *patient(const char *id)
-{
-    for (size_t i = 0; i < c.n_patients; i++)
-        if (strcmp(c.patients[i].id, id) == 0)
-            return &c.patients[i];
-    cr_assert_fail("no patient %s", id);
-    return NULL;
-}
-
-/* Runs steps [from, to) of the script, each as its "as" patient. */
-static void steps(int from, int to)
-{
-    char err[512];
-    for (int i = from; i < to; i++) {
-        const cJSON *s = cJSON_GetArrayItem(c.script, i);
-        cr_assert_not_null(s, "step %d", i + 1);
-        const char *as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "as"));
-        cr_assert_eq(eval_world_step(w, s, as ? patient(as) : &c.patients[0], err, sizeof err), 0,
-                     "step %d: %s", i + 1, err);
-    }
-}
-
-static void observe(const struct eval_patient_def *p, struct eval_patient_obs *obs)
-{
-    char err[512];
-    cr_assert_eq(eval_world_observe(w, p, obs, err, sizeof err), 0, "%s", err);
-    for (size_t k = 0; getenv("BW_DRIVER_TRACE") && k < obs->n_sent; k++)
-        fprintf(stderr, "%s sent[%zu]: %s\n", p->id, k, obs->sent[k].text);
-}
-
-static char *scalar(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *scalar(const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    PGresult *r = PQexec(db, sql);
-    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(db));
-    char *v = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : strdup("");
-    PQclear(r);
-    return v;
-}
+static struct case_world cw;
 
 /* The clinic marks the appointment of the patient with phone as status. */
 static void mark(const char *phone, const char *status)
 {
-    char *aid = scalar("SELECT b.emr_appointment_id FROM bookings b JOIN holds h "
+    char *aid = case_world_scalar(&cw, "SELECT b.emr_appointment_id FROM bookings b JOIN holds h "
                        "ON h.tenant_id = b.tenant_id AND h.id = b.hold_id JOIN contacts k "
                        "ON k.tenant_id = h.tenant_id AND k.id = h.contact_id "
                        "WHERE k.address = '%s' AND b.state = 'booked'",
@@ -155,8 +57,8 @@ static void mark(const char *phone, const char *status)
              "convert_from(value, 'UTF8')::jsonb->'appts') e))::text, 'UTF8') "
              "WHERE key LIKE 'cal/%%' AND position('%s' in convert_from(value, 'UTF8')) > 0",
              aid, status, aid);
-    PGresult *r = PQexec(db, sql);
-    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(db));
+    PGresult *r = PQexec(cw.db, sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(cw.db));
     cr_assert_str_eq(PQcmdTuples(r), "1", "one calendar day holds %s", aid);
     PQclear(r);
     free(aid);
@@ -186,17 +88,19 @@ static const char attendance_case[] =
 Test(attendance, read_back_deposit_fate_and_one_rebook_offer, .timeout = 300)
 {
     struct eval_patient_obs obs;
-    start(attendance_case, NULL, NULL);
-    steps(0, 9);
+    struct case_world_opts o = { .case_json = attendance_case,
+                                 .staff_phone = STAFF_PHONE };
+    case_world_start(&cw, &o);
+    case_world_steps(&cw, 0, 9);
     const char *ids[] = { "p1", "p2", "p3" };
     for (int i = 0; i < 3; i++) {
-        observe(patient(ids[i]), &obs);
+        case_world_observe(&cw, case_world_patient(&cw, ids[i]), &obs);
         cr_assert_str_eq(eval_outcome(&obs), "booked", "%s", ids[i]);
     }
     mark("+14155550171", "completed");
     mark("+14155550172", "no_show");
-    steps(9, 11);
-    char *t = scalar("SELECT string_agg(k.address || ':' || a.state || ':' || a.provider_id || ':' "
+    case_world_steps(&cw, 9, 11);
+    char *t = case_world_scalar(&cw, "SELECT string_agg(k.address || ':' || a.state || ':' || a.provider_id || ':' "
                      "|| to_char(a.appointment_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI'), ',' "
                      "ORDER BY k.address) FROM attendance a JOIN bookings b ON b.tenant_id = "
                      "a.tenant_id AND b.id = a.booking_id JOIN holds h ON h.tenant_id = "
@@ -208,27 +112,27 @@ Test(attendance, read_back_deposit_fate_and_one_rebook_offer, .timeout = 300)
     free(t);
     /* The deposits follow: applied for the one who came, forfeited for the
      * no-show (within 24 hours of the start, by the clinic's policy). */
-    t = scalar("SELECT string_agg(body::jsonb->>'occasion' || ':' || (body::jsonb->>'fate'), ',' "
+    t = case_world_scalar(&cw, "SELECT string_agg(body::jsonb->>'occasion' || ':' || (body::jsonb->>'fate'), ',' "
                "ORDER BY body::jsonb->>'occasion') FROM evidence WHERE kind = 'deposit.fate'");
     cr_expect_str_eq(t, "no_show:forfeited,showed:applied");
     free(t);
-    observe(patient("p2"), &obs);
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
     size_t offers = 0;
     for (size_t i = 0; i < obs.n_sent; i++)
         if (strstr(obs.sent[i].text, "we missed you"))
             offers++;
     cr_expect_eq(offers, 1u, "one rebook offer to the no-show, got %zu", offers);
-    observe(patient("p1"), &obs);
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     for (size_t i = 0; i < obs.n_sent; i++)
         cr_expect_null(strstr(obs.sent[i].text, "we missed you"), "not to who came");
     /* The unmarked one is looked at again: one check still queued. */
-    t = scalar("SELECT count(*) FROM jobs WHERE kind = 'attendance.check' AND state = 'queued'");
+    t = case_world_scalar(&cw, "SELECT count(*) FROM jobs WHERE kind = 'attendance.check' AND state = 'queued'");
     cr_expect_str_eq(t, "1");
     free(t);
-    t = scalar("SELECT count(*) FROM jobs WHERE kind = 'attendance.check' AND state = 'done'");
+    t = case_world_scalar(&cw, "SELECT count(*) FROM jobs WHERE kind = 'attendance.check' AND state = 'done'");
     cr_expect_gt(atoi(t), 3, "the first checks and the rechecks ran, got %s", t);
     free(t);
-    stop(true);
+    case_world_stop(&cw, true);
 }
 
 static const char recall_case[] =
@@ -261,41 +165,44 @@ static void marketing_consent(const char *phone)
              "consent_text, at) VALUES ('glow', '%s', 'consent', 'web_form', 'marketing', "
              "'express', 'sms', 'Text me about offers and rebooking', now())",
              phone);
-    PGresult *r = PQexec(db, sql);
-    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(db));
+    PGresult *r = PQexec(cw.db, sql);
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(cw.db));
     PQclear(r);
 }
 
 Test(attendance, recall_only_with_marketing_consent, .timeout = 300)
 {
     struct eval_patient_obs obs;
-    start(recall_case, "{\"recall\": {\"hydrafacial\": 30}}", NULL);
+    struct case_world_opts o = { .case_json = recall_case,
+                                 .catalog_json = "{\"recall\": {\"hydrafacial\": 30}}",
+                                 .staff_phone = STAFF_PHONE };
+    case_world_start(&cw, &o);
     /* Recall after 30 days, set on the catalog. */
-    steps(0, 9);
+    case_world_steps(&cw, 0, 9);
     marketing_consent("+14155550174");
     marketing_consent("+14155550176");
     mark("+14155550174", "completed");
     mark("+14155550175", "completed");
     mark("+14155550176", "completed");
-    steps(9, 12);
+    case_world_steps(&cw, 9, 12);
     const char *ids[] = { "p1", "p2", "p3" };
     size_t want[] = { 1, 0, 0 };
     for (int i = 0; i < 3; i++) {
-        observe(patient(ids[i]), &obs);
+        case_world_observe(&cw, case_world_patient(&cw, ids[i]), &obs);
         size_t n = 0;
         for (size_t k = 0; k < obs.n_sent; k++)
             if (strstr(obs.sent[k].text, "book your next visit"))
                 n++;
         cr_expect_eq(n, want[i], "%s: %zu recall messages", ids[i], n);
     }
-    char *t = scalar("SELECT string_agg(outcome, ',' ORDER BY booking_id) FROM recall_sends");
+    char *t = case_world_scalar(&cw, "SELECT string_agg(outcome, ',' ORDER BY booking_id) FROM recall_sends");
     cr_expect_str_eq(t, "sent,no_marketing_consent,no_marketing_consent",
                      "p3's consent came before the opt-out");
     free(t);
     /* 30 days after Fri Mar 5 11:00 PST: Sun Apr 4 19:00 UTC (12:00 PDT). */
-    t = scalar("SELECT to_char(m.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI') FROM messages m "
+    t = case_world_scalar(&cw, "SELECT to_char(m.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI') FROM messages m "
                "WHERE m.body LIKE '%%book your next visit%%'");
     cr_expect_str_eq(t, "2027-04-04T19:00");
     free(t);
-    stop(true);
+    case_world_stop(&cw, true);
 }

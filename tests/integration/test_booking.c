@@ -10,7 +10,6 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,8 +19,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
+#include "support/testfiles.h"
 
 #define N_RACERS 50
 
@@ -30,28 +31,6 @@ static char plugins[64];
 static struct test_daemon d1, d2;
 static bool started1, started2;
 static char auth[200];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void install_plugin(void)
-{
-    char src[4096], dst[256], buf[65536];
-    const char *b = getenv("BW_BUILDDIR");
-    cr_assert_not_null(b, "BW_BUILDDIR is not set (run through make check)");
-    snprintf(src, sizeof src, "%s/plugins/emr.local-1.0.0.so", b);
-    snprintf(dst, sizeof dst, "%s/emr.local-1.0.0.so", plugins);
-    int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert(in >= 0 && out >= 0, "cannot copy %s", src);
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        cr_assert_eq(write(out, buf, (size_t)n), n);
-    close(in);
-    close(out);
-}
 
 static char *read_glow(size_t *len)
 {
@@ -86,9 +65,8 @@ static void start(struct test_daemon *d)
 static void setup(void)
 {
     conninfo = testdb_create();
-    snprintf(plugins, sizeof plugins, "/tmp/bw-booking-XXXXXX");
-    cr_assert_not_null(mkdtemp(plugins));
-    install_plugin();
+    test_scratch_dir(plugins, sizeof plugins, "bw-booking");
+    test_install_plugin(plugins, "emr.local-1.0.0.so");
     start(&d1);
     started1 = true;
     struct test_http_resp r;
@@ -119,13 +97,10 @@ static void teardown(void)
         started2 = false;
     }
     if (started1) {
-        int status = test_daemon_stop(&d1, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d1);
+        test_daemon_stop_clean(&d1);
         started1 = false;
     }
-    if (strncmp(plugins, "/tmp/bw-booking-", 16) == 0)
-        nftw(plugins, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_scratch_remove(plugins, "bw-booking");
     testdb_drop(conninfo);
     free(conninfo);
 }

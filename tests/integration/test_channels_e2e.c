@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/sim_proc.h"
 #include "support/testdb.h"
@@ -83,9 +84,7 @@ static void setup(void)
 static void teardown(void)
 {
     if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
+        test_daemon_stop_clean(&d);
         started = false;
     }
     test_sim_stop(&ig);

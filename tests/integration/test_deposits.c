@@ -10,8 +10,6 @@
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
-#include <microhttpd.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +26,7 @@
 #include "plugin_config.h"
 #include "plugin_loader.h"
 #include "support/daemon_proc.h"
+#include "support/hook_catcher.h"
 #include "support/sim_proc.h"
 #include "support/testdb.h"
 
@@ -46,70 +45,7 @@ static struct deposit last_link, last_paid;
 
 /* ---- the notifications Square posts --------------------------------------- */
 
-#define MAX_HOOKS 32
-struct hook {
-    char *body;
-    size_t len;
-    char sig[128];
-};
-static struct MHD_Daemon *hooks_server;
-static char notification_url[128];
-static struct hook hooks[MAX_HOOKS];
-static int n_hooks;
-static pthread_mutex_t hooks_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static enum MHD_Result on_hook(void *cls, struct MHD_Connection *conn, const char *url,
-                               const char *method, const char *version, const char *data,
-                               size_t *size, void **con_cls)
-{
-    (void)cls, (void)url, (void)method, (void)version;
-    struct hook *u = *con_cls;
-    if (!u) {
-        *con_cls = calloc(1, sizeof *u);
-        return *con_cls ? MHD_YES : MHD_NO;
-    }
-    if (*size) {
-        char *nb = realloc(u->body, u->len + *size + 1);
-        if (!nb)
-            return MHD_NO;
-        memcpy(nb + u->len, data, *size);
-        u->body = nb;
-        u->len += *size;
-        u->body[u->len] = 0;
-        *size = 0;
-        return MHD_YES;
-    }
-    const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  "x-square-hmacsha256-signature");
-    snprintf(u->sig, sizeof u->sig, "%s", sig ? sig : "");
-    pthread_mutex_lock(&hooks_mu);
-    if (n_hooks < MAX_HOOKS && u->body)
-        hooks[n_hooks++] = *u;
-    else
-        free(u->body);
-    pthread_mutex_unlock(&hooks_mu);
-    free(u);
-    *con_cls = NULL;
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ret = MHD_queue_response(conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static int hooks_count(void)
-{
-    pthread_mutex_lock(&hooks_mu);
-    int n = n_hooks;
-    pthread_mutex_unlock(&hooks_mu);
-    return n;
-}
-
-static void wait_hooks(int n)
-{
-    for (int i = 0; i < 250 && hooks_count() < n; i++)
-        usleep(20000);
-    cr_assert_geq(hooks_count(), n, "%d notifications arrived", hooks_count());
-}
+static struct hook_catcher catcher;
 
 /* ---- the payment caller and hooks --------------------------------------------- */
 
@@ -183,13 +119,8 @@ static void setup(void)
     const char *b = getenv("BW_BUILDDIR");
     conninfo = testdb_create();
     cr_assert_eq(db_pool_open(&pool, conninfo, 2, 5000, err, sizeof err), 0, "%s", err);
-    hooks_server = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_hook,
-                                    NULL, MHD_OPTION_END);
-    cr_assert_not_null(hooks_server);
-    snprintf(notification_url, sizeof notification_url,
-             "http://127.0.0.1:%u/webhooks/square/payment",
-             MHD_get_daemon_info(hooks_server, MHD_DAEMON_INFO_BIND_PORT)->port);
-    const char *args[] = { "--notification-url", notification_url, NULL };
+    hook_catcher_start(&catcher, "/webhooks/square/payment", "x-square-hmacsha256-signature");
+    const char *args[] = { "--notification-url", catcher.url, NULL };
     test_sim_start(&sim, "square", args);
 
     snprintf(path, sizeof path, "%s/plugins/payment.square-1.0.0.so", b ? b : ".");
@@ -216,7 +147,7 @@ static void setup(void)
         else if (strcmp(f->key, "merchant_id") == 0)
             v = "MLSIMMERCHANT1";
         else if (strcmp(f->key, "notification_url") == 0)
-            v = notification_url;
+            v = catcher.url;
         cfg.values[i].field = f;
         cfg.values[i].set = v != NULL;
         cfg.values[i].text = v ? strdup(v) : NULL;
@@ -241,9 +172,7 @@ static void teardown(void)
     plugin_config_free(&cfg);
     plugin_set_close(&set);
     test_sim_stop(&sim);
-    MHD_stop_daemon(hooks_server);
-    for (int i = 0; i < n_hooks; i++)
-        free(hooks[i].body);
+    hook_catcher_stop(&catcher);
     db_pool_close(pool);
     testdb_drop(conninfo);
     free(conninfo);
@@ -332,12 +261,12 @@ static long sim_post(const char *path, const char *body)
 static void deliver(int i, int counts[8])
 {
     struct bw_http_header h[] = {
-        { { "x-square-hmacsha256-signature", 29 }, { hooks[i].sig, strlen(hooks[i].sig) } },
+        { { "x-square-hmacsha256-signature", 29 }, { catcher.hooks[i].sig, strlen(catcher.hooks[i].sig) } },
     };
     struct bw_webhook_request req = { .struct_size = sizeof req, .method = "POST",
                                       .url = "http://bookwell.example/ignored",
                                       .headers = h, .n_headers = 1,
-                                      .body = { (const uint8_t *)hooks[i].body, hooks[i].len } };
+                                      .body = { (const uint8_t *)catcher.hooks[i].body, catcher.hooks[i].len } };
     struct bw_buf *rb = plugin_buf_new(0), *ev = plugin_buf_new(0);
     struct bw_webhook_reply reply = { .struct_size = sizeof reply, .status = 200, .body = rb };
     struct bw_error err = { .struct_size = sizeof err };
@@ -389,7 +318,7 @@ Test(deposits, link_pay_once_refund_and_evidence)
     char path[256];
     snprintf(path, sizeof path, "/_sim/pay?link=%s&duplicate=1&order=reversed", d.link_id);
     cr_assert_eq(sim_post(path, NULL), 200);
-    wait_hooks(4);
+    hook_catcher_wait(&catcher, 4);
     int counts[8] = { 0 };
     for (int i = 0; i < 4; i++)
         deliver(i, counts);
@@ -430,7 +359,7 @@ Test(deposits, link_pay_once_refund_and_evidence)
                  err.message);
     plugin_call_end(&call);
     plugin_buf_free(out);
-    wait_hooks(6);
+    hook_catcher_wait(&catcher, 6);
     memset(counts, 0, sizeof counts);
     deliver(4, counts);
     deliver(5, counts);
@@ -556,9 +485,9 @@ Test(deposits, unknown_and_malformed_events_and_the_hosted_page)
     char path[600];
     snprintf(path, sizeof path, "/checkout/%s", d.link_id);
     sim_post(path, "card=4111111111111111&cvv=123");
-    wait_hooks(2);
+    hook_catcher_wait(&catcher, 2);
     int counts[8] = { 0 };
-    for (int i = 0; i < hooks_count(); i++)
+    for (int i = 0; i < hook_catcher_count(&catcher); i++)
         deliver(i, counts);
     cr_expect_eq(counts[DEPOSIT_PAID], 1, "referenced by the link's order");
     cr_expect_str_eq(get(id).status, "paid");
@@ -608,7 +537,7 @@ Test(deposits, expiry_deletes_the_link_and_refunds_go_through_a_job)
     char path[256];
     snprintf(path, sizeof path, "/_sim/pay?link=%s", get(id2).link_id);
     cr_assert_eq(sim_post(path, NULL), 200);
-    wait_hooks(2);
+    hook_catcher_wait(&catcher, 2);
     int counts[8] = { 0 };
     deliver(0, counts);
     deliver(1, counts);
@@ -630,7 +559,7 @@ Test(deposits, expiry_deletes_the_link_and_refunds_go_through_a_job)
     cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(st, "refunds")), 1,
                  "the idempotency key makes a rerun harmless");
     cJSON_Delete(st);
-    wait_hooks(4);
+    hook_catcher_wait(&catcher, 4);
     memset(counts, 0, sizeof counts);
     deliver(2, counts);
     deliver(3, counts);

@@ -12,22 +12,21 @@
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <microhttpd.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
+#include "support/hook_catcher.h"
 #include "support/sim_proc.h"
 #include "support/testdb.h"
+#include "support/testfiles.h"
 
 static char *conninfo;
 static char plugins[64];
@@ -35,91 +34,15 @@ static struct test_daemon d;
 static struct test_sim sim;
 static bool started;
 
-#define MAX_HOOKS 16
-struct hook {
-    char *body;
-    size_t len;
-    char sig[128];
-};
-static struct MHD_Daemon *hooks_server;
-static char notification_url[128];
-static struct hook hooks[MAX_HOOKS];
-static int n_hooks;
-static pthread_mutex_t hooks_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static enum MHD_Result on_hook(void *cls, struct MHD_Connection *conn, const char *url,
-                               const char *method, const char *version, const char *data,
-                               size_t *size, void **con_cls)
-{
-    (void)cls, (void)url, (void)method, (void)version;
-    struct hook *u = *con_cls;
-    if (!u) {
-        *con_cls = calloc(1, sizeof *u);
-        return *con_cls ? MHD_YES : MHD_NO;
-    }
-    if (*size) {
-        char *nb = realloc(u->body, u->len + *size + 1);
-        if (!nb)
-            return MHD_NO;
-        memcpy(nb + u->len, data, *size);
-        u->body = nb;
-        u->len += *size;
-        u->body[u->len] = 0;
-        *size = 0;
-        return MHD_YES;
-    }
-    const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  "x-square-hmacsha256-signature");
-    snprintf(u->sig, sizeof u->sig, "%s", sig ? sig : "");
-    pthread_mutex_lock(&hooks_mu);
-    if (n_hooks < MAX_HOOKS && u->body)
-        hooks[n_hooks++] = *u;
-    else
-        free(u->body);
-    pthread_mutex_unlock(&hooks_mu);
-    free(u);
-    *con_cls = NULL;
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ret = MHD_queue_response(conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void install_plugin(void)
-{
-    char src[4096], dst[256], buf[65536];
-    const char *b = getenv("BW_BUILDDIR");
-    cr_assert_not_null(b, "BW_BUILDDIR is not set (run through make check)");
-    snprintf(src, sizeof src, "%s/plugins/payment.square-1.0.0.so", b);
-    snprintf(dst, sizeof dst, "%s/payment.square-1.0.0.so", plugins);
-    int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert(in >= 0 && out >= 0, "cannot copy %s", src);
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        cr_assert_eq(write(out, buf, (size_t)n), n);
-    close(in);
-    close(out);
-}
+static struct hook_catcher catcher;
 
 static void setup(void)
 {
     conninfo = testdb_create();
-    snprintf(plugins, sizeof plugins, "/tmp/bw-deposits-XXXXXX");
-    cr_assert_not_null(mkdtemp(plugins));
-    install_plugin();
-    hooks_server = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_hook,
-                                    NULL, MHD_OPTION_END);
-    cr_assert_not_null(hooks_server);
-    snprintf(notification_url, sizeof notification_url,
-             "http://127.0.0.1:%u/webhooks/square/payment",
-             MHD_get_daemon_info(hooks_server, MHD_DAEMON_INFO_BIND_PORT)->port);
-    const char *args[] = { "--notification-url", notification_url, NULL };
+    test_scratch_dir(plugins, sizeof plugins, "bw-deposits");
+    test_install_plugin(plugins, "payment.square-1.0.0.so");
+    hook_catcher_start(&catcher, "/webhooks/square/payment", "x-square-hmacsha256-signature");
+    const char *args[] = { "--notification-url", catcher.url, NULL };
     test_sim_start(&sim, "square", args);
 
     setenv("BW_TEST_SQUARE_TOKEN", "sq-test-token", 1);
@@ -140,7 +63,7 @@ static void setup(void)
              "    };\n"
              "  }\n"
              ");\n",
-             sim.base_url, notification_url);
+             sim.base_url, catcher.url);
     struct test_daemon_opts o = { .conninfo = conninfo, .test_clock = true, .extra_conf = conf,
                                   .tenant_conf = tenant };
     test_daemon_start(&d, &o);
@@ -150,16 +73,11 @@ static void setup(void)
 static void teardown(void)
 {
     if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
+        test_daemon_stop_clean(&d);
     }
     test_sim_stop(&sim);
-    MHD_stop_daemon(hooks_server);
-    for (int i = 0; i < n_hooks; i++)
-        free(hooks[i].body);
-    if (strncmp(plugins, "/tmp/bw-deposits-", 17) == 0)
-        nftw(plugins, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    hook_catcher_stop(&catcher);
+    test_scratch_remove(plugins, "bw-deposits");
     testdb_drop(conninfo);
     free(conninfo);
 }
@@ -267,11 +185,11 @@ static long forward(int i, const char *sig)
 {
     cJSON *b = cJSON_CreateObject();
     cJSON_AddStringToObject(b, "tenant", "glow");
-    cJSON_AddStringToObject(b, "url", notification_url);
+    cJSON_AddStringToObject(b, "url", catcher.url);
     cJSON *h = cJSON_AddObjectToObject(b, "headers");
     cJSON_AddStringToObject(h, "content-type", "application/json");
     cJSON_AddStringToObject(h, "x-square-hmacsha256-signature", sig);
-    cJSON_AddStringToObject(b, "body", hooks[i].body);
+    cJSON_AddStringToObject(b, "body", catcher.hooks[i].body);
     long st;
     cJSON *r = admin("POST", "/admin/test/payment-webhook", b, &st);
     cJSON_Delete(r);
@@ -331,12 +249,12 @@ Test(deposits_daemon, rules_link_paid_once_handed_on)
     cr_assert_eq(test_http("POST", sim.port, path, NULL, "", 0, &hr), 0);
     cr_assert_eq(hr.status, 200);
     test_http_resp_free(&hr);
-    for (int i = 0; i < 250 && n_hooks < 4; i++)
+    for (int i = 0; i < 250 && catcher.n < 4; i++)
         usleep(20000);
-    cr_assert_geq(n_hooks, 4);
+    cr_assert_geq(catcher.n, 4);
     cr_expect_eq(forward(0, "AAAA" "forged" "signature="), 403, "a forged notification");
     for (int i = 0; i < 4; i++)
-        cr_expect_eq(forward(i, hooks[i].sig), 200, "notification %d", i);
+        cr_expect_eq(forward(i, catcher.hooks[i].sig), 200, "notification %d", i);
 
     for (int i = 0; i < 200; i++) {
         dep = deposit(id);

@@ -9,178 +9,38 @@
  * retryable when long).
  */
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "support/daemon_proc.h"
-#include "support/sim_proc.h"
-#include "support/testdb.h"
+#include "support/emr_world.h"
+#include "support/sim_state.h"
 
-static char *conninfo;
-static char plugins[64];
-static struct test_daemon d;
-static struct test_sim sim;
-static bool started;
-static char auth[200];
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void install_plugin(void)
-{
-    char src[4096], dst[256], buf[65536];
-    const char *b = getenv("BW_BUILDDIR");
-    cr_assert_not_null(b, "BW_BUILDDIR is not set (run through make check)");
-    snprintf(src, sizeof src, "%s/plugins/emr.boulevard-1.0.0.so", b);
-    snprintf(dst, sizeof dst, "%s/emr.boulevard-1.0.0.so", plugins);
-    int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert(in >= 0 && out >= 0, "cannot copy %s", src);
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        cr_assert_eq(write(out, buf, (size_t)n), n);
-    close(in);
-    close(out);
-}
-
-static const char *glow_path(void)
-{
-    static char path[512];
-    const char *dir = getenv("BW_SHARED_DIR");
-    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", dir ? dir : "/work/shared");
-    return path;
-}
-
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    char *buf = calloc(1, 65536);
-    cr_assert_not_null(buf);
-    size_t n = fread(buf, 1, 65535, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
+static struct emr_world w;
 
 static void setup(void)
 {
     const char *src = getenv("BW_SRCDIR");
-    char srcdir[1024];
+    char srcdir[1024], config[4096];
     snprintf(srcdir, sizeof srcdir, "%s", src ? src : ".");
-    conninfo = testdb_create();
-    snprintf(plugins, sizeof plugins, "/tmp/bw-blvd-XXXXXX");
-    cr_assert_not_null(mkdtemp(plugins));
-    install_plugin();
-    const char *args[] = { "--clinic", glow_path(), NULL };
-    test_sim_start(&sim, "boulevard", args);
-
-    char conf[512], tenant[8192];
-    snprintf(conf, sizeof conf, "plugins = { dir = \"%s\"; };\n", plugins);
+    emr_world_prepare(&w, "emr.boulevard");
+    emr_world_start_sim(&w, "boulevard", NULL);
     /* The simulator's default credentials. */
-    snprintf(tenant, sizeof tenant,
-             "tenant = { id = \"glow\"; name = \"Glow Aesthetics\"; timezone = "
-             "\"America/Los_Angeles\"; };\n"
-             "plugins = ( { plugin = \"emr.boulevard\"; base_url = \"%s\"; config = {\n"
+    snprintf(config, sizeof config,
              "  business_id = \"5d7c9a2e-3b1f-4e8a-9c6d-0b1a2c3d4e5f\";\n"
              "  api_key = \"file:%s/tests/data/kit/boulevard_api_key\";\n"
-             "  api_secret = \"file:%s/tests/data/kit/boulevard_api_secret\"; }; } );\n",
-             sim.base_url, srcdir, srcdir);
-    struct test_daemon_opts o = { .conninfo = conninfo, .test_clock = true,
-                                  .test_clock_start = "2027-03-02T20:15:00-08:00",
-                                  .extra_conf = conf, .tenant_conf = tenant };
-    test_daemon_start(&d, &o);
-    started = true;
-
-    struct test_http_resp r;
-    char *glow = read_file(glow_path());
-    cr_assert_eq(test_admin(&d, "POST", "/admin/tenants/glow/catalog", glow, &r), 0);
-    cr_assert_eq(r.status, 200, "import: %ld %s", r.status, r.body);
-    test_http_resp_free(&r);
-    free(glow);
-    cr_assert_eq(test_admin(&d, "POST", "/admin/tenants/glow/api-keys", "{}", &r), 0);
-    cr_assert_eq(r.status, 201);
-    const char *k = strstr(r.body, "\"api_key\":\"");
-    cr_assert_not_null(k);
-    k += strlen("\"api_key\":\"");
-    const char *e = strchr(k, '"');
-    snprintf(auth, sizeof auth, "Authorization: Bearer %.*s", (int)(e - k), k);
-    test_http_resp_free(&r);
+             "  api_secret = \"file:%s/tests/data/kit/boulevard_api_secret\";",
+             srcdir, srcdir);
+    emr_world_start_daemon(&w, config);
 }
 
 static void teardown(void)
 {
-    if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
-        started = false;
-    }
-    test_sim_stop(&sim);
-    if (strncmp(plugins, "/tmp/bw-blvd-", 13) == 0)
-        nftw(plugins, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-    testdb_drop(conninfo);
-    free(conninfo);
+    emr_world_stop(&w);
 }
 
 TestSuite(emr_boulevard, .init = setup, .fini = teardown, .timeout = 120);
-
-static int call(const char *method, const char *path, const char *body, struct test_http_resp *r)
-{
-    const char *h[] = { auth, "Content-Type: application/json", NULL };
-    return test_http(method, d.public_port, path, h, body, body ? strlen(body) : 0, r);
-}
-
-static char *availability(const char *query, long want_status)
-{
-    struct test_http_resp r;
-    char path[512];
-    snprintf(path, sizeof path, "/availability?%s", query);
-    cr_assert_eq(call("GET", path, NULL, &r), 0);
-    cr_assert_eq(r.status, want_status, "%s: %ld %s", query, r.status, r.body);
-    char *body = r.body;
-    r.body = NULL;
-    test_http_resp_free(&r);
-    return body;
-}
-
-/* A request to the simulator's control API; its body (caller frees). */
-static char *sim_ctl(const char *method, const char *path)
-{
-    struct test_http_resp r;
-    cr_assert_eq(test_http(method, sim.port, path, NULL, "", 0, &r), 0);
-    cr_assert_eq(r.status, 200, "%s: %ld", path, r.status);
-    char *body = r.body;
-    r.body = NULL;
-    test_http_resp_free(&r);
-    return body;
-}
-
-/* The plugin op through the test route: {"rc", "result"?} (caller frees). */
-static char *plugin_call(const char *op, const char *input, long *status)
-{
-    char body[1024];
-    struct test_http_resp r;
-    snprintf(body, sizeof body,
-             "{\"tenant\":\"glow\",\"plugin\":\"emr\",\"op\":\"%s\",\"input\":%s,"
-             "\"timeout_ms\":30000}",
-             op, input);
-    cr_assert_eq(test_admin(&d, "POST", "/admin/test/plugin-call", body, &r), 0);
-    *status = r.status;
-    char *b = r.body;
-    r.body = NULL;
-    test_http_resp_free(&r);
-    return b;
-}
 
 static int count(const char *hay, const char *needle)
 {
@@ -192,7 +52,7 @@ static int count(const char *hay, const char *needle)
 
 Test(emr_boulevard, availability_through_the_booking_cart)
 {
-    char *b = availability("service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
+    char *b = emr_world_availability(&w, "service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T15:30:00-08:00\"") != NULL, "%s", b);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T09:00:00-08:00\"") != NULL, "%s", b);
     /* Booked in Boulevard: lip filler 14:00-15:00 and botox 15:00-15:30. */
@@ -202,10 +62,10 @@ Test(emr_boulevard, availability_through_the_booking_cart)
     cr_expect(strstr(b, "\"start\":\"2027-03-05T13:45:00-08:00\"") == NULL);
     free(b);
     /* After the DST change the simulator's local times carry -07:00. */
-    b = availability("service=botox&provider=jenna&from=2027-03-16&to=2027-03-17", 200);
+    b = emr_world_availability(&w, "service=botox&provider=jenna&from=2027-03-16&to=2027-03-17", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-16T09:00:00-07:00\"") != NULL, "%s", b);
     free(b);
-    char *state = sim_ctl("GET", "/_sim/state");
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(strstr(state, "\"CreateCart\"") != NULL);
     cr_expect(strstr(state, "\"AddCartSelectedBookableItem\"") != NULL);
     cr_expect(strstr(state, "\"CartBookableDates\"") != NULL);
@@ -217,18 +77,18 @@ Test(emr_boulevard, pagination_reads_every_page)
 {
     long st;
     /* Ten services, three staff, seven appointments: pages of three. */
-    char *b = plugin_call("catalog", "{}", &st);
+    char *b = emr_world_plugin_call(&w, "catalog", "{}", &st);
     cr_assert_eq(st, 200, "%s", b);
     cr_expect_eq(count(b, "\"duration_min\""), 10, "%s", b);
     cr_expect(strstr(b, "\"id\":\"coolsculpting-consult\"") != NULL, "the last page: %s", b);
     cr_expect(strstr(b, "\"id\":\"ashley\"") != NULL, "%s", b);
     free(b);
-    b = plugin_call("appointment_list",
+    b = emr_world_plugin_call(&w, "appointment_list",
                     "{\"from\":\"2027-03-01T00:00:00Z\",\"to\":\"2027-04-01T00:00:00Z\"}", &st);
     cr_assert_eq(st, 200, "%s", b);
     cr_expect_eq(count(b, "\"status\":\"booked\""), 7, "%s", b);
     free(b);
-    char *state = sim_ctl("GET", "/_sim/state");
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(count(state, "\"Appointments\"") >= 3, "seven appointments take three pages");
     free(state);
 }
@@ -237,21 +97,21 @@ Test(emr_boulevard, patient_created_then_found)
 {
     const char *body = "{\"first_name\":\"Emily\",\"last_name\":\"Chen\",\"phone\":\"+14155550101\"}";
     struct test_http_resp r;
-    cr_assert_eq(call("POST", "/patients", body, &r), 0);
+    cr_assert_eq(emr_world_request(&w, "POST", "/patients", body, &r), 0);
     cr_assert(r.status == 200 || r.status == 201, "%ld %s", r.status, r.body);
     test_http_resp_free(&r);
-    char *state = sim_ctl("GET", "/_sim/state");
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect_eq(count(state, "\"mobilePhone\": \"+14155550101\""), 1, "%s", state);
     cr_expect(strstr(state, "\"lastName\": \"Chen\"") != NULL);
     free(state);
-    cr_assert_eq(call("POST", "/patients", body, &r), 0);
+    cr_assert_eq(emr_world_request(&w, "POST", "/patients", body, &r), 0);
     cr_assert(r.status == 200 || r.status == 201, "%ld %s", r.status, r.body);
     test_http_resp_free(&r);
-    state = sim_ctl("GET", "/_sim/state");
+    state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect_eq(count(state, "\"mobilePhone\": \"+14155550101\""), 1, "found, not made twice");
     free(state);
     long st;
-    char *b = plugin_call("patient_find", "{\"phone\":\"+14155550101\"}", &st);
+    char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550101\"}", &st);
     cr_expect_eq(st, 200, "%s", b);
     cr_expect(strstr(b, "\"last_name\":\"Chen\"") != NULL, "%s", b);
     free(b);
@@ -261,14 +121,14 @@ Test(emr_boulevard, patient_created_then_found)
 Test(emr_boulevard, a_patient_without_phone_or_email_is_created)
 {
     struct test_http_resp r;
-    cr_assert_eq(call("POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\"}",
+    cr_assert_eq(emr_world_request(&w, "POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\"}",
                       &r), 0);
     cr_assert(r.status == 200 || r.status == 201, "%ld %s", r.status, r.body);
     test_http_resp_free(&r);
-    char *state = sim_ctl("GET", "/_sim/state");
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(strstr(state, "\"lastName\": \"Alvarez\"") != NULL, "%s", state);
     free(state);
-    cr_assert_eq(call("POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\","
+    cr_assert_eq(emr_world_request(&w, "POST", "/patients", "{\"first_name\":\"Nina\",\"last_name\":\"Alvarez\","
                                            "\"phone\":\"415-555\"}", &r), 0);
     cr_expect_eq(r.status, 422, "a phone that is not one is refused: %ld %s", r.status, r.body);
     test_http_resp_free(&r);
@@ -281,7 +141,7 @@ static char *booking_when_not(long long id, const char *unless)
     snprintf(want, sizeof want, "\"state\":\"%s\"", unless);
     for (int i = 0; i < 300; i++) {
         struct test_http_resp r;
-        cr_assert_eq(call("GET", path, NULL, &r), 0);
+        cr_assert_eq(emr_world_request(&w, "GET", path, NULL, &r), 0);
         cr_assert_eq(r.status, 200, "%s", r.body);
         if (!strstr(r.body, want) || i == 299) {
             char *b = r.body;
@@ -298,7 +158,7 @@ static char *booking_when_not(long long id, const char *unless)
 Test(emr_boulevard, book_a_hold_then_cancel)
 {
     struct test_http_resp r;
-    cr_assert_eq(call("POST", "/holds",
+    cr_assert_eq(emr_world_request(&w, "POST", "/holds",
                       "{\"service\":\"botox\",\"provider\":\"dr-smith\","
                       "\"start\":\"2027-03-05T16:00:00-08:00\",\"patient\":{\"first_name\":"
                       "\"Ana\",\"last_name\":\"Reyes\",\"phone\":\"+14155550123\"}}",
@@ -309,7 +169,7 @@ Test(emr_boulevard, book_a_hold_then_cancel)
     test_http_resp_free(&r);
     char body[128];
     snprintf(body, sizeof body, "{\"hold_id\":%lld}", hold);
-    cr_assert_eq(call("POST", "/bookings", body, &r), 0);
+    cr_assert_eq(emr_world_request(&w, "POST", "/bookings", body, &r), 0);
     cr_assert_eq(r.status, 202, "%ld %s", r.status, r.body);
     long long id = strtoll(strstr(r.body, "\"id\":") + 5, NULL, 10);
     test_http_resp_free(&r);
@@ -324,32 +184,32 @@ Test(emr_boulevard, book_a_hold_then_cancel)
     free(b);
 
     /* In Boulevard: one appointment at 16:00 Pacific (00:00Z) for Ana. */
-    char *state = sim_ctl("GET", "/_sim/state");
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect_eq(count(state, "\"startAt\": \"2027-03-06T00:00:00Z\", \"endAt\": "
                               "\"2027-03-06T00:30:00Z\", \"duration\": 30, \"cancelled\""),
                  1, "one appointment, not two");
     cr_expect(strstr(state, "\"firstName\": \"Ana\"") != NULL);
     free(state);
     long st;
-    b = plugin_call("appointment_list",
+    b = emr_world_plugin_call(&w, "appointment_list",
                     "{\"from\":\"2027-03-05T00:00:00Z\",\"to\":\"2027-03-07T00:00:00Z\"}", &st);
     cr_expect_eq(st, 200, "%s", b);
     cr_expect(strstr(b, appt) != NULL, "%s not listed: %s", appt, b);
     free(b);
     /* The slot is no longer offered. */
-    b = availability("service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
+    b = emr_world_availability(&w, "service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T16:00:00-08:00\"") == NULL, "%s", b);
     free(b);
 
     char input[256];
     snprintf(input, sizeof input, "{\"appointment_id\":\"%s\",\"reason\":\"test\"}", appt);
     for (int i = 0; i < 2; i++) {
-        b = plugin_call("cancel", input, &st);
+        b = emr_world_plugin_call(&w, "cancel", input, &st);
         cr_expect_eq(st, 200, "cancel %d: %s", i, b);
         cr_expect(strstr(b, "\"status\":\"cancelled\"") != NULL, "%s", b);
         free(b);
     }
-    state = sim_ctl("GET", "/_sim/state");
+    state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect_eq(count(state, "\"CancelAppointment\""), 1, "cancelled once in Boulevard");
     cr_expect(strstr(state, "\"cancelReason\": \"CLIENT_CANCEL\"") != NULL, "%s", state);
     free(state);
@@ -357,18 +217,18 @@ Test(emr_boulevard, book_a_hold_then_cancel)
 
 Test(emr_boulevard, unavailable_then_recovered)
 {
-    free(sim_ctl("POST", "/_sim/down"));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/down", 200));
     long st;
-    char *b = plugin_call("availability",
+    char *b = emr_world_plugin_call(&w, "availability",
                           "{\"location_id\":\"glow\",\"service_id\":\"botox\","
                           "\"from\":\"2027-03-05T08:00:00Z\",\"to\":\"2027-03-06T08:00:00Z\"}",
                           &st);
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_RETRY\"") != NULL, "a 503 is retryable: %s", b);
     free(b);
-    free(availability("service=botox&from=2027-03-05&to=2027-03-06", 503));
-    free(sim_ctl("POST", "/_sim/up"));
-    b = availability("service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
+    free(emr_world_availability(&w, "service=botox&from=2027-03-05&to=2027-03-06", 503));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/up", 200));
+    b = emr_world_availability(&w, "service=botox&provider=dr-smith&from=2027-03-05&to=2027-03-06", 200);
     cr_expect(strstr(b, "\"start\":\"2027-03-05T15:30:00-08:00\"") != NULL, "%s", b);
     free(b);
 }
@@ -378,38 +238,38 @@ Test(emr_boulevard, query_cost_throttle)
     long st;
     /* Room for one page at a time, refilled in about half a second: the
      * plugin waits for the budget and the catalog still comes whole. */
-    free(sim_ctl("POST", "/_sim/throttle?budget=120&restore=200"));
-    char *b = plugin_call("catalog", "{}", &st);
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/throttle?budget=120&restore=200", 200));
+    char *b = emr_world_plugin_call(&w, "catalog", "{}", &st);
     cr_expect_eq(st, 200, "%s", b);
     cr_expect_eq(count(b, "\"duration_min\""), 10, "%s", b);
     free(b);
-    char *state = sim_ctl("GET", "/_sim/state");
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(strstr(state, "\"throttled\": 0") == NULL, "the budget ran out at least once: %s",
               strstr(state, "\"throttled\""));
     free(state);
     /* A budget that refills far too slowly: retryable, with no wait inside the call. */
-    free(sim_ctl("POST", "/_sim/throttle?budget=120&restore=1"));
-    b = plugin_call("catalog", "{}", &st);
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/throttle?budget=120&restore=1", 200));
+    b = emr_world_plugin_call(&w, "catalog", "{}", &st);
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_RETRY\"") != NULL, "%s", b);
     free(b);
-    free(sim_ctl("POST", "/_sim/throttle?budget=100000&restore=5000"));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/throttle?budget=100000&restore=5000", 200));
 }
 
 Test(emr_boulevard, refused_credentials)
 {
     /* Boulevard now knows another API key: every request is refused. */
-    free(sim_ctl("POST", "/_sim/credentials?api_key=another-app-key"));
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/credentials?api_key=another-app-key", 200));
     long st;
-    char *b = plugin_call("patient_find", "{\"phone\":\"+14155550142\"}", &st);
+    char *b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 502, "%s", b);
     cr_expect(strstr(b, "\"rc\":\"BW_E_AUTH\"") != NULL, "%s", b);
     free(b);
-    char *state = sim_ctl("GET", "/_sim/state");
+    char *state = test_sim_text(&w.base.sim, "GET", "/_sim/state", 200);
     cr_expect(strstr(state, "\"unauthorized\": 0") == NULL, "the simulator refused it");
     free(state);
-    free(sim_ctl("POST", "/_sim/credentials?api_key=blvd-sim-api-key"));
-    b = plugin_call("patient_find", "{\"phone\":\"+14155550142\"}", &st);
+    free(test_sim_text(&w.base.sim, "POST", "/_sim/credentials?api_key=blvd-sim-api-key", 200));
+    b = emr_world_plugin_call(&w, "patient_find", "{\"phone\":\"+14155550142\"}", &st);
     cr_expect_eq(st, 200, "%s", b);
     cr_expect(strstr(b, "\"last_name\":\"Lopez\"") != NULL, "%s", b);
     free(b);

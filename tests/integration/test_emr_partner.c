@@ -19,10 +19,10 @@
 #include "eval/eval_http.h"
 #include "eval/eval_world.h"
 #include "eval/eval_world_internal.h"
+#include "support/case_world.h"
 
-static struct eval_world *w;
-static struct eval_case c;
-static cJSON *clinic;
+
+static struct case_world cw;
 
 static const char partner_case[] =
     "{\"id\":\"partner\",\"clinic\":\"glow\",\"now\":\"2027-03-02T18:00:00\","
@@ -30,43 +30,12 @@ static const char partner_case[] =
     "\"script\":[{\"say\":\"I'd like a chemical peel on Saturday at noon\"},{\"say\":\"Morgan Diaz\"},"
     "{\"pay_deposit\":true},{\"wait\":\"PT1M\"}],\"expect\":{}}";
 
-static void start(void)
+static long scalar_long(const char *sql)
 {
-    char err[512], path[512];
-    const char *shared = getenv("BW_SHARED_DIR");
-    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
-    clinic = eval_read_json(path, err, sizeof err);
-    cr_assert_not_null(clinic, "%s", err);
-    char cpath[] = "/tmp/bw-partner-case-XXXXXX";
-    int fd = mkstemp(cpath);
-    cr_assert_geq(fd, 0);
-    size_t n = strlen(partner_case);
-    cr_assert_eq(write(fd, partner_case, n), (ssize_t)n);
-    close(fd);
-    cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
-    unlink(cpath);
-    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
-    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
-                                 .conninfo = getenv("BW_TEST_PG"), .emr = "mangomint-partner",
-                                 .clinic_path = path, .clinic = clinic };
-    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
-    cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
-}
-
-static void stop(void)
-{
-    eval_world_stop(w);
-    w = NULL;
-    eval_case_free(&c);
-    cJSON_Delete(clinic);
-}
-
-static void step(int i, struct eval_patient_obs *obs)
-{
-    char err[512];
-    const cJSON *s = cJSON_GetArrayItem(c.script, i);
-    cr_assert_eq(eval_world_step(w, s, &c.patients[0], err, sizeof err), 0, "step %d: %s", i + 1, err);
-    cr_assert_eq(eval_world_observe(w, &c.patients[0], obs, err, sizeof err), 0, "%s", err);
+    char *v = case_world_scalar(&cw, "%s", sql);
+    long n = strtol(v, NULL, 10);
+    free(v);
+    return n;
 }
 
 /* The partner simulator's state (the caller deletes). */
@@ -75,31 +44,20 @@ static cJSON *sim_state(void)
     char url[128];
     struct eval_resp r;
     cJSON *j = NULL;
-    snprintf(url, sizeof url, "%s/_sim/state", w->emr_sim.base_url);
+    snprintf(url, sizeof url, "%s/_sim/state", cw.world->emr_sim.base_url);
     cr_assert_eq(eval_http_json("GET", url, NULL, NULL, &r, &j), 0);
     eval_resp_free(&r);
     cr_assert_not_null(j);
     return j;
 }
 
-static long scalar_long(const char *sql)
-{
-    PGconn *db = PQconnectdb(w->db);
-    cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
-    PGresult *r = PQexec(db, sql);
-    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(db));
-    long v = strtol(PQgetvalue(r, 0, 0), NULL, 10);
-    PQclear(r);
-    PQfinish(db);
-    return v;
-}
-
 Test(emr_partner, offers_holds_and_books_through_the_partner_endpoints, .timeout = 240)
 {
     struct eval_patient_obs obs;
-    start();
-    step(0, &obs);
-    step(1, &obs);
+    struct case_world_opts o = { .case_json = partner_case, .emr = "mangomint-partner" };
+    case_world_start(&cw, &o);
+    case_world_step_as(&cw, 0, 0, &obs);
+    case_world_step_as(&cw, 1, 0, &obs);
     cr_assert(obs.hold_active_unpaid, "the partner API's time is held with a deposit link");
     cJSON *st = sim_state();
     cr_expect_gt(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
@@ -108,8 +66,8 @@ Test(emr_partner, offers_holds_and_books_through_the_partner_endpoints, .timeout
     cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(st, "clients")), 0, "nothing written yet");
     cJSON_Delete(st);
 
-    step(2, &obs); /* Square's payment */
-    step(3, &obs);
+    case_world_step_as(&cw, 2, 0, &obs); /* Square's payment */
+    case_world_step_as(&cw, 3, 0, &obs);
     st = sim_state();
     const cJSON *clients = cJSON_GetObjectItemCaseSensitive(st, "clients");
     cr_assert_eq(cJSON_GetArraySize(clients), 1, "the client is created in the partner API");
@@ -135,5 +93,5 @@ Test(emr_partner, offers_holds_and_books_through_the_partner_endpoints, .timeout
     for (size_t i = 0; i < obs.n_sent; i++)
         told |= strstr(obs.sent[i].text, "You're booked") != NULL;
     cr_expect(told, "the patient is told the booking is made");
-    stop();
+    case_world_stop(&cw, false);
 }

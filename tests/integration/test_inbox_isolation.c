@@ -19,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
 
@@ -66,9 +67,7 @@ static void iso_setup(void)
 static void iso_teardown(void)
 {
     if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
+        test_daemon_stop_clean(&d);
         started = false;
     }
     testdb_drop(conninfo);
@@ -76,20 +75,6 @@ static void iso_teardown(void)
 }
 
 TestSuite(inbox_isolation, .init = iso_setup, .fini = iso_teardown, .timeout = 60);
-
-static void key_of(const char *tenant, char *header, size_t cap)
-{
-    char path[128];
-    struct test_http_resp r;
-    snprintf(path, sizeof path, "/admin/tenants/%s/api-keys", tenant);
-    cr_assert_eq(test_admin(&d, "POST", path, "{\"label\":\"inbox\"}", &r), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    snprintf(header, cap, "Authorization: Bearer %s",
-             cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key")));
-    cJSON_Delete(j);
-    test_http_resp_free(&r);
-}
 
 /* The answer's status; *body (optional) gets the body, malloc'd. */
 static long call(const char *method, const char *path, const char *h1, const char *h2,
@@ -186,8 +171,8 @@ static long post_form(const char *path, const char *cookie_h, const char *body)
 Test(inbox_isolation, api_keys_reach_only_their_clinics_conversations)
 {
     char glow[256], spruce[256];
-    key_of("glow", glow, sizeof glow);
-    key_of("spruce", spruce, sizeof spruce);
+    test_daemon_api_key(&d, "glow", "{\"label\":\"inbox\"}", glow, sizeof glow);
+    test_daemon_api_key(&d, "spruce", "{\"label\":\"inbox\"}", spruce, sizeof spruce);
     char *body = NULL;
     cr_assert_eq(call("GET", "/conversations", spruce, NULL, NULL, &body), 200);
     cJSON *j = cJSON_Parse(body);
@@ -340,8 +325,8 @@ Test(inbox_isolation, every_clinic_route_refuses_another_clinics_ids)
                 " VALUES ('glow', 801, 101, 101, '{\"service\":\"botox\"}', '2027-03-10T11:10:00Z');");
     PQfinish(pg);
     char glow[200], spruce[200];
-    key_of("glow", glow, sizeof glow);
-    key_of("spruce", spruce, sizeof spruce);
+    test_daemon_api_key(&d, "glow", "{\"label\":\"inbox\"}", glow, sizeof glow);
+    test_daemon_api_key(&d, "spruce", "{\"label\":\"inbox\"}", spruce, sizeof spruce);
     const char *json = "Content-Type: application/json";
     static const struct { const char *method, *path, *body; } by_id[] = {
         { "GET", "/bookings/601", NULL },

@@ -31,65 +31,15 @@
 #include "eval/eval_http.h"
 #include "eval/eval_world.h"
 #include "eval/eval_world_internal.h"
+#include "support/case_world.h"
 #include "support/daemon_proc.h"
 
-static struct eval_world *w;
-static struct eval_case c;
-static cJSON *clinic;
-static PGconn *db;
 
-static void start(const char *case_json)
-{
-    char err[512], path[512];
-    const char *shared = getenv("BW_SHARED_DIR");
-    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
-    clinic = eval_read_json(path, err, sizeof err);
-    cr_assert_not_null(clinic, "%s", err);
-    char cpath[] = "/tmp/bw-late-case-XXXXXX";
-    int fd = mkstemp(cpath);
-    cr_assert_geq(fd, 0);
-    size_t n = strlen(case_json);
-    cr_assert_eq(write(fd, case_json, n), (ssize_t)n);
-    close(fd);
-    cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
-    unlink(cpath);
-    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
-    struct eval_world_opts o = { .builddir = builddir ? builddir : ".", .srcdir = srcdir ? srcdir : "..",
-                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
-                                 .clinic_path = path, .clinic = clinic };
-    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
-    cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
-    db = PQconnectdb(w->db);
-    cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
-}
-
-static void stop(void)
-{
-    if (db)
-        PQfinish(db);
-    db = NULL;
-    eval_world_stop(w);
-    w = NULL;
-    eval_case_free(&c);
-    cJSON_Delete(clinic);
-}
-
-static void step(int i, int patient, struct eval_patient_obs *obs)
-{
-    char err[512];
-    const cJSON *s = cJSON_GetArrayItem(c.script, i);
-    cr_assert_eq(eval_world_step(w, s, &c.patients[patient], err, sizeof err), 0, "step %d: %s", i + 1,
-                 err);
-    cr_assert_eq(eval_world_observe(w, &c.patients[patient], obs, err, sizeof err), 0, "%s", err);
-}
+static struct case_world cw;
 
 static char *scalar(const char *sql)
 {
-    PGresult *r = PQexec(db, sql);
-    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(db));
-    char *v = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : strdup("");
-    PQclear(r);
-    return v;
+    return case_world_scalar(&cw, "%s", sql);
 }
 
 static long scalar_long(const char *sql)
@@ -98,42 +48,6 @@ static long scalar_long(const char *sql)
     long n = strtol(v, NULL, 10);
     free(v);
     return n;
-}
-
-/* A new API key of the clinic as an Authorization header (static). */
-static const char *api_key_header(void)
-{
-    static char header[256];
-    char url[256];
-    struct eval_resp r;
-    cJSON *j = NULL;
-    snprintf(url, sizeof url, "%s/admin/tenants/glow/api-keys", w->admin_url);
-    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
-    cr_assert_eq(eval_http_json("POST", url, h, NULL, &r, &j), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    const char *key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key"));
-    cr_assert_not_null(key);
-    snprintf(header, sizeof header, "Authorization: Bearer %s", key);
-    cJSON_Delete(j);
-    eval_resp_free(&r);
-    return header;
-}
-
-static long call(const char *method, const char *path, const char *auth, const char *body,
-                 cJSON **json, char **text)
-{
-    char url[256];
-    struct eval_resp r;
-    snprintf(url, sizeof url, "%s%s", w->public_url, path);
-    const char *h[] = { "Content-Type: application/json", auth, NULL };
-    cr_assert_eq(eval_http(method, url, auth ? h : NULL, body, body ? strlen(body) : 0, &r), 0);
-    if (json)
-        *json = cJSON_Parse(r.body ? r.body : "");
-    if (text)
-        *text = r.body ? strdup(r.body) : strdup("");
-    long status = r.status;
-    eval_resp_free(&r);
-    return status;
 }
 
 static bool has_kind(const cJSON *doc, const char *kind)
@@ -151,7 +65,7 @@ static int square_refunds(void)
     char url[128];
     struct eval_resp r;
     cJSON *j = NULL;
-    snprintf(url, sizeof url, "%s/_sim/state", w->square.base_url);
+    snprintf(url, sizeof url, "%s/_sim/state", cw.world->square.base_url);
     cr_assert_eq(eval_http_json("GET", url, NULL, NULL, &r, &j), 0);
     int n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(j, "refunds"));
     cJSON_Delete(j);
@@ -169,20 +83,20 @@ Test(late_payment, slot_still_free_books_and_the_evidence_shows_it, .timeout = 2
 {
     struct eval_patient_obs obs;
     char err[512];
-    start(still_free);
-    step(0, 0, &obs);
-    step(1, 0, &obs);
+    case_world_start(&cw, &(struct case_world_opts){ .case_json = still_free });
+    case_world_step_as(&cw, 0, 0, &obs);
+    case_world_step_as(&cw, 1, 0, &obs);
     cr_assert(obs.hold_active_unpaid, "held with a link");
     cr_assert_gt(obs.n_sent, 0);
     const char *link_msg = obs.sent[obs.n_sent - 1].text;
     cr_expect(strstr(link_msg, "/checkout/") != NULL && strstr(link_msg, "at least 24 hours") != NULL,
               "the link comes with the cancellation policy: %s", link_msg);
     cr_expect_leq(strlen(link_msg), 480);
-    step(2, 0, &obs);
+    case_world_step_as(&cw, 2, 0, &obs);
     cr_assert_not(obs.hold_active_unpaid, "the hold lapsed");
     cr_assert_eq(scalar_long("SELECT count(*) FROM deposits WHERE status = 'created'"), 1,
                  "the link stays payable after the hold lapsed");
-    step(3, 0, &obs);
+    case_world_step_as(&cw, 3, 0, &obs);
     cr_assert_str_eq(eval_outcome(&obs), "booked");
     size_t created = 0;
     for (size_t i = 0; i < obs.n_appts; i++)
@@ -192,16 +106,17 @@ Test(late_payment, slot_still_free_books_and_the_evidence_shows_it, .timeout = 2
             cr_expect_str_eq(obs.appts[i].start, "2027-03-06T12:00");
         }
     cr_assert_eq(created, 1);
-    cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(eval_world_check_rules(cw.world, err, sizeof err), 0, "%s", err);
 
     long booking = scalar_long("SELECT id FROM bookings WHERE state = 'booked'");
     cr_assert_gt(booking, 0);
-    const char *auth = api_key_header();
+    char auth[256];
+    case_world_api_key(&cw, auth, sizeof auth, NULL, 0);
     char path[128];
     cJSON *doc = NULL;
     char *html = NULL;
     snprintf(path, sizeof path, "/bookings/%ld/evidence", booking);
-    cr_assert_eq(call("GET", path, auth, NULL, &doc, NULL), 200);
+    cr_assert_eq(case_world_call(&cw, "GET", path, auth, NULL, &doc, NULL), 200);
     cr_expect(has_kind(doc, "deposit.offered"), "the offer and the policy shown");
     cr_expect(has_kind(doc, "deposit.link_created"), "the link sent");
     cr_expect(has_kind(doc, "deposit.payment_event"), "the payment");
@@ -220,25 +135,25 @@ Test(late_payment, slot_still_free_books_and_the_evidence_shows_it, .timeout = 2
     cJSON_Delete(doc);
 
     snprintf(path, sizeof path, "/bookings/%ld/evidence?format=html", booking);
-    cr_assert_eq(call("GET", path, auth, NULL, NULL, &html), 200);
+    cr_assert_eq(case_world_call(&cw, "GET", path, auth, NULL, NULL, &html), 200);
     cr_expect(strstr(html, "<table>") != NULL && strstr(html, "hash chain intact") != NULL, "%s", html);
     cr_expect(strstr(html, "booking.emr_written") != NULL);
     free(html);
 
     /* Without the key, another clinic's view, or no such booking. */
-    cr_expect_eq(call("GET", path, NULL, NULL, NULL, NULL), 401);
+    cr_expect_eq(case_world_call(&cw, "GET", path, NULL, NULL, NULL, NULL), 401);
     snprintf(path, sizeof path, "/bookings/%ld/evidence", booking + 1000);
-    cr_expect_eq(call("GET", path, auth, NULL, NULL, NULL), 404);
-    cr_expect_eq(call("GET", "/bookings/x/evidence", auth, NULL, NULL, NULL), 404);
+    cr_expect_eq(case_world_call(&cw, "GET", path, auth, NULL, NULL, NULL), 404);
+    cr_expect_eq(case_world_call(&cw, "GET", "/bookings/x/evidence", auth, NULL, NULL, NULL), 404);
 
     /* The clinic cancels: a full refund through Square, recorded. */
     snprintf(path, sizeof path, "/bookings/%ld/outcome", booking);
-    cr_expect_eq(call("POST", path, auth, "{\"event\":\"rained\"}", NULL, NULL), 400);
+    cr_expect_eq(case_world_call(&cw, "POST", path, auth, "{\"event\":\"rained\"}", NULL, NULL), 400);
     cr_assert_eq(square_refunds(), 0);
-    cr_assert_eq(call("POST", path, auth, "{\"event\":\"clinic_cancelled\"}", &doc, NULL), 200);
+    cr_assert_eq(case_world_call(&cw, "POST", path, auth, "{\"event\":\"clinic_cancelled\"}", &doc, NULL), 200);
     cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc, "fate")), "refunded");
     cJSON_Delete(doc);
-    step(4, 0, &obs); /* the refund job and Square's refund notifications */
+    case_world_step_as(&cw, 4, 0, &obs); /* the refund job and Square's refund notifications */
     cr_expect_eq(square_refunds(), 1);
     /* Square's refund notification arrives after its answer. */
     char *st = NULL;
@@ -252,26 +167,26 @@ Test(late_payment, slot_still_free_books_and_the_evidence_shows_it, .timeout = 2
     cr_expect_str_eq(st, "refunded");
     free(st);
     snprintf(path, sizeof path, "/bookings/%ld/evidence", booking);
-    cr_assert_eq(call("GET", path, auth, NULL, &doc, NULL), 200);
+    cr_assert_eq(case_world_call(&cw, "GET", path, auth, NULL, &doc, NULL), 200);
     cr_expect(has_kind(doc, "deposit.fate") && has_kind(doc, "deposit.refund_sent"));
     cJSON_Delete(doc);
     /* Paid no longer: nothing more to settle. */
     snprintf(path, sizeof path, "/bookings/%ld/outcome", booking);
-    cr_expect_eq(call("POST", path, auth, "{\"event\":\"no_show\"}", NULL, NULL), 409);
+    cr_expect_eq(case_world_call(&cw, "POST", path, auth, "{\"event\":\"no_show\"}", NULL, NULL), 409);
 
     /* A changed row is reported by the booking's evidence. */
     snprintf(path, sizeof path, "/bookings/%ld/evidence", booking);
-    PGresult *r = PQexec(db, "ALTER TABLE evidence DISABLE TRIGGER evidence_no_update_delete;"
+    PGresult *r = PQexec(cw.db, "ALTER TABLE evidence DISABLE TRIGGER evidence_no_update_delete;"
                              "UPDATE evidence SET body = replace(body, '5000', '500') "
                              "WHERE kind = 'deposit.offered'");
-    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(db));
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQerrorMessage(cw.db));
     PQclear(r);
-    cr_assert_eq(call("GET", path, auth, NULL, &doc, NULL), 200);
+    cr_assert_eq(case_world_call(&cw, "GET", path, auth, NULL, &doc, NULL), 200);
     v = cJSON_GetObjectItemCaseSensitive(doc, "verification");
     cr_expect(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(v, "intact")));
     cr_expect_gt(cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(v, "first_bad")), 0);
     cJSON_Delete(doc);
-    stop();
+    case_world_stop(&cw, false);
 }
 
 static const char taken[] =
@@ -287,14 +202,14 @@ static const char taken[] =
 Test(late_payment, slot_taken_offers_other_times_and_refunds_after_the_grace_period, .timeout = 240)
 {
     struct eval_patient_obs obs, o2;
-    start(taken);
-    step(0, 0, &obs);
-    step(1, 0, &obs);
-    step(2, 0, &obs);
-    step(3, 1, &o2);
-    step(4, 1, &o2);
+    case_world_start(&cw, &(struct case_world_opts){ .case_json = taken });
+    case_world_step_as(&cw, 0, 0, &obs);
+    case_world_step_as(&cw, 1, 0, &obs);
+    case_world_step_as(&cw, 2, 0, &obs);
+    case_world_step_as(&cw, 3, 1, &o2);
+    case_world_step_as(&cw, 4, 1, &o2);
     cr_assert(o2.hold_active_unpaid, "the second patient holds the slot");
-    step(5, 0, &obs);
+    case_world_step_as(&cw, 5, 0, &obs);
     cr_expect_str_eq(eval_outcome(&obs), "no_booking");
     cr_assert_geq(obs.n_sent, 1);
     const char *last = obs.sent[obs.n_sent - 1].text;
@@ -311,9 +226,9 @@ Test(late_payment, slot_taken_offers_other_times_and_refunds_after_the_grace_per
              "SELECT count(*) FROM evidence WHERE subject = '%s' AND kind = 'deposit.fate' "
              "AND body LIKE '%%refund_pending%%'", subject);
     cr_expect_eq(scalar_long(sql), 1, "the pending refund is in the evidence");
-    step(6, 0, &obs);
+    case_world_step_as(&cw, 6, 0, &obs);
     cr_expect_eq(square_refunds(), 0, "not refunded inside the grace period");
-    step(7, 0, &obs);
+    case_world_step_as(&cw, 7, 0, &obs);
     cr_expect_eq(square_refunds(), 1, "refunded after the grace period");
     snprintf(sql, sizeof sql,
              "SELECT status FROM deposits WHERE hold_ref = '%s'", subject);
@@ -327,7 +242,7 @@ Test(late_payment, slot_taken_offers_other_times_and_refunds_after_the_grace_per
     cr_expect_str_eq(st, "refunded");
     free(st);
     free(subject);
-    stop();
+    case_world_stop(&cw, false);
 }
 
 /* Whether the Square simulator still has link id. */
@@ -338,7 +253,7 @@ static bool square_has_link(const char *id)
     cJSON *j = NULL;
     bool found = false;
     const cJSON *l;
-    snprintf(url, sizeof url, "%s/_sim/state", w->square.base_url);
+    snprintf(url, sizeof url, "%s/_sim/state", cw.world->square.base_url);
     cr_assert_eq(eval_http_json("GET", url, NULL, NULL, &r, &j), 0);
     cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(j, "links"))
         found |= strcmp(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(l, "id")), id) == 0;
@@ -359,17 +274,17 @@ static const char booked_by_another[] =
 Test(late_payment, a_lapsed_link_is_deleted_once_someone_else_books_the_slot, .timeout = 240)
 {
     struct eval_patient_obs obs, o2;
-    start(booked_by_another);
-    step(0, 0, &obs);
-    step(1, 0, &obs);
-    step(2, 0, &obs);
+    case_world_start(&cw, &(struct case_world_opts){ .case_json = booked_by_another });
+    case_world_step_as(&cw, 0, 0, &obs);
+    case_world_step_as(&cw, 1, 0, &obs);
+    case_world_step_as(&cw, 2, 0, &obs);
     char *link = scalar("SELECT link_id FROM deposits ORDER BY id LIMIT 1");
     cr_assert(link[0]);
     cr_assert(square_has_link(link), "payable after the hold lapsed");
-    step(3, 1, &o2);
-    step(4, 1, &o2);
+    case_world_step_as(&cw, 3, 1, &o2);
+    case_world_step_as(&cw, 4, 1, &o2);
     cr_assert(square_has_link(link), "another patient's hold alone does not delete it");
-    step(5, 1, &o2);
+    case_world_step_as(&cw, 5, 1, &o2);
     cr_assert_str_eq(eval_outcome(&o2), "booked");
     char *st = scalar("SELECT status FROM deposits ORDER BY id LIMIT 1");
     cr_expect_str_eq(st, "expired");
@@ -383,7 +298,7 @@ Test(late_payment, a_lapsed_link_is_deleted_once_someone_else_books_the_slot, .t
     free(st2);
     free(st);
     free(link);
-    stop();
+    case_world_stop(&cw, false);
 }
 
 static const char too_close[] =
@@ -395,23 +310,23 @@ static const char too_close[] =
 Test(late_payment, a_lapsed_link_is_deleted_inside_the_minimum_notice, .timeout = 240)
 {
     struct eval_patient_obs obs;
-    start(too_close);
-    step(0, 0, &obs);
-    step(1, 0, &obs);
+    case_world_start(&cw, &(struct case_world_opts){ .case_json = too_close });
+    case_world_step_as(&cw, 0, 0, &obs);
+    case_world_step_as(&cw, 1, 0, &obs);
     cr_assert(obs.hold_active_unpaid, "held with a link");
     char *link = scalar("SELECT link_id FROM deposits");
-    step(2, 0, &obs); /* Wed 09:00: three hours before, past the 30-minute hold */
+    case_world_step_as(&cw, 2, 0, &obs); /* Wed 09:00: three hours before, past the 30-minute hold */
     char *st = scalar("SELECT status FROM deposits");
     cr_expect_str_eq(st, "created", "still payable while the notice allows it");
     cr_expect(square_has_link(link));
     free(st);
-    step(3, 0, &obs); /* Wed 10:30: closer than the clinic's two hours */
+    case_world_step_as(&cw, 3, 0, &obs); /* Wed 10:30: closer than the clinic's two hours */
     st = scalar("SELECT status FROM deposits");
     cr_expect_str_eq(st, "expired");
     cr_expect_not(square_has_link(link), "the link is deleted at Square");
     free(st);
     free(link);
-    stop();
+    case_world_stop(&cw, false);
 }
 
 static const char taken_then[] =
@@ -431,14 +346,14 @@ static const char taken_then[] =
 Test(late_payment, a_time_picked_after_a_lost_slot_is_booked_with_the_payment, .timeout = 240)
 {
     struct eval_patient_obs obs, o2;
-    start(taken_then);
+    case_world_start(&cw, &(struct case_world_opts){ .case_json = taken_then });
     for (int i = 0; i < 3; i++)
-        step(i, 0, &obs);
-    step(3, 1, &o2);
-    step(4, 1, &o2);
-    step(5, 0, &obs);
+        case_world_step_as(&cw, i, 0, &obs);
+    case_world_step_as(&cw, 3, 1, &o2);
+    case_world_step_as(&cw, 4, 1, &o2);
+    case_world_step_as(&cw, 5, 0, &obs);
     size_t before = obs.n_sent;
-    step(6, 0, &obs);
+    case_world_step_as(&cw, 6, 0, &obs);
     cr_assert_gt(obs.n_sent, before);
     bool toward = false;
     for (size_t i = before; i < obs.n_sent; i++) {
@@ -455,33 +370,33 @@ Test(late_payment, a_time_picked_after_a_lost_slot_is_booked_with_the_payment, .
     cr_expect_eq(scalar_long("SELECT count(*) FROM deposits WHERE status = 'created' AND "
                              "conversation_id = (SELECT conversation_id FROM deposits WHERE status = 'paid')"),
                  0, "no second deposit asked for");
-    step(8, 0, &obs); /* past the grace period */
+    case_world_step_as(&cw, 8, 0, &obs); /* past the grace period */
     cr_expect_eq(square_refunds(), 0, "the payment went toward the visit");
     cr_expect_eq(scalar_long("SELECT count(*) FROM evidence WHERE kind = 'deposit.fate' "
                              "AND body LIKE '%\"applied\"%'"),
                  1, "the evidence shows it applied");
-    stop();
+    case_world_stop(&cw, false);
 }
 
 /* Or the patient asks for the money back: refunded at once. */
 Test(late_payment, refund_on_request_after_a_lost_slot, .timeout = 240)
 {
     struct eval_patient_obs obs, o2;
-    start(taken_then);
+    case_world_start(&cw, &(struct case_world_opts){ .case_json = taken_then });
     for (int i = 0; i < 3; i++)
-        step(i, 0, &obs);
-    step(3, 1, &o2);
-    step(4, 1, &o2);
-    step(5, 0, &obs);
-    step(7, 0, &obs);
+        case_world_step_as(&cw, i, 0, &obs);
+    case_world_step_as(&cw, 3, 1, &o2);
+    case_world_step_as(&cw, 4, 1, &o2);
+    case_world_step_as(&cw, 5, 0, &obs);
+    case_world_step_as(&cw, 7, 0, &obs);
     const char *last = obs.sent[obs.n_sent - 1].text;
     cr_expect(strstr(last, "on its way back") != NULL, "%s", last);
     int i = 0;
     while (square_refunds() == 0 && i++ < 200)
         usleep(50 * 1000);
     cr_expect_eq(square_refunds(), 1, "refunded on request");
-    step(8, 0, &obs);
+    case_world_step_as(&cw, 8, 0, &obs);
     cr_expect_eq(square_refunds(), 1, "once");
     cr_expect_str_neq(eval_outcome(&obs), "booked");
-    stop();
+    case_world_stop(&cw, false);
 }

@@ -12,7 +12,6 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <signal.h>
@@ -24,8 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
+#include "support/testfiles.h"
 
 #define KEY "fx-signing-key-0123"
 #define CLINIC "+14155550100"
@@ -37,35 +38,17 @@ static char send_log[128];
 static struct test_daemon d;
 static bool started;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void install_fixture(void)
-{
-    char src[4096], dst[256], buf[65536];
-    const char *b = getenv("BW_BUILDDIR");
-    cr_assert_not_null(b, "BW_BUILDDIR is not set (run through make check)");
-    snprintf(src, sizeof src, "%s/tests/fixtures/.libs/fx_channel.so", b);
-    snprintf(dst, sizeof dst, "%s/channel.fx-1.0.0.so", plugins);
-    int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert(in >= 0 && out >= 0, "cannot copy %s", src);
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        cr_assert_eq(write(out, buf, (size_t)n), n);
-    close(in);
-    close(out);
-}
-
 static void setup(void)
 {
     conninfo = testdb_create();
-    snprintf(plugins, sizeof plugins, "/tmp/bw-msg-XXXXXX");
-    cr_assert_not_null(mkdtemp(plugins));
+    test_scratch_dir(plugins, sizeof plugins, "bw-msg");
     snprintf(send_log, sizeof send_log, "%s/sends.log", plugins);
-    install_fixture();
+    char fixture[1024], installed[256];
+    const char *b = getenv("BW_BUILDDIR");
+    cr_assert_not_null(b, "BW_BUILDDIR is not set (run through make check)");
+    snprintf(fixture, sizeof fixture, "%s/tests/fixtures/.libs/fx_channel.so", b);
+    snprintf(installed, sizeof installed, "%s/channel.fx-1.0.0.so", plugins);
+    test_copy_file(fixture, installed, 0644);
     setenv("FX_KEY", KEY, 1);
     char conf[256], tenant[1024];
     snprintf(conf, sizeof conf, "plugins = { dir = \"%s\"; };\n", plugins);
@@ -87,12 +70,9 @@ static void setup(void)
 static void teardown(void)
 {
     if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
+        test_daemon_stop_clean(&d);
     }
-    if (strncmp(plugins, "/tmp/bw-msg-", 12) == 0)
-        nftw(plugins, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_scratch_remove(plugins, "bw-msg");
     testdb_drop(conninfo);
     free(conninfo);
 }

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
 
@@ -106,9 +107,7 @@ static void teardown(void)
         char path[400];
         snprintf(path, sizeof path, "%s/tenants/spa.conf", d.dir);
         unlink(path);
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
+        test_daemon_stop_clean(&d);
     }
     if (strncmp(plugins, "/tmp/bw-padmin-", 15) == 0)
         nftw(plugins, rm_entry, 8, FTW_DEPTH | FTW_PHYS);

@@ -37,94 +37,13 @@
 #include "eval/eval_http.h"
 #include "eval/eval_world.h"
 #include "eval/eval_world_internal.h"
+#include "support/case_world.h"
 
 #define STAFF_PHONE "+14155550199"
 
-static struct eval_world *w;
-static struct eval_case c;
-static cJSON *clinic;
-static PGconn *db;
+static struct case_world cw;
 static const struct eval_patient_def staff = { .id = "staff", .channel = "sms",
                                                .phone = STAFF_PHONE };
-
-/* Starts the world for case_json; reminders_json (or NULL) becomes the
- * catalog's "reminders" object. */
-static void start(const char *case_json, const char *reminders_json, const char *state_rules)
-{
-    char err[512], path[512];
-    const char *shared = getenv("BW_SHARED_DIR");
-    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
-    clinic = eval_read_json(path, err, sizeof err);
-    cr_assert_not_null(clinic, "%s", err);
-    if (reminders_json)
-        cJSON_AddItemToObject(clinic, "reminders", cJSON_Parse(reminders_json));
-    char cpath[] = "/tmp/bw-reminders-case-XXXXXX";
-    int fd = mkstemp(cpath);
-    cr_assert_geq(fd, 0);
-    size_t n = strlen(case_json);
-    cr_assert_eq(write(fd, case_json, n), (ssize_t)n);
-    close(fd);
-    cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
-    unlink(cpath);
-    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
-    struct eval_world_opts o = { .builddir = builddir ? builddir : ".",
-                                 .srcdir = srcdir ? srcdir : "..",
-                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
-                                 .clinic_path = path, .clinic = clinic,
-                                 .staff_phone = STAFF_PHONE, .state_rules = state_rules };
-    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
-    cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
-    db = PQconnectdb(w->db);
-    cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
-}
-
-/* check_rules: the corpus's rules (eval README). Its rule 3 judges quiet
- * hours in the clinic's zone, as every corpus case's patients live there;
- * a world with patients elsewhere (Florida) is judged by its own asserts. */
-static void stop(bool check_rules)
-{
-    char err[512];
-    if (check_rules)
-        cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
-    if (db)
-        PQfinish(db);
-    db = NULL;
-    eval_world_stop(w);
-    w = NULL;
-    eval_case_free(&c);
-    cJSON_Delete(clinic);
-}
-
-/* The patient of id ("p1"...). */
-static const struct eval_patient_def *patient(const char *id)
-{
-    for (size_t i = 0; i < c.n_patients; i++)
-        if (strcmp(c.patients[i].id, id) == 0)
-            return &c.patients[i];
-    cr_assert_fail("no patient %s", id);
-    return NULL;
-}
-
-/* Runs steps [from, to) of the script, each as its "as" patient. */
-static void steps(int from, int to)
-{
-    char err[512];
-    for (int i = from; i < to; i++) {
-        const cJSON *s = cJSON_GetArrayItem(c.script, i);
-        cr_assert_not_null(s, "step %d", i + 1);
-        const char *as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "as"));
-        cr_assert_eq(eval_world_step(w, s, as ? patient(as) : &c.patients[0], err, sizeof err), 0,
-                     "step %d: %s", i + 1, err);
-    }
-}
-
-static void observe(const struct eval_patient_def *p, struct eval_patient_obs *obs)
-{
-    char err[512];
-    cr_assert_eq(eval_world_observe(w, p, obs, err, sizeof err), 0, "%s", err);
-    for (size_t k = 0; getenv("BW_DRIVER_TRACE") && k < obs->n_sent; k++)
-        fprintf(stderr, "%s sent[%zu]: %s\n", p->id, k, obs->sent[k].text);
-}
 
 static size_t count_matching(const struct eval_patient_obs *o, const char *needle)
 {
@@ -143,26 +62,11 @@ static const char *find_sent(const struct eval_patient_obs *o, const char *needl
     return NULL;
 }
 
-static char *scalar(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *scalar(const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    PGresult *r = PQexec(db, sql);
-    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(db));
-    char *v = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : strdup("");
-    PQclear(r);
-    return v;
-}
-
 /* When the reminders of the patient with phone were sent (UTC, ISO 8601,
  * comma-separated in order), from the messages table. */
 static char *reminder_times(const char *phone)
 {
-    return scalar("SELECT coalesce(string_agg(to_char(m.sent_at AT TIME ZONE 'UTC', "
+    return case_world_scalar(&cw, "SELECT coalesce(string_agg(to_char(m.sent_at AT TIME ZONE 'UTC', "
                   "'YYYY-MM-DD\"T\"HH24:MI'), ',' ORDER BY m.sent_at), '') FROM messages m "
                   "JOIN contacts k ON k.tenant_id = m.tenant_id AND k.id = m.contact_id "
                   "WHERE k.address = '%s' AND m.direction = 'out' AND m.body LIKE "
@@ -174,7 +78,7 @@ static char *reminder_times(const char *phone)
  * in offset order, descending. */
 static char *reminder_outcomes(const char *phone)
 {
-    return scalar("SELECT coalesce(string_agg(s.offset_min || ':' || s.outcome, ',' "
+    return case_world_scalar(&cw, "SELECT coalesce(string_agg(s.offset_min || ':' || s.outcome, ',' "
                   "ORDER BY s.offset_min DESC), '') FROM reminder_sends s "
                   "JOIN bookings b ON b.tenant_id = s.tenant_id AND b.id = s.booking_id "
                   "JOIN holds h ON h.tenant_id = b.tenant_id AND h.id = b.hold_id "
@@ -209,9 +113,11 @@ static const char confirm_case[] =
 Test(reminders, confirmation_calendar_reminders_confirm_and_unconfirmed_alert, .timeout = 300)
 {
     struct eval_patient_obs obs;
-    start(confirm_case, NULL, NULL);
-    steps(0, 6);
-    observe(patient("p1"), &obs);
+    struct case_world_opts o = { .case_json = confirm_case,
+                                 .staff_phone = STAFF_PHONE };
+    case_world_start(&cw, &o);
+    case_world_steps(&cw, 0, 6);
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     cr_assert_str_eq(eval_outcome(&obs), "booked");
     const char *conf = find_sent(&obs, "you're booked for");
     cr_assert_not_null(conf, "a confirmation after the booking");
@@ -224,7 +130,7 @@ Test(reminders, confirmation_calendar_reminders_confirm_and_unconfirmed_alert, .
     char path[128], url[256];
     snprintf(path, sizeof path, "%.*s", (int)strcspn(cal, " \n"), cal);
     cr_assert_eq(strlen(path), strlen("/calendar/") + 64 + 4, "%s", path);
-    snprintf(url, sizeof url, "%s%s", w->public_url, path);
+    snprintf(url, sizeof url, "%s%s", cw.world->public_url, path);
     struct eval_resp r;
     cr_assert_eq(eval_http("GET", url, NULL, NULL, 0, &r), 0);
     cr_expect_eq(r.status, 200);
@@ -240,8 +146,8 @@ Test(reminders, confirmation_calendar_reminders_confirm_and_unconfirmed_alert, .
     cr_expect_eq(r.status, 404);
     eval_resp_free(&r);
 
-    steps(6, 7);
-    observe(patient("p1"), &obs);
+    case_world_steps(&cw, 6, 7);
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     const char *rem = find_sent(&obs, ": reminder of your");
     cr_assert_not_null(rem, "the 48-hour reminder");
     cr_expect_lt(strlen(rem), 160u, "%s", rem);
@@ -254,40 +160,40 @@ Test(reminders, confirmation_calendar_reminders_confirm_and_unconfirmed_alert, .
     cr_expect_str_eq(t, "2027-03-03T19:00", "48 hours before 11:00 PST Friday");
     free(t);
 
-    steps(7, 8); /* p1: C */
-    observe(patient("p1"), &obs);
+    case_world_steps(&cw, 7, 8); /* p1: C */
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     cr_expect_not_null(find_sent(&obs, "you're confirmed for Botox"), "confirmed");
-    t = scalar("SELECT count(*) FROM appointment_reminders WHERE confirmed_by = 'reply'");
+    t = case_world_scalar(&cw, "SELECT count(*) FROM appointment_reminders WHERE confirmed_by = 'reply'");
     cr_expect_str_eq(t, "1");
     free(t);
 
-    steps(8, 9); /* a day later: p2 never answered */
-    observe(&staff, &obs);
+    case_world_steps(&cw, 8, 9); /* a day later: p2 never answered */
+    case_world_observe(&cw, &staff, &obs);
     cr_expect_eq(count_matching(&obs, "is not confirmed by the patient"), 1u,
                  "one unconfirmed alert (p2's), got %zu of %zu", count_matching(&obs, "is not confirmed"), obs.n_sent);
-    t = scalar("SELECT count(*) FROM staff_alerts WHERE kind = 'booking.unconfirmed'");
+    t = case_world_scalar(&cw, "SELECT count(*) FROM staff_alerts WHERE kind = 'booking.unconfirmed'");
     cr_expect_str_eq(t, "1");
     free(t);
 
-    steps(9, 10); /* p2 asks something in answer to the reminder */
-    observe(patient("p2"), &obs);
+    case_world_steps(&cw, 9, 10); /* p2 asks something in answer to the reminder */
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
     cr_expect_not_null(find_sent(&obs, "passed your message to the team"), "told staff will answer");
-    t = scalar("SELECT count(*) FROM staff_alerts WHERE kind = 'reminder.reply'");
+    t = case_world_scalar(&cw, "SELECT count(*) FROM staff_alerts WHERE kind = 'reminder.reply'");
     cr_expect_str_eq(t, "1", "staff are alerted of the answer");
     free(t);
 
-    steps(10, 11);
+    case_world_steps(&cw, 10, 11);
     t = reminder_times("+14155550121");
     cr_expect_str_eq(t, "2027-03-03T23:30,2027-03-05T21:30", "and 2 hours before");
     free(t);
     t = reminder_times("+14155550122");
     cr_expect_str_eq(t, "2027-03-03T19:00,2027-03-05T17:00");
     free(t);
-    observe(patient("p1"), &obs);
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     cr_expect_str_eq(eval_outcome(&obs), "booked");
     cr_expect_eq(count_matching(&obs, "See you soon! Reply R to reschedule"), 1u,
                  "the 2-hour reminder does not ask a confirmed patient to confirm");
-    stop(true);
+    case_world_stop(&cw, true);
 }
 
 /* ---- quiet hours, Florida's stricter window, too late ------------------- */
@@ -317,14 +223,17 @@ static const char quiet_case[] =
 Test(reminders, quiet_hours_florida_and_too_late, .timeout = 300)
 {
     struct eval_patient_obs obs;
-    start(quiet_case, NULL, "FL 08:00-20:00 3");
-    steps(0, 12);
+    struct case_world_opts o = { .case_json = quiet_case,
+                                 .staff_phone = STAFF_PHONE,
+                                 .state_rules = "FL 08:00-20:00 3" };
+    case_world_start(&cw, &o);
+    case_world_steps(&cw, 0, 12);
     const char *ids[] = { "fl1", "fl2", "ca1", "ca2" };
     for (int i = 0; i < 4; i++) {
-        observe(patient(ids[i]), &obs);
+        case_world_observe(&cw, case_world_patient(&cw, ids[i]), &obs);
         cr_assert_str_eq(eval_outcome(&obs), "booked", "%s", ids[i]);
     }
-    steps(12, 13);
+    case_world_steps(&cw, 12, 13);
     /* Thu 17:30 PST is 20:30 in Miami: 48 hours before is past Florida's
      * 20:00, so it goes at 08:00 Eastern on Wednesday (13:00 UTC); 2 hours
      * before is 18:30 Eastern, on time. */
@@ -347,7 +256,7 @@ Test(reminders, quiet_hours_florida_and_too_late, .timeout = 300)
     t = reminder_times("+14155550134");
     cr_expect_str_eq(t, "2027-03-03T17:00,2027-03-05T16:00", "ca2");
     free(t);
-    stop(false);
+    case_world_stop(&cw, false);
 }
 
 /* ---- across the DST change; an opted-out patient ----------------------- */
@@ -370,13 +279,16 @@ static const char dst_case[] =
 Test(reminders, across_dst_and_not_to_an_opted_out_patient, .timeout = 300)
 {
     struct eval_patient_obs obs;
-    start(dst_case, "{\"hours_before\": [99, 2]}", NULL);
-    steps(0, 6);
-    observe(patient("p1"), &obs);
+    struct case_world_opts o = { .case_json = dst_case,
+                                 .catalog_json = "{\"reminders\": {\"hours_before\": [99, 2]}}",
+                                 .staff_phone = STAFF_PHONE };
+    case_world_start(&cw, &o);
+    case_world_steps(&cw, 0, 6);
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     cr_assert_str_eq(eval_outcome(&obs), "booked");
-    observe(patient("p2"), &obs);
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
     cr_assert_str_eq(eval_outcome(&obs), "booked");
-    steps(6, 8);
+    case_world_steps(&cw, 6, 8);
     /* Wed Mar 17 10:00 PDT is 17:00 UTC; 99 hours before is Sat Mar 13
      * 14:00 UTC, 06:00 PST: held to the 08:00 PST opening (16:00 UTC, not
      * 15:00 as daylight time would give). 2 hours before: 08:00 PDT. */
@@ -389,11 +301,11 @@ Test(reminders, across_dst_and_not_to_an_opted_out_patient, .timeout = 300)
     t = reminder_outcomes("+14155550143");
     cr_expect_str_eq(t, "5940:opted_out,120:opted_out");
     free(t);
-    observe(patient("p2"), &obs);
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
     for (size_t i = 0; i < obs.n_sent; i++)
         cr_expect_not(obs.sent[i].after_optout && !strstr(obs.sent[i].text, "unsubscribed"),
                       "nothing after the opt-out but its confirmation: %s", obs.sent[i].text);
-    stop(true);
+    case_world_stop(&cw, true);
 }
 
 /* ---- R and cancel -------------------------------------------------------- */
@@ -420,52 +332,54 @@ static const char change_case[] =
 Test(reminders, reschedule_and_cancel_answers, .timeout = 300)
 {
     struct eval_patient_obs obs;
-    start(change_case, NULL, NULL);
-    steps(0, 7);
-    observe(patient("p1"), &obs);
+    struct case_world_opts o = { .case_json = change_case,
+                                 .staff_phone = STAFF_PHONE };
+    case_world_start(&cw, &o);
+    case_world_steps(&cw, 0, 7);
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     cr_assert_not_null(find_sent(&obs, ": reminder of your"), "p1 was reminded");
-    observe(patient("p2"), &obs);
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
     cr_assert_not_null(find_sent(&obs, ": reminder of your"), "p2 was reminded");
-    steps(7, 8);
-    observe(patient("p1"), &obs);
+    case_world_steps(&cw, 7, 8);
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     const char *last = obs.n_sent ? obs.sent[obs.n_sent - 1].text : "";
     cr_expect_eq(eval_regex_match("reschedul|move|what (day|time)|which (day|time)|"
                                   "works better|instead",
                                   last),
                  1, "the reschedule flow answers: %s", last);
     cr_expect_null(strstr(last, "confirmed for"), "R is not a confirmation: %s", last);
-    steps(8, 10);
-    observe(patient("p2"), &obs);
+    case_world_steps(&cw, 8, 10);
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
     cr_expect_str_eq(eval_outcome(&obs), "cancelled");
     cr_expect(find_sent(&obs, "24 hours") != NULL || find_sent(&obs, "deposit") != NULL,
               "the cancellation says the policy");
-    char *t = scalar("SELECT count(*) FROM appointment_reminders WHERE reply_open");
+    char *t = case_world_scalar(&cw, "SELECT count(*) FROM appointment_reminders WHERE reply_open");
     cr_expect_str_eq(t, "0", "both reminders are answered");
     free(t);
     /* The booking follows the cancel: cancelled, and a deposit given 47 hours
      * ahead (the policy asks 24) goes back. */
-    t = scalar("SELECT state FROM bookings WHERE patient->>'last_name' = 'Reed'");
+    t = case_world_scalar(&cw, "SELECT state FROM bookings WHERE patient->>'last_name' = 'Reed'");
     cr_expect_str_eq(t, "cancelled");
     free(t);
-    t = scalar("SELECT count(*) FROM evidence WHERE kind = 'deposit.fate' "
+    t = case_world_scalar(&cw, "SELECT count(*) FROM evidence WHERE kind = 'deposit.fate' "
                "AND body LIKE '%%patient_cancelled%%' AND body LIKE '%%refund%%'");
     cr_expect_str_eq(t, "1", "the deposit is refunded by the policy");
     free(t);
     /* And the move: the booking's new time, reminded for it, not the old. */
-    steps(10, 11);
-    t = scalar("SELECT to_char(start_at AT TIME ZONE 'America/Los_Angeles', 'YYYY-MM-DD HH24:MI') "
+    case_world_steps(&cw, 10, 11);
+    t = case_world_scalar(&cw, "SELECT to_char(start_at AT TIME ZONE 'America/Los_Angeles', 'YYYY-MM-DD HH24:MI') "
                "FROM bookings WHERE patient->>'last_name' = 'Lane'");
     cr_expect_str_eq(t, "2027-03-06 11:00", "the booking moved with the appointment");
     free(t);
-    steps(11, 12); /* to Friday 11:30, past the old time's 2-hour reminder */
-    t = scalar("SELECT count(*) FROM reminder_sends s JOIN bookings b ON b.tenant_id = s.tenant_id "
+    case_world_steps(&cw, 11, 12); /* to Friday 11:30, past the old time's 2-hour reminder */
+    t = case_world_scalar(&cw, "SELECT count(*) FROM reminder_sends s JOIN bookings b ON b.tenant_id = s.tenant_id "
                "AND b.id = s.booking_id WHERE b.patient->>'last_name' = 'Lane' AND s.offset_min = 120");
     cr_expect_str_eq(t, "0", "no 2-hour reminder for the old time");
     free(t);
-    t = scalar("SELECT count(*) FROM staff_alerts WHERE kind = 'booking.cancelled_in_emr'");
+    t = case_world_scalar(&cw, "SELECT count(*) FROM staff_alerts WHERE kind = 'booking.cancelled_in_emr'");
     cr_expect_str_eq(t, "0", "no false alert from reconciliation");
     free(t);
-    stop(true);
+    case_world_stop(&cw, true);
 }
 
 /* ---- at most one reminder a day ----------------------------------------- */
@@ -484,20 +398,22 @@ static const char cap_case[] =
 
 Test(reminders, at_most_one_a_day_per_patient, .timeout = 300)
 {
-    start(cap_case, NULL, NULL);
-    steps(0, 5);
-    char *t = scalar("SELECT count(*) FROM bookings WHERE state = 'booked'");
+    struct case_world_opts o = { .case_json = cap_case,
+                                 .staff_phone = STAFF_PHONE };
+    case_world_start(&cw, &o);
+    case_world_steps(&cw, 0, 5);
+    char *t = case_world_scalar(&cw, "SELECT count(*) FROM bookings WHERE state = 'booked'");
     cr_assert_str_eq(t, "2", "two visits on Friday");
     free(t);
-    steps(5, 6);
+    case_world_steps(&cw, 5, 6);
     /* Wed 11:00 and Fri 09:00 go; Wed 15:00 and Fri 13:00 are the same
      * day's second. */
-    t = scalar("SELECT string_agg(s.offset_min || ':' || s.outcome, ',' ORDER BY s.decided_at, "
+    t = case_world_scalar(&cw, "SELECT string_agg(s.offset_min || ':' || s.outcome, ',' ORDER BY s.decided_at, "
                "s.booking_id) FROM reminder_sends s");
     cr_expect_str_eq(t, "2880:sent,2880:daily_cap,120:sent,120:daily_cap");
     free(t);
     t = reminder_times("+14155550191");
     cr_expect_str_eq(t, "2027-03-03T19:00,2027-03-05T17:00");
     free(t);
-    stop(true);
+    case_world_stop(&cw, true);
 }

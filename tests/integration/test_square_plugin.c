@@ -9,8 +9,6 @@
  * Square's errors and injected faults mapped to BW_E_* codes.
  */
 #include <criterion/criterion.h>
-#include <microhttpd.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 #include "plugin_config.h"
 #include "plugin_loader.h"
 #include "support/daemon_proc.h"
+#include "support/hook_catcher.h"
 #include "support/sim_proc.h"
 #include "support/testdb.h"
 
@@ -44,64 +43,7 @@ static const struct bw_host *H;
 
 /* ---- a listener that keeps the notifications Square posts ---------------- */
 
-#define MAX_HOOKS 32
-struct hook {
-    char *body;
-    size_t len;
-    char sig[128];
-};
-static struct MHD_Daemon *hooks_server;
-static unsigned hooks_port;
-static char notification_url[128];
-static struct hook hooks[MAX_HOOKS];
-static int n_hooks;
-static pthread_mutex_t hooks_mu = PTHREAD_MUTEX_INITIALIZER;
-
-struct upload {
-    char *buf;
-    size_t len;
-};
-
-static enum MHD_Result on_hook(void *cls, struct MHD_Connection *conn, const char *url,
-                               const char *method, const char *version, const char *data,
-                               size_t *size, void **con_cls)
-{
-    (void)cls, (void)url, (void)method, (void)version;
-    struct upload *u = *con_cls;
-    if (!u) {
-        *con_cls = calloc(1, sizeof *u);
-        return *con_cls ? MHD_YES : MHD_NO;
-    }
-    if (*size) {
-        char *nb = realloc(u->buf, u->len + *size + 1);
-        if (!nb)
-            return MHD_NO;
-        memcpy(nb + u->len, data, *size);
-        u->buf = nb;
-        u->len += *size;
-        u->buf[u->len] = 0;
-        *size = 0;
-        return MHD_YES;
-    }
-    const char *sig = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                  "x-square-hmacsha256-signature");
-    pthread_mutex_lock(&hooks_mu);
-    if (n_hooks < MAX_HOOKS) {
-        hooks[n_hooks].body = u->buf ? u->buf : strdup("");
-        hooks[n_hooks].len = u->len;
-        snprintf(hooks[n_hooks].sig, sizeof hooks[n_hooks].sig, "%s", sig ? sig : "");
-        n_hooks++;
-        u->buf = NULL;
-    }
-    pthread_mutex_unlock(&hooks_mu);
-    free(u->buf);
-    free(u);
-    *con_cls = NULL;
-    struct MHD_Response *r = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ret = MHD_queue_response(conn, 200, r);
-    MHD_destroy_response(r);
-    return ret;
-}
+static struct hook_catcher catcher;
 
 /* ---- set-up --------------------------------------------------------------- */
 
@@ -148,13 +90,8 @@ static void setup(void)
     const char *b = getenv("BW_BUILDDIR");
     conninfo = testdb_create();
     cr_assert_eq(db_pool_open(&pool, conninfo, 2, 5000, err, sizeof err), 0, "%s", err);
-    hooks_server = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_hook,
-                                    NULL, MHD_OPTION_END);
-    cr_assert_not_null(hooks_server);
-    hooks_port = MHD_get_daemon_info(hooks_server, MHD_DAEMON_INFO_BIND_PORT)->port;
-    snprintf(notification_url, sizeof notification_url,
-             "http://127.0.0.1:%u/webhooks/square/payment", hooks_port);
-    const char *args[] = { "--notification-url", notification_url, NULL };
+    hook_catcher_start(&catcher, "/webhooks/square/payment", "x-square-hmacsha256-signature");
+    const char *args[] = { "--notification-url", catcher.url, NULL };
     test_sim_start(&sim, "square", args);
 
     snprintf(path, sizeof path, "%s/plugins/payment.square-1.0.0.so", b ? b : ".");
@@ -180,9 +117,7 @@ static void teardown(void)
     plugin_config_free(&cfg);
     plugin_set_close(&set);
     test_sim_stop(&sim);
-    MHD_stop_daemon(hooks_server);
-    for (int i = 0; i < n_hooks; i++)
-        free(hooks[i].body);
+    hook_catcher_stop(&catcher);
     db_pool_close(pool);
     testdb_drop(conninfo);
     free(conninfo);
@@ -313,15 +248,15 @@ Test(square_plugin, link_pay_webhook_refund_cancel)
     char path[256];
     snprintf(path, sizeof path, "/_sim/pay?link=%s", link_id);
     cr_assert_eq(sim_post(path), 200);
-    for (int i = 0; i < 100 && n_hooks < 2; i++)
+    for (int i = 0; i < 100 && catcher.n < 2; i++)
         usleep(20000);
-    cr_assert_geq(n_hooks, 2);
+    cr_assert_geq(catcher.n, 2);
     int paid = 0;
     char payment_id[128] = "";
     for (int i = 0; i < 2; i++) {
         cJSON *ev = NULL;
         err = new_err();
-        cr_assert_eq(webhook(hooks[i].body, hooks[i].len, hooks[i].sig, notification_url, &ev,
+        cr_assert_eq(webhook(catcher.hooks[i].body, catcher.hooks[i].len, catcher.hooks[i].sig, catcher.url, &ev,
                              &err),
                      0, "%s", err.message);
         cJSON *e;
@@ -341,11 +276,11 @@ Test(square_plugin, link_pay_webhook_refund_cancel)
     /* Signed for another URL, or altered: refused. */
     cJSON *ev = NULL;
     err = new_err();
-    cr_expect_eq(webhook(hooks[1].body, hooks[1].len, hooks[1].sig,
+    cr_expect_eq(webhook(catcher.hooks[1].body, catcher.hooks[1].len, catcher.hooks[1].sig,
                          "https://elsewhere.example/webhooks/square/payment", &ev, &err),
                  BW_E_AUTH);
     err = new_err();
-    cr_expect_eq(webhook(hooks[1].body, hooks[1].len - 1, hooks[1].sig, notification_url, &ev,
+    cr_expect_eq(webhook(catcher.hooks[1].body, catcher.hooks[1].len - 1, catcher.hooks[1].sig, catcher.url, &ev,
                          &err),
                  BW_E_AUTH);
 
@@ -455,7 +390,7 @@ Test(square_plugin, routing_keys_and_webhook_route)
     const char *body = "{\"merchant_id\":\"" MERCHANT "\",\"type\":\"payment.updated\","
                        "\"event_id\":\"e1\"}";
     struct bw_webhook_request req = { .struct_size = sizeof req, .method = "POST",
-                                      .url = notification_url,
+                                      .url = catcher.url,
                                       .body = { (const uint8_t *)body, strlen(body) } };
     plugin_call_begin(&call, NULL, plug->desc->id, "route");
     cr_assert_eq(ops->webhook_route(&call, &req, out, &err), 0);

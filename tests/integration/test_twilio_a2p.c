@@ -12,20 +12,16 @@
  */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "support/daemon_proc.h"
-#include "support/sim_proc.h"
+#include "support/sim_state.h"
 #include "support/testdb.h"
+#include "support/twilio_world.h"
 
 #define ACCOUNT "AC0123456789abcdef0123456789abcdef"
 #define TOKEN "simulated-auth-token-0123456789"
@@ -35,64 +31,14 @@
 #define PATIENT "+14155550123"
 #define PUBLIC "https://clinic.example.com"
 
-static char *conninfo;
 static bool registering; /* the binding registers A2P itself (a2p_register) */
-static char dir[64];
-static struct test_daemon d;
-static struct test_sim sim;
-static bool started;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void copy_file(const char *src, const char *dst, mode_t mode)
-{
-    char buf[65536];
-    int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    cr_assert(in >= 0 && out >= 0, "cannot copy %s to %s", src, dst);
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        cr_assert_eq(write(out, buf, (size_t)n), n);
-    close(in);
-    close(out);
-}
-
-static cJSON *sim_json(const char *method, const char *path, const char *body)
-{
-    struct test_http_resp r;
-    const char *hdr[] = { "Content-Type: application/json", NULL };
-    cr_assert_eq(test_http(method, sim.port, path, hdr, body, body ? strlen(body) : 0, &r), 0);
-    cr_assert_eq(r.status, 200, "%s %s: %ld %s", method, path, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert_not_null(j);
-    test_http_resp_free(&r);
-    return j;
-}
+static struct twilio_world tw;
 
 static void setup(void)
 {
-    const char *b = getenv("BW_BUILDDIR");
-    cr_assert_not_null(b, "BW_BUILDDIR is not set (run through make check)");
-    conninfo = testdb_create();
-    snprintf(dir, sizeof dir, "/tmp/bw-twa2p-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    char src[1024], dst[256], token[256];
-    snprintf(src, sizeof src, "%s/plugins/channel.twilio-1.0.0.so", b);
-    snprintf(dst, sizeof dst, "%s/channel.twilio-1.0.0.so", dir);
-    copy_file(src, dst, 0644);
-    snprintf(token, sizeof token, "%s/twilio_token", dir);
-    FILE *f = fopen(token, "w");
-    cr_assert_not_null(f);
-    fputs(TOKEN, f);
-    fclose(f);
-    chmod(token, 0600);
-
-    test_sim_start(&sim, "twilio", NULL);
-    char conf[256], tenant[3072];
-    snprintf(conf, sizeof conf, "plugins = { dir = \"%s\"; };\n", dir);
+    twilio_world_prepare(&tw, TOKEN);
+    char tenant[3072];
     snprintf(tenant, sizeof tenant,
              "tenant = { id = \"glow\"; name = \"Glow Aesthetics\";"
              " timezone = \"America/Los_Angeles\"; country = \"US\"; };\n"
@@ -102,7 +48,7 @@ static void setup(void)
              "    numbers = [ \"" CLINIC "\", \"" SECOND "\" ];\n"
              "    %s\n"
              "    public_base_url = \"" PUBLIC "\"; send_rate = 100; send_burst = 100; }; } );\n",
-             sim.base_url, token,
+             tw.base.sim.base_url, tw.token_path,
              registering
                  ? "a2p_register = true; a2p_required = true;"
                    " a2p_customer_profile_sid = \"BU0123456789abcdef0123456789abcdef\";"
@@ -112,40 +58,20 @@ static void setup(void)
                    " a2p_samples = [ \"Your Botox visit is Tue 3pm. Reply C to confirm\","
                    " \"Sorry we missed your call! How can we help?\" ];"
                  : "messaging_service_sid = \"" SERVICE "\"; a2p_required = true;");
-    /* 12:00 in Los Angeles. */
-    struct test_daemon_opts o = { .conninfo = conninfo, .test_clock = true,
-                                  .test_clock_start = "2026-11-24T20:00:00Z",
-                                  .extra_conf = conf, .tenant_conf = tenant };
-    test_daemon_start(&d, &o);
-    started = true;
-    struct test_http_resp r;
-    cr_assert_eq(test_admin(&d, "POST", "/admin/test/engine", "{\"engine\":\"echo\"}", &r), 0);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    test_http_resp_free(&r);
-    char cfg[256];
-    snprintf(cfg, sizeof cfg, "{\"callback_base\":\"http://127.0.0.1:%u\",\"public_base\":\"" PUBLIC "\","
-             "\"callback_delay_ms\":20}", d.public_port);
-    cJSON_Delete(sim_json("POST", "/_sim/config", cfg));
+    twilio_world_start_daemon(&tw, tenant, PUBLIC);
 }
 
 static void teardown(void)
 {
-    if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
-    }
-    test_sim_stop(&sim);
-    if (strncmp(dir, "/tmp/bw-twa2p-", 14) == 0)
-        nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-    testdb_drop(conninfo);
-    free(conninfo);
+    twilio_world_stop(&tw);
 }
 
 TestSuite(twilio_a2p, .init = setup, .fini = teardown, .timeout = 120);
 
+/* Criterion runs the suite's init first: that world is replaced. */
 static void setup_registering(void)
 {
+    teardown();
     registering = true;
     setup();
 }
@@ -154,19 +80,19 @@ static void setup_registering(void)
 static cJSON *messages(int n)
 {
     for (int i = 0; i < 200; i++) {
-        cJSON *j = sim_json("GET", "/_sim/messages", NULL);
+        cJSON *j = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
         if (cJSON_GetArraySize(cJSON_GetObjectItem(j, "messages")) >= n)
             return j;
         cJSON_Delete(j);
         usleep(50000);
     }
-    return sim_json("GET", "/_sim/messages", NULL);
+    return test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
 }
 
 static cJSON *state(void)
 {
     struct test_http_resp r;
-    cr_assert_eq(test_admin(&d, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
+    cr_assert_eq(test_admin(&tw.base.daemon, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cJSON *j = cJSON_Parse(r.body);
     cr_assert_not_null(j, "%s", r.body);
@@ -182,7 +108,7 @@ static const char *str(const cJSON *o, const char *k)
 
 static char *daemon_log(void)
 {
-    char *l = test_daemon_log(&d);
+    char *l = test_daemon_log(&tw.base.daemon);
     return l ? l : strdup("");
 }
 
@@ -190,7 +116,7 @@ static char *daemon_log(void)
 static cJSON *admin_json(const char *path, long want)
 {
     struct test_http_resp r;
-    cr_assert_eq(test_admin(&d, "GET", path, NULL, &r), 0);
+    cr_assert_eq(test_admin(&tw.base.daemon, "GET", path, NULL, &r), 0);
     char *log = daemon_log();
     cr_assert_eq(r.status, want, "GET %s: %ld %s\n%s", path, r.status, r.body, log);
     free(log);
@@ -219,7 +145,7 @@ static const char *path_str(const cJSON *o, const char *path)
 
 static void seed(void)
 {
-    cJSON_Delete(sim_json("POST", "/_sim/a2p",
+    cJSON_Delete(test_sim_send_json(&tw.base.sim, "POST", "/_sim/a2p",
                           "{\"service_sid\":\"" SERVICE "\",\"numbers\":[\"" CLINIC "\"],"
                           "\"campaign_status\":\"VERIFIED\",\"mps\":4}"));
 }
@@ -258,7 +184,7 @@ Test(twilio_a2p, status_reads_brand_campaign_service_and_numbers)
 
     /* Read from Twilio, not remembered: attach the second number there and
      * the next read says so. */
-    cJSON_Delete(sim_json("POST", "/_sim/a2p",
+    cJSON_Delete(test_sim_send_json(&tw.base.sim, "POST", "/_sim/a2p",
                           "{\"service_sid\":\"" SERVICE "\",\"numbers\":[\"" CLINIC "\",\"" SECOND "\"],"
                           "\"campaign_status\":\"VERIFIED\",\"mps\":4}"));
     a = admin_json("/admin/tenants/glow/a2p", 200);
@@ -272,7 +198,7 @@ Test(twilio_a2p, status_reads_brand_campaign_service_and_numbers)
     cJSON_Delete(a);
 
     /* What the plugin asked Twilio: the documented reads, and nothing else. */
-    cJSON *reqs = sim_json("GET", "/_sim/requests", NULL);
+    cJSON *reqs = test_sim_send_json(&tw.base.sim, "GET", "/_sim/requests", NULL);
     const cJSON *q;
     int services = 0, campaigns = 0, numbers = 0, brands = 0, other = 0;
     cJSON_ArrayForEach(q, cJSON_GetObjectItem(reqs, "requests"))
@@ -300,7 +226,7 @@ Test(twilio_a2p, status_reads_brand_campaign_service_and_numbers)
     const char *shared = getenv("BW_SHARED_DIR");
     char cmd[2048], out[4096];
     snprintf(cmd, sizeof cmd, "python3 %s/tests/sim/openapi_check.py --specs %s/specs --sim %s 2>&1",
-             src ? src : ".", shared && *shared ? shared : "/work/shared", sim.base_url);
+             src ? src : ".", shared && *shared ? shared : "/work/shared", tw.base.sim.base_url);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
     size_t n = fread(out, 1, sizeof out - 1, p);
@@ -313,7 +239,7 @@ Test(twilio_a2p, unknown_tenant_and_missing_service)
 {
     cJSON_Delete(admin_json("/admin/tenants/nope/a2p", 404));
     struct test_http_resp r;
-    cr_assert_eq(test_http("GET", d.admin_port, "/admin/tenants/glow/a2p", NULL, NULL, 0, &r), 0);
+    cr_assert_eq(test_http("GET", tw.base.daemon.admin_port, "/admin/tenants/glow/a2p", NULL, NULL, 0, &r), 0);
     cr_assert_eq(r.status, 401, "the operator token is required");
     test_http_resp_free(&r);
     /* Twilio does not know the configured service: the answer says so. */
@@ -337,7 +263,7 @@ Test(twilio_a2p, required_campaign_blocks_a_number_not_on_it)
     seed();
     cJSON_Delete(admin_json("/admin/tenants/glow/a2p", 200));
     /* A missed call on the number off the campaign: no text goes out. */
-    cJSON *c = sim_json("POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" SECOND "\"}");
+    cJSON *c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" SECOND "\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "voice"), "status")), 200);
     cJSON_Delete(c);
     bool failed = false;
@@ -347,11 +273,11 @@ Test(twilio_a2p, required_campaign_blocks_a_number_not_on_it)
             usleep(50000);
     }
     cr_assert(failed, "the text-back is refused and recorded as failed");
-    cJSON *m = sim_json("GET", "/_sim/messages", NULL);
+    cJSON *m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 0);
     cJSON_Delete(m);
     /* The attached number sends. */
-    c = sim_json("POST", "/_sim/call", "{\"from\":\"+14155550177\",\"to\":\"" CLINIC "\"}");
+    c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"+14155550177\",\"to\":\"" CLINIC "\"}");
     cJSON_Delete(c);
     m = messages(1);
     cJSON *list = cJSON_GetObjectItem(m, "messages");
@@ -363,7 +289,7 @@ Test(twilio_a2p, required_campaign_blocks_a_number_not_on_it)
 
 static long count(const char *sql)
 {
-    PGconn *pg = testdb_connect(conninfo);
+    PGconn *pg = testdb_connect(tw.base.conninfo);
     long n = testdb_scalar(pg, sql);
     PQfinish(pg);
     return n;
@@ -371,7 +297,7 @@ static long count(const char *sql)
 
 static int posts_to(const char *prefix)
 {
-    cJSON *reqs = sim_json("GET", "/_sim/requests", NULL);
+    cJSON *reqs = test_sim_send_json(&tw.base.sim, "GET", "/_sim/requests", NULL);
     const cJSON *q;
     int n = 0;
     cJSON_ArrayForEach(q, cJSON_GetObjectItem(reqs, "requests"))
@@ -398,7 +324,7 @@ Test(twilio_a2p, the_watch_advances_a_registration_hourly, .init = setup_registe
     cr_assert_eq(count("SELECT count(*) FROM jobs WHERE kind = 'a2p.watch' AND state = 'queued'"
                        " AND run_at > '2026-11-24T20:50:00Z'"),
                  1, "the next watch an hour later");
-    cr_assert_eq(test_admin(&d, "POST", "/admin/test/clock", "{\"advance\":\"PT1H\"}", &r), 0);
+    cr_assert_eq(test_admin(&tw.base.daemon, "POST", "/admin/test/clock", "{\"advance\":\"PT1H\"}", &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     test_http_resp_free(&r);
     char *log = daemon_log();

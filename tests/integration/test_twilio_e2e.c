@@ -16,20 +16,16 @@
  */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "support/daemon_proc.h"
-#include "support/sim_proc.h"
+#include "support/sim_state.h"
 #include "support/testdb.h"
+#include "support/twilio_world.h"
 
 #define ACCOUNT "AC0123456789abcdef0123456789abcdef"
 #define TOKEN "simulated-auth-token-0123456789"
@@ -38,63 +34,13 @@
 #define PATIENT "+14155550123"
 #define PUBLIC "https://clinic.example.com"
 
-static char *conninfo;
-static char dir[64];
-static struct test_daemon d;
-static struct test_sim sim;
-static bool started;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void copy_file(const char *src, const char *dst, mode_t mode)
-{
-    char buf[65536];
-    int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    cr_assert(in >= 0 && out >= 0, "cannot copy %s to %s", src, dst);
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        cr_assert_eq(write(out, buf, (size_t)n), n);
-    close(in);
-    close(out);
-}
-
-static cJSON *sim_json(const char *method, const char *path, const char *body)
-{
-    struct test_http_resp r;
-    const char *hdr[] = { "Content-Type: application/json", NULL };
-    cr_assert_eq(test_http(method, sim.port, path, hdr, body, body ? strlen(body) : 0, &r), 0);
-    cr_assert_eq(r.status, 200, "%s %s: %ld %s", method, path, r.status, r.body);
-    cJSON *j = cJSON_Parse(r.body);
-    cr_assert_not_null(j);
-    test_http_resp_free(&r);
-    return j;
-}
+static struct twilio_world tw;
 
 static void setup(void)
 {
-    const char *b = getenv("BW_BUILDDIR");
-    cr_assert_not_null(b, "BW_BUILDDIR is not set (run through make check)");
-    conninfo = testdb_create();
-    snprintf(dir, sizeof dir, "/tmp/bw-twilio-XXXXXX");
-    cr_assert_not_null(mkdtemp(dir));
-    char src[1024], dst[256], token[256];
-    snprintf(src, sizeof src, "%s/plugins/channel.twilio-1.0.0.so", b);
-    snprintf(dst, sizeof dst, "%s/channel.twilio-1.0.0.so", dir);
-    copy_file(src, dst, 0644);
-    snprintf(token, sizeof token, "%s/twilio_token", dir);
-    FILE *f = fopen(token, "w");
-    cr_assert_not_null(f);
-    fputs(TOKEN, f);
-    fclose(f);
-    chmod(token, 0600);
-
-    test_sim_start(&sim, "twilio", NULL);
-    char conf[256], tenant[2048];
-    snprintf(conf, sizeof conf, "plugins = { dir = \"%s\"; };\n", dir);
+    twilio_world_prepare(&tw, TOKEN);
+    char tenant[2048];
     snprintf(tenant, sizeof tenant,
              "tenant = { id = \"glow\"; name = \"Glow Aesthetics\";"
              " timezone = \"America/Los_Angeles\"; country = \"US\"; };\n"
@@ -103,35 +49,13 @@ static void setup(void)
              "    account_sid = \"" ACCOUNT "\"; auth_token = \"file:%s\";\n"
              "    numbers = [ \"" CLINIC "\" ]; forward_number = \"" FORWARD "\";\n"
              "    public_base_url = \"" PUBLIC "\"; send_rate = 100; send_burst = 100; }; } );\n",
-             sim.base_url, token);
-    /* 12:00 in Los Angeles. */
-    struct test_daemon_opts o = { .conninfo = conninfo, .test_clock = true,
-                                  .test_clock_start = "2026-11-24T20:00:00Z",
-                                  .extra_conf = conf, .tenant_conf = tenant };
-    test_daemon_start(&d, &o);
-    started = true;
-    struct test_http_resp r;
-    cr_assert_eq(test_admin(&d, "POST", "/admin/test/engine", "{\"engine\":\"echo\"}", &r), 0);
-    cr_assert_eq(r.status, 200, "%s", r.body);
-    test_http_resp_free(&r);
-    char cfg[256];
-    snprintf(cfg, sizeof cfg, "{\"callback_base\":\"http://127.0.0.1:%u\",\"public_base\":\"" PUBLIC "\","
-             "\"callback_delay_ms\":20}", d.public_port);
-    cJSON_Delete(sim_json("POST", "/_sim/config", cfg));
+             tw.base.sim.base_url, tw.token_path);
+    twilio_world_start_daemon(&tw, tenant, PUBLIC);
 }
 
 static void teardown(void)
 {
-    if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
-    }
-    test_sim_stop(&sim);
-    if (strncmp(dir, "/tmp/bw-twilio-", 15) == 0)
-        nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-    testdb_drop(conninfo);
-    free(conninfo);
+    twilio_world_stop(&tw);
 }
 
 TestSuite(twilio_e2e, .init = setup, .fini = teardown, .timeout = 120);
@@ -168,19 +92,19 @@ static double now_s(void)
 static cJSON *messages(int n)
 {
     for (int i = 0; i < 200; i++) {
-        cJSON *j = sim_json("GET", "/_sim/messages", NULL);
+        cJSON *j = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
         if (cJSON_GetArraySize(cJSON_GetObjectItem(j, "messages")) >= n)
             return j;
         cJSON_Delete(j);
         usleep(50000);
     }
-    return sim_json("GET", "/_sim/messages", NULL);
+    return test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
 }
 
 static cJSON *state(void)
 {
     struct test_http_resp r;
-    cr_assert_eq(test_admin(&d, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
+    cr_assert_eq(test_admin(&tw.base.daemon, "GET", "/admin/test/state?tenant=glow", NULL, &r), 0);
     cr_assert_eq(r.status, 200, "%s", r.body);
     cJSON *j = cJSON_Parse(r.body);
     cr_assert_not_null(j, "%s", r.body);
@@ -196,14 +120,14 @@ static const char *str(const cJSON *o, const char *k)
 
 static char *daemon_log(void)
 {
-    char *l = test_daemon_log(&d);
+    char *l = test_daemon_log(&tw.base.daemon);
     return l ? l : strdup("");
 }
 
 Test(twilio_e2e, unanswered_call_gets_one_text_back)
 {
     double t0 = now_s();
-    cJSON *c = sim_json("POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    cJSON *c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                               "\"dial_status\":\"no-answer\"}");
     cJSON *voice = cJSON_GetObjectItem(c, "voice");
     cJSON *dial = cJSON_GetObjectItem(c, "dial_action");
@@ -226,7 +150,7 @@ Test(twilio_e2e, unanswered_call_gets_one_text_back)
     cr_assert_str_eq(str(msg, "from"), CLINIC);
     cr_assert_str_eq(str(msg, "body"), "Sorry we missed your call! How can we help?");
     cr_assert_str_eq(str(msg, "_callback"), PUBLIC "/webhooks/twilio/status");
-    cJSON *reqs = sim_json("GET", "/_sim/requests", NULL);
+    cJSON *reqs = test_sim_send_json(&tw.base.sim, "GET", "/_sim/requests", NULL);
     double sent_at = cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(reqs, "requests"), 0), "at"));
     double latency = sent_at - t0;
     fprintf(stderr, "missed call to Messages API request: %.0f ms (both webhooks included)\n",
@@ -246,7 +170,7 @@ Test(twilio_e2e, unanswered_call_gets_one_text_back)
         if (!delivered)
             usleep(50000);
     }
-    cJSON *cb = sim_json("GET", "/_sim/callbacks", NULL);
+    cJSON *cb = test_sim_send_json(&tw.base.sim, "GET", "/_sim/callbacks", NULL);
     char *cbt = cJSON_PrintUnformatted(cb);
     cr_assert(delivered, "the status callbacks reached the outbox: %s", cbt);
     const cJSON *e;
@@ -263,12 +187,12 @@ Test(twilio_e2e, unanswered_call_gets_one_text_back)
     cJSON_Delete(m);
 
     /* A second unanswered call the same day: no second text. */
-    c = sim_json("POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                        "\"dial_status\":\"busy\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "dial_action"), "status")), 200);
     cJSON_Delete(c);
     sleep(2);
-    m = sim_json("GET", "/_sim/messages", NULL);
+    m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 1, "one text-back per 24 hours");
     cJSON_Delete(m);
     cJSON *s = state();
@@ -280,12 +204,12 @@ Test(twilio_e2e, unanswered_call_gets_one_text_back)
 
 Test(twilio_e2e, forged_and_unknown_calls_store_nothing)
 {
-    cJSON *c = sim_json("POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    cJSON *c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                               "\"bad_signature\":true}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "voice"), "status")), 403);
     cr_assert_null(cJSON_GetObjectItem(c, "dial_action"));
     cJSON_Delete(c);
-    c = sim_json("POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"+14155550999\"}");
+    c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"+14155550999\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "voice"), "status")), 404,
                  "a number no tenant serves");
     cJSON_Delete(c);
@@ -295,7 +219,7 @@ Test(twilio_e2e, forged_and_unknown_calls_store_nothing)
     free(text);
     cJSON_Delete(s);
     sleep(1);
-    cJSON *m = sim_json("GET", "/_sim/messages", NULL);
+    cJSON *m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 0);
     cJSON_Delete(m);
 }
@@ -342,7 +266,7 @@ static long post_signed(const char *endpoint, const char *const params[][2], siz
         cr_assert_lt(used, sizeof body);
     }
     char *text = cJSON_PrintUnformatted(sign);
-    cJSON *s = sim_json("POST", "/_sim/sign", text);
+    cJSON *s = test_sim_send_json(&tw.base.sim, "POST", "/_sim/sign", text);
     free(text);
     cJSON_Delete(sign);
     char sig[128], it[128];
@@ -352,7 +276,7 @@ static long post_signed(const char *endpoint, const char *const params[][2], siz
     const char *hdr[] = { "Content-Type: application/x-www-form-urlencoded", sig,
                           idem ? it : NULL, NULL };
     struct test_http_resp r;
-    cr_assert_eq(test_http("POST", d.public_port, path, hdr, body, strlen(body), &r), 0);
+    cr_assert_eq(test_http("POST", tw.base.daemon.public_port, path, hdr, body, strlen(body), &r), 0);
     long st = r.status;
     test_http_resp_free(&r);
     return st;
@@ -379,7 +303,7 @@ Test(twilio_e2e, duplicate_webhooks_have_one_effect)
     cJSON *m = messages(1);
     sleep(1);
     cJSON_Delete(m);
-    m = sim_json("GET", "/_sim/messages", NULL);
+    m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(m, "messages")), 1, "one text-back");
     cJSON_Delete(m);
     cJSON *s = state();
@@ -410,21 +334,21 @@ Test(twilio_e2e, duplicate_webhooks_have_one_effect)
 Test(twilio_e2e, no_text_back_to_an_opted_out_caller)
 {
     /* The patient texted STOP earlier; then calls and nobody answers. */
-    cJSON *r = sim_json("POST", "/_sim/sms", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    cJSON *r = test_sim_send_json(&tw.base.sim, "POST", "/_sim/sms", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                              "\"body\":\"STOP\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(r, "status")), 200);
     cJSON_Delete(r);
     sleep(1);
-    cJSON *before = sim_json("GET", "/_sim/messages", NULL);
+    cJSON *before = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     int n0 = cJSON_GetArraySize(cJSON_GetObjectItem(before, "messages"));
     cJSON_Delete(before);
-    cJSON *c = sim_json("POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
+    cJSON *c = test_sim_send_json(&tw.base.sim, "POST", "/_sim/call", "{\"from\":\"" PATIENT "\",\"to\":\"" CLINIC "\","
                                               "\"dial_status\":\"no-answer\"}");
     cr_assert_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "dial_action"), "status")), 200);
     cJSON_Delete(c);
     cr_assert(state_wait("\"missed_calls\":1"), "the call is recorded");
     sleep(1);
-    cJSON *m = sim_json("GET", "/_sim/messages", NULL);
+    cJSON *m = test_sim_send_json(&tw.base.sim, "GET", "/_sim/messages", NULL);
     const cJSON *e;
     int textbacks = 0;
     cJSON_ArrayForEach(e, cJSON_GetObjectItem(m, "messages"))

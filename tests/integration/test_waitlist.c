@@ -27,110 +27,12 @@
 #include "eval/eval_http.h"
 #include "eval/eval_world.h"
 #include "eval/eval_world_internal.h"
+#include "support/case_world.h"
 #include "support/daemon_proc.h"
 
 #define STAFF_PHONE "+14155550199"
 
-static struct eval_world *w;
-static struct eval_case c;
-static cJSON *clinic;
-static PGconn *db;
-
-/* Starts the world for case_json; the members of catalog_json (or NULL)
- * are added to the catalog. */
-static void start(const char *case_json, const char *catalog_json, const char *state_rules)
-{
-    char err[512], path[512];
-    const char *shared = getenv("BW_SHARED_DIR");
-    snprintf(path, sizeof path, "%s/eval/clinics/glow.json", shared ? shared : "/work/shared");
-    clinic = eval_read_json(path, err, sizeof err);
-    cr_assert_not_null(clinic, "%s", err);
-    cJSON *extra = catalog_json ? cJSON_Parse(catalog_json) : NULL;
-    for (cJSON *m = extra ? extra->child : NULL; m; m = m->next)
-        cJSON_AddItemToObject(clinic, m->string, cJSON_Duplicate(m, true));
-    cJSON_Delete(extra);
-    char cpath[] = "/tmp/bw-reminders-case-XXXXXX";
-    int fd = mkstemp(cpath);
-    cr_assert_geq(fd, 0);
-    size_t n = strlen(case_json);
-    cr_assert_eq(write(fd, case_json, n), (ssize_t)n);
-    close(fd);
-    cr_assert_eq(eval_case_load(cpath, &c, err, sizeof err), 0, "%s", err);
-    unlink(cpath);
-    const char *builddir = getenv("BW_BUILDDIR"), *srcdir = getenv("BW_SRCDIR");
-    struct eval_world_opts o = { .builddir = builddir ? builddir : ".",
-                                 .srcdir = srcdir ? srcdir : "..",
-                                 .conninfo = getenv("BW_TEST_PG"), .emr = "local",
-                                 .clinic_path = path, .clinic = clinic,
-                                 .staff_phone = STAFF_PHONE, .state_rules = state_rules };
-    cr_assert_not_null(o.conninfo, "BW_TEST_PG is not set");
-    cr_assert_eq(eval_world_start(&w, &o, &c, err, sizeof err), 0, "%s", err);
-    db = PQconnectdb(w->db);
-    cr_assert_eq(PQstatus(db), CONNECTION_OK, "%s", PQerrorMessage(db));
-}
-
-/* check_rules: the corpus's rules (eval README). Its rule 3 judges quiet
- * hours in the clinic's zone, as every corpus case's patients live there;
- * a world with patients elsewhere (Florida) is judged by its own asserts. */
-static void stop(bool check_rules)
-{
-    char err[512];
-    if (check_rules)
-        cr_expect_eq(eval_world_check_rules(w, err, sizeof err), 0, "%s", err);
-    if (db)
-        PQfinish(db);
-    db = NULL;
-    eval_world_stop(w);
-    w = NULL;
-    eval_case_free(&c);
-    cJSON_Delete(clinic);
-}
-
-/* The patient of id ("p1"...). */
-static const struct eval_patient_def *patient(const char *id)
-{
-    for (size_t i = 0; i < c.n_patients; i++)
-        if (strcmp(c.patients[i].id, id) == 0)
-            return &c.patients[i];
-    cr_assert_fail("no patient %s", id);
-    return NULL;
-}
-
-/* Runs steps [from, to) of the script, each as its "as" patient. */
-static void steps(int from, int to)
-{
-    char err[512];
-    for (int i = from; i < to; i++) {
-        const cJSON *s = cJSON_GetArrayItem(c.script, i);
-        cr_assert_not_null(s, "step %d", i + 1);
-        const char *as = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "as"));
-        cr_assert_eq(eval_world_step(w, s, as ? patient(as) : &c.patients[0], err, sizeof err), 0,
-                     "step %d: %s", i + 1, err);
-    }
-}
-
-static void observe(const struct eval_patient_def *p, struct eval_patient_obs *obs)
-{
-    char err[512];
-    cr_assert_eq(eval_world_observe(w, p, obs, err, sizeof err), 0, "%s", err);
-    for (size_t k = 0; getenv("BW_DRIVER_TRACE") && k < obs->n_sent; k++)
-        fprintf(stderr, "%s sent[%zu]: %s\n", p->id, k, obs->sent[k].text);
-}
-
-static char *scalar(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *scalar(const char *fmt, ...)
-{
-    char sql[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(sql, sizeof sql, fmt, ap);
-    va_end(ap);
-    PGresult *r = PQexec(db, sql);
-    cr_assert_eq(PQresultStatus(r), PGRES_TUPLES_OK, "%s: %s", sql, PQerrorMessage(db));
-    char *v = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : strdup("");
-    PQclear(r);
-    return v;
-}
+static struct case_world cw;
 
 static size_t count_matching(const struct eval_patient_obs *o, const char *needle)
 {
@@ -141,30 +43,12 @@ static size_t count_matching(const struct eval_patient_obs *o, const char *needl
     return n;
 }
 
-/* A new API key of the clinic as an Authorization header (static). */
-static const char *api_key_header(void)
-{
-    static char header[256];
-    char url[256];
-    struct eval_resp r;
-    cJSON *j = NULL;
-    snprintf(url, sizeof url, "%s/admin/tenants/glow/api-keys", w->admin_url);
-    const char *h[] = { "Authorization: Bearer " TEST_ADMIN_TOKEN, NULL };
-    cr_assert_eq(eval_http_json("POST", url, h, NULL, &r, &j), 0);
-    cr_assert_eq(r.status, 201, "%s", r.body);
-    const char *key = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "api_key"));
-    cr_assert_not_null(key);
-    snprintf(header, sizeof header, "Authorization: Bearer %s", key);
-    cJSON_Delete(j);
-    eval_resp_free(&r);
-    return header;
-}
-
 /* p2 and p3 wait for exactly the time p1 booked. */
 static void join_both(void)
 {
-    char *prov = scalar("SELECT provider_id FROM bookings WHERE state = 'booked'");
-    const char *auth = api_key_header();
+    char *prov = case_world_scalar(&cw, "SELECT provider_id FROM bookings WHERE state = 'booked'");
+    char auth[256];
+    case_world_api_key(&cw, auth, sizeof auth, NULL, 0);
     char body[512];
     for (int i = 2; i <= 3; i++) {
         snprintf(body, sizeof body,
@@ -172,27 +56,12 @@ static void join_both(void)
                  "\"weekdays\":[\"fri\"],\"from_time\":\"15:30\",\"to_time\":\"15:45\","
                  "\"to\":\"2027-03-06T00:00:00-08:00\"}",
                  i, prov);
-        char url[256];
-        struct eval_resp r;
-        snprintf(url, sizeof url, "%s/waitlist", w->public_url);
-        const char *h[] = { "Content-Type: application/json", auth, NULL };
-        cr_assert_eq(eval_http("POST", url, h, body, strlen(body), &r), 0);
-        cr_assert_eq(r.status, 201, "p%d joins: %s", i, r.body ? r.body : "");
-        eval_resp_free(&r);
+        char *answer = NULL;
+        long status = case_world_call(&cw, "POST", "/waitlist", auth, body, NULL, &answer);
+        cr_assert_eq(status, 201, "p%d joins: %s", i, answer);
+        free(answer);
     }
     free(prov);
-}
-
-static long post_waitlist(const char *auth, const char *body)
-{
-    char url[256];
-    struct eval_resp r;
-    snprintf(url, sizeof url, "%s/waitlist", w->public_url);
-    const char *h[] = { "Content-Type: application/json", auth, NULL };
-    cr_assert_eq(eval_http("POST", url, h, body, strlen(body), &r), 0);
-    long status = r.status;
-    eval_resp_free(&r);
-    return status;
 }
 
 static const char waitlist_case[] =
@@ -222,12 +91,15 @@ Test(waitlist, freed_slot_reaches_the_first_waitlisted_patient_who_books_it, .ti
 {
     struct eval_patient_obs obs;
     char why[256] = "";
-    start(waitlist_case, NULL, NULL);
-    steps(0, 3);
-    observe(patient("p1"), &obs);
+    struct case_world_opts o = { .case_json = waitlist_case,
+                                 .staff_phone = STAFF_PHONE };
+    case_world_start(&cw, &o);
+    case_world_steps(&cw, 0, 3);
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     cr_assert_str_eq(eval_outcome(&obs), "booked");
-    char *prov = scalar("SELECT provider_id FROM bookings WHERE state = 'booked'");
-    const char *auth = api_key_header();
+    char *prov = case_world_scalar(&cw, "SELECT provider_id FROM bookings WHERE state = 'booked'");
+    char auth[256];
+    case_world_api_key(&cw, auth, sizeof auth, NULL, 0);
     char body[512];
     /* p2 then p3, for exactly the booked time. */
     for (int i = 2; i <= 3; i++) {
@@ -236,16 +108,18 @@ Test(waitlist, freed_slot_reaches_the_first_waitlisted_patient_who_books_it, .ti
                  "\"weekdays\":[\"fri\"],\"from_time\":\"15:30\",\"to_time\":\"15:45\","
                  "\"to\":\"2027-03-06T00:00:00-08:00\"}",
                  i, prov);
-        cr_assert_eq(post_waitlist(auth, body), 201, "p%d joins", i);
+        cr_assert_eq(case_world_call(&cw, "POST", "/waitlist", auth, body, NULL, NULL), 201, "p%d joins", i);
     }
     free(prov);
-    cr_expect_eq(post_waitlist(auth, "{\"phone\":\"+14155550182\",\"service_id\":\"nope\"}"),
+    cr_expect_eq(case_world_call(&cw, "POST", "/waitlist", auth,
+                                 "{\"phone\":\"+14155550182\",\"service_id\":\"nope\"}", NULL, NULL),
                  422);
-    cr_expect_eq(post_waitlist(NULL, "{\"phone\":\"+14155550182\",\"service_id\":\"botox\"}"),
+    cr_expect_eq(case_world_call(&cw, "POST", "/waitlist", NULL,
+                                 "{\"phone\":\"+14155550182\",\"service_id\":\"botox\"}", NULL, NULL),
                  401);
 
-    steps(3, 4); /* p4 joins by text and a Saturday morning is free */
-    observe(patient("p4"), &obs);
+    case_world_steps(&cw, 3, 4); /* p4 joins by text and a Saturday morning is free */
+    case_world_observe(&cw, case_world_patient(&cw, "p4"), &obs);
     cr_expect_eq(count_matching(&obs, "You're on the waitlist for HydraFacial on Saturdays in the "
                                       "morning"),
                  1u);
@@ -253,34 +127,34 @@ Test(waitlist, freed_slot_reaches_the_first_waitlisted_patient_who_books_it, .ti
                                       "opened up"),
                  1u, "offered a free Saturday morning at once");
 
-    steps(4, 7); /* 22:00: p1 cancels */
-    observe(patient("p1"), &obs);
+    case_world_steps(&cw, 4, 7); /* 22:00: p1 cancels */
+    case_world_observe(&cw, case_world_patient(&cw, "p1"), &obs);
     cr_assert_str_eq(eval_outcome(&obs), "cancelled");
-    steps(7, 8); /* 07:50: quiet hours, nothing offered yet */
-    observe(patient("p2"), &obs);
+    case_world_steps(&cw, 7, 8); /* 07:50: quiet hours, nothing offered yet */
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
     cr_expect_eq(obs.n_sent, 0u, "nothing during quiet hours");
-    steps(8, 9); /* 08:20 */
-    observe(patient("p2"), &obs);
+    case_world_steps(&cw, 8, 9); /* 08:20 */
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
     cr_assert_eq(count_matching(&obs, "Botox on Fri, Mar 5 at 3:30 PM"), 1u,
                  "the first waitlisted patient is offered the slot");
-    char *t = scalar("SELECT to_char(m.sent_at AT TIME ZONE 'UTC', 'HH24:MI') FROM messages m "
+    char *t = case_world_scalar(&cw, "SELECT to_char(m.sent_at AT TIME ZONE 'UTC', 'HH24:MI') FROM messages m "
                      "JOIN contacts k ON k.tenant_id = m.tenant_id AND k.id = m.contact_id "
                      "WHERE k.address = '+14155550182' AND m.direction = 'out'");
     cr_expect_str_eq(t, "16:00", "at the window's opening, 08:00 PST");
     free(t);
-    observe(patient("p3"), &obs);
+    case_world_observe(&cw, case_world_patient(&cw, "p3"), &obs);
     cr_expect_eq(obs.n_sent, 0u, "the second in line is not offered it meanwhile");
 
-    steps(9, 12); /* YES, a name, the deposit */
-    observe(patient("p2"), &obs);
-    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(c.expect, "p2");
+    case_world_steps(&cw, 9, 12); /* YES, a name, the deposit */
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(cw.c.expect, "p2");
     cr_expect_eq(eval_check_patient(expect, &obs, why, sizeof why), 0, "%s", why);
-    t = scalar("SELECT string_agg(state, ',' ORDER BY id) FROM waitlist");
+    t = case_world_scalar(&cw, "SELECT string_agg(state, ',' ORDER BY id) FROM waitlist");
     cr_expect_str_eq(t, "booked,waiting,waiting");
     free(t);
-    observe(patient("p3"), &obs);
+    case_world_observe(&cw, case_world_patient(&cw, "p3"), &obs);
     cr_expect_eq(obs.n_sent, 0u, "the slot is gone: p3 is never offered it");
-    stop(true);
+    case_world_stop(&cw, true);
 }
 
 static const char all_at_once_case[] =
@@ -306,25 +180,28 @@ Test(waitlist, all_at_once_first_to_accept_wins, .timeout = 300)
 {
     struct eval_patient_obs obs;
     char why[256] = "";
-    start(all_at_once_case, "{\"waitlist\": {\"offer\": \"all_at_once\"}}", NULL);
-    steps(0, 3);
+    struct case_world_opts o = { .case_json = all_at_once_case,
+                                 .catalog_json = "{\"waitlist\": {\"offer\": \"all_at_once\"}}",
+                                 .staff_phone = STAFF_PHONE };
+    case_world_start(&cw, &o);
+    case_world_steps(&cw, 0, 3);
     join_both();
-    steps(3, 6);
+    case_world_steps(&cw, 3, 6);
     for (int i = 2; i <= 3; i++) {
         char id[4];
         snprintf(id, sizeof id, "p%d", i);
-        observe(patient(id), &obs);
+        case_world_observe(&cw, case_world_patient(&cw, id), &obs);
         cr_assert_eq(count_matching(&obs, "Botox on Fri, Mar 5 at 3:30 PM"), 1u,
                      "%s is offered the slot too", id);
     }
-    steps(6, 10);
-    observe(patient("p2"), &obs);
+    case_world_steps(&cw, 6, 10);
+    case_world_observe(&cw, case_world_patient(&cw, "p2"), &obs);
     cr_expect_eq(count_matching(&obs, "someone else just took that time"), 1u);
-    observe(patient("p3"), &obs);
-    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(c.expect, "p3");
+    case_world_observe(&cw, case_world_patient(&cw, "p3"), &obs);
+    const cJSON *expect = cJSON_GetObjectItemCaseSensitive(cw.c.expect, "p3");
     cr_expect_eq(eval_check_patient(expect, &obs, why, sizeof why), 0, "%s", why);
-    char *t = scalar("SELECT string_agg(state, ',' ORDER BY id) FROM waitlist");
+    char *t = case_world_scalar(&cw, "SELECT string_agg(state, ',' ORDER BY id) FROM waitlist");
     cr_expect_str_eq(t, "waiting,booked");
     free(t);
-    stop(true);
+    case_world_stop(&cw, true);
 }

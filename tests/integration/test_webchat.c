@@ -10,7 +10,6 @@
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +21,10 @@
 
 #include <libpq-fe.h>
 
+#include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
 #include "support/testdb.h"
+#include "support/testfiles.h"
 
 #define KEY "glow-widget"
 #define ORIGIN "http://clinic.test"
@@ -33,34 +34,11 @@ static char plugins[64];
 static struct test_daemon d;
 static bool started;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void install_plugin(void)
-{
-    char src[4096], dst[256], buf[65536];
-    const char *b = getenv("BW_BUILDDIR");
-    cr_assert_not_null(b, "BW_BUILDDIR is not set (run through make check)");
-    snprintf(src, sizeof src, "%s/plugins/channel.webchat-1.0.0.so", b);
-    snprintf(dst, sizeof dst, "%s/channel.webchat-1.0.0.so", plugins);
-    int in = open(src, O_RDONLY), out = open(dst, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    cr_assert(in >= 0 && out >= 0, "cannot copy %s", src);
-    ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) > 0)
-        cr_assert_eq(write(out, buf, (size_t)n), n);
-    close(in);
-    close(out);
-}
-
 static void setup(void)
 {
     conninfo = testdb_create();
-    snprintf(plugins, sizeof plugins, "/tmp/bw-wc-XXXXXX");
-    cr_assert_not_null(mkdtemp(plugins));
-    install_plugin();
+    test_scratch_dir(plugins, sizeof plugins, "bw-wc");
+    test_install_plugin(plugins, "channel.webchat-1.0.0.so");
     setenv("WC_SECRET", "webchat-token-secret-0123456789", 1);
     char conf[256];
     snprintf(conf, sizeof conf, "plugins = { dir = \"%s\"; };\n", plugins);
@@ -82,12 +60,9 @@ static void setup(void)
 static void teardown(void)
 {
     if (started) {
-        int status = test_daemon_stop(&d, SIGTERM);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
-        test_daemon_cleanup(&d);
+        test_daemon_stop_clean(&d);
     }
-    if (strncmp(plugins, "/tmp/bw-wc-", 11) == 0)
-        nftw(plugins, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    test_scratch_remove(plugins, "bw-wc");
     testdb_drop(conninfo);
     free(conninfo);
 }
