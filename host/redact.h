@@ -7,7 +7,8 @@
  *   "security code is 123", "exp 12/29", "expires 0929"), and unlabelled
  *   right after a masked card number ("... 1111 12/29 123"); times, prices,
  *   dates and phone numbers elsewhere stay. This edits text in place and
- *   never changes its length.
+ *   never changes its length. The masking is the SDK's
+ *   (bookwell-sdk/card_mask.h), which plugins use on what they keep.
  * - Health details (conditions, symptoms, medications, pregnancy and
  *   breastfeeding, allergies, mental health): each phrase becomes the marker
  *   "[health info]", or "[urgent health info]" for signs that need a

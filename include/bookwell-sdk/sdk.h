@@ -20,6 +20,7 @@
 #include <bookwell/host.h>
 #include <bookwell/plugin.h>
 
+#include <bookwell-sdk/card_mask.h>
 #include <bookwell-sdk/datetime.h>
 #include <bookwell-sdk/form.h>
 #include <bookwell-sdk/json.h>
