@@ -13,7 +13,8 @@
  *                   allowed_origins)
  * Refusals the widget must read (bad token, rate limit) are answers with a
  * status and a JSON body, never op errors, so they carry CORS headers.
- * Message text is never logged.
+ * Message text is never logged; the visitor's copy kept for the transcript
+ * has card numbers masked.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <bookwell-sdk/card_mask.h>
 #include <bookwell-sdk/datetime.h>
 #include <bookwell-sdk/json.h>
 #include <bookwell-sdk/sdk.h>
@@ -256,13 +258,20 @@ static int do_message(const struct wc_instance *in, struct bw_call *call,
             goto out;
         if (stored) {
             /* The visitor's own message in their stream: the transcript a
-             * reloaded page shows. */
-            cJSON *ev = cJSON_CreateObject();
-            cJSON_AddStringToObject(ev, "from", "visitor");
-            cJSON_AddStringToObject(ev, "id", id);
-            cJSON_AddStringToObject(ev, "text", text);
-            char *json = cJSON_PrintUnformatted(ev);
-            cJSON_Delete(ev);
+             * reloaded page shows. It is stored, so a card number in it is
+             * masked first (the host masks its own copy of the message). */
+            char *masked = strdup(text);
+            char *json = NULL;
+            if (masked) {
+                bwsdk_mask_card_numbers(masked);
+                cJSON *ev = cJSON_CreateObject();
+                cJSON_AddStringToObject(ev, "from", "visitor");
+                cJSON_AddStringToObject(ev, "id", id);
+                cJSON_AddStringToObject(ev, "text", masked);
+                json = cJSON_PrintUnformatted(ev);
+                cJSON_Delete(ev);
+                free(masked);
+            }
             int64_t seq;
             rc = json ? wc_stream_append(in, call, visitor, json, &seq) : BW_E_NOMEM;
             free(json);

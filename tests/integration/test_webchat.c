@@ -5,7 +5,8 @@
  * recorded once, the event stream resumed after Last-Event-ID, CORS for
  * allowed origins, the widget script, and end to end: a visitor message
  * becomes one conversation message and the echo engine's reply comes back
- * on the visitor's event stream.
+ * on the visitor's event stream; a card number a visitor types is kept in
+ * the transcript only masked.
  */
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
@@ -20,6 +21,8 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+
+#include <bookwell-sdk/card_mask.h>
 
 #include "support/daemon_checks.h"
 #include "support/daemon_proc.h"
@@ -187,6 +190,25 @@ static int count(const char *hay, const char *needle)
     for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
         n++;
     return n;
+}
+
+/* True when s holds a run of 13 to 19 digits (single spaces or dashes
+ * between them allowed) that passes Luhn: any such run, not only the ones
+ * aligned on groups that the masking looks for. */
+static bool has_card_number(const char *s)
+{
+    for (size_t i = 0; s[i]; i++) {
+        char digits[20];
+        size_t n = 0;
+        for (size_t j = i; n < 19 && s[j] >= '0' && s[j] <= '9';) {
+            digits[n++] = s[j++];
+            if (n >= 13 && bwsdk_luhn_ok(digits, n))
+                return true;
+            if ((s[j] == ' ' || s[j] == '-') && s[j + 1] >= '0' && s[j + 1] <= '9')
+                j++;
+        }
+    }
+    return false;
 }
 
 /* ------------------------------------------------------------ tests */
@@ -443,4 +465,50 @@ Test(webchat, phone_number_left_with_consent_is_recorded)
     cr_assert(strstr(PQgetvalue(q, 0, 2), "Reply STOP") != NULL, "%s", PQgetvalue(q, 0, 2));
     PQclear(q);
     PQfinish(pg);
+}
+
+Test(webchat, card_number_is_kept_only_masked)
+{
+    struct session s;
+    new_session(NULL, &s);
+    cr_assert_eq(post_message(s.token, "pan-00001", "card 4111 1111 1111 1111 exp 12/29 cvv 123",
+                              NULL),
+                 202);
+    wait_idle();
+
+    /* Nothing the plugin keeps holds a card number. */
+    PGconn *pg = testdb_connect(conninfo);
+    PGresult *q = PQexec(pg, "SELECT key, convert_from(value, 'UTF8') FROM plugin_kv"
+                             " WHERE plugin_id = 'channel.webchat'");
+    cr_assert_eq(PQresultStatus(q), PGRES_TUPLES_OK, "%s", PQerrorMessage(pg));
+    cr_assert_gt(PQntuples(q), 0);
+    bool transcript = false;
+    for (int i = 0; i < PQntuples(q); i++) {
+        const char *value = PQgetvalue(q, i, 1);
+        cr_expect_not(has_card_number(value), "%s: %s", PQgetvalue(q, i, 0), value);
+        cr_expect(strstr(value, "12/29") == NULL && strstr(value, "cvv 123") == NULL, "%s",
+                  value);
+        if (strstr(value, "pan-00001"))
+            transcript = true;
+    }
+    cr_assert(transcript, "the visitor's message is in the transcript");
+    PQclear(q);
+    PQfinish(pg);
+
+    /* The transcript a reloaded page shows: the masked form. */
+    long st;
+    char *ev = events(s.token, NULL, NULL, &st);
+    cr_assert_eq(st, 200);
+    cr_assert(strstr(ev, "\"text\":\"card **** **** **** 1111 exp **/** cvv ***\"") != NULL,
+              "%s", ev);
+    cr_assert_not(has_card_number(ev), "%s", ev);
+    free(ev);
+
+    /* The host's copy of the message is masked as well. */
+    cJSON *in = messages(s.visitor, "in");
+    cr_assert_eq(cJSON_GetArraySize(in), 1);
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(in, 0), "text"));
+    cr_assert(text && strstr(text, "**** **** **** 1111") && !has_card_number(text), "%s",
+              text ? text : "(none)");
+    cJSON_Delete(in);
 }
