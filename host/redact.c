@@ -7,8 +7,6 @@
 
 #include <bookwell-sdk/card_mask.h>
 
-bool redact_luhn_ok(const char *digits, size_t n) { return bwsdk_luhn_ok(digits, n); }
-
 int redact_card_numbers(char *s) { return bwsdk_mask_card_numbers(s); }
 
 int redact_json_card_numbers(cJSON *node)

@@ -27,9 +27,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* True when the n ASCII digits at digits pass the Luhn check. */
-bool redact_luhn_ok(const char *digits, size_t n);
-
 /* Masks card-number-like runs in s (NUL-terminated, edited in place), and
  * security codes and expiry dates as above. Returns how many runs and
  * values were masked. */

@@ -1,10 +1,10 @@
 /*
- * SDK card masking, as a plugin calls it: a card number with its expiry and
- * security code loses every digit but the card's last four, in place and at
- * the same length; text without a card is left as it was; masking twice
- * gives what masking once gave. The full set of cases (groupings, lengths,
- * labels, what stays) is tests/unit/test_redact.c, through the host's
- * callers of the same code.
+ * SDK card masking, as a plugin calls it: the Luhn check; a card number
+ * with its expiry and security code loses every digit but the card's last
+ * four, in place and at the same length; text without a card is left as it
+ * was; masking twice gives what masking once gave. The full set of cases
+ * (groupings, lengths, labels, what stays) is tests/unit/test_redact.c,
+ * through the host's callers of the same code.
  */
 #include <criterion/criterion.h>
 #include <string.h>
