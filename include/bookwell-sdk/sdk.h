@@ -22,6 +22,7 @@
 
 #include <bookwell-sdk/datetime.h>
 #include <bookwell-sdk/form.h>
+#include <bookwell-sdk/idempotency.h>
 #include <bookwell-sdk/json.h>
 #include <bookwell-sdk/money.h>
 #include <bookwell-sdk/phone.h>

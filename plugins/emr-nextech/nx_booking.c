@@ -19,57 +19,7 @@
 
 #include "nextech.h"
 
-#define IDEM_TTL_MS (INT64_C(90) * 86400 * 1000)
 #define IDEM_SYSTEM "urn:bookwell:idempotency-key"
-
-/* ---- idempotency records ------------------------------------------------ */
-
-static int idem_key(struct nx_instance *in, const char *op, const char *key, char out[128])
-{
-    uint8_t d[BW_HASH_MAX_LEN];
-    uint32_t n = 0;
-    if (!key || !key[0]) {
-        out[0] = 0;
-        return 0;
-    }
-    if (in->host->digest(BW_HASH_SHA256, key, strlen(key), d, sizeof d, &n) != 0)
-        return BW_E_INTERNAL;
-    int w = snprintf(out, 128, "idem/%s/", op);
-    for (uint32_t i = 0; i < n && w + 2 < 128; i++)
-        w += snprintf(out + w, 128 - (size_t)w, "%02x", d[i]);
-    return 0;
-}
-
-/* The id stored under k, into id (empty when none). */
-static int idem_get(struct nx_instance *in, struct bw_call *call, const char *k, char *id,
-                    size_t cap, struct bw_error *err)
-{
-    id[0] = 0;
-    if (!k[0])
-        return 0;
-    struct bw_buf *b = in->host->buf_scratch(call);
-    struct bw_bytes v;
-    int32_t found = 0;
-    if (!b || in->host->kv_get(call, k, b, &found) != 0 || in->host->buf_view(b, &v) != 0)
-        return bwsdk_error(err, BW_E_RETRY, NULL, "the key-value store failed");
-    if (found && bwsdk_strlcpy(id, cap, (const char *)v.ptr, (size_t)v.len) != 0)
-        id[0] = 0;
-    in->host->buf_truncate(b, 0);
-    return 0;
-}
-
-static void idem_put(struct nx_instance *in, struct bw_call *call, const char *k, const char *id)
-{
-    if (k[0] && in->host->kv_put(call, k, id, strlen(id), IDEM_TTL_MS) != 0)
-        in->host->log(call, BW_LOG_WARN, "cannot record an idempotency key");
-}
-
-static int emit(struct nx_instance *in, struct bw_buf *out, cJSON *doc, struct bw_error *err)
-{
-    int rc = doc ? bwsdk_json_emit(in->host, out, doc) : BW_E_NOMEM;
-    cJSON_Delete(doc);
-    return rc ? bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory") : 0;
-}
 
 /* ---- patients ------------------------------------------------------------ */
 
@@ -161,7 +111,7 @@ int nx_patient_find(void *instance, struct bw_call *call, const struct bw_json *
         cJSON_Delete(res);
         return rc == BW_E_NOMEM ? bwsdk_error(err, rc, NULL, "out of memory") : rc;
     }
-    return emit(in, out, res, err);
+    return bwsdk_json_answer(in->host, out, res, err);
 }
 
 static int same_name(const cJSON *r, void *vctx)
@@ -196,7 +146,7 @@ int nx_patient_create(void *instance, struct bw_call *call, const struct bw_json
     struct nx_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const char *first, *last, *phone;
-    char ik[128], id[NX_ID_MAX], e164[BWSDK_E164_MAX] = "";
+    char ik[BWSDK_IDEM_RECORD_MAX], id[NX_ID_MAX], e164[BWSDK_E164_MAX] = "";
     int status = 0, rc;
     /* A patient met on Instagram or web chat may have neither phone nor email. */
     if (bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &q) != 0 ||
@@ -208,8 +158,8 @@ int nx_patient_create(void *instance, struct bw_call *call, const struct bw_json
                            "a patient needs first_name and last_name, and a phone in E.164 when given");
     }
     const char *email = bwsdk_json_string_or(q, "email", "");
-    if ((rc = idem_key(in, "patient", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "patient", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0] && (e164[0] || email[0])) {
         /* The same person already on file (same name at that number or address). */
@@ -253,9 +203,9 @@ int nx_patient_create(void *instance, struct bw_call *call, const struct bw_json
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created Patient has no id");
             goto done;
         }
-        idem_put(in, call, ik, bwsdk_json_string_or(doc, "id", ""));
+        bwsdk_idem_put(in->host, call, ik, bwsdk_json_string_or(doc, "id", ""));
     }
-    rc = emit(in, out, patient_abi(doc), err);
+    rc = bwsdk_json_answer(in->host, out, patient_abi(doc), err);
     goto done;
 nomem:
     rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
@@ -368,7 +318,7 @@ int nx_appointment_list(void *instance, struct bw_call *call, const struct bw_js
         cJSON_Delete(res);
         return rc == BW_E_NOMEM ? bwsdk_error(err, rc, NULL, "out of memory") : rc;
     }
-    return emit(in, out, res, err);
+    return bwsdk_json_answer(in->host, out, res, err);
 }
 
 /* The value of the Appointment's identifier in our idempotency system. */
@@ -490,7 +440,7 @@ int nx_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     struct nx_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const char *patient, *loc, *service, *start, *end;
-    char ik[128], id[NX_ID_MAX], provider[NX_ID_MAX];
+    char ik[BWSDK_IDEM_RECORD_MAX], id[NX_ID_MAX], provider[NX_ID_MAX];
     int64_t st, en;
     int status = 0, rc;
     if (bwsdk_json_parse(req, BW_SCHEMA_EMR_BOOKING_REQUEST, &q) != 0 ||
@@ -504,8 +454,8 @@ int nx_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     }
     const char *location = nx_location(in, loc);
     snprintf(provider, sizeof provider, "%s", bwsdk_json_string_or(q, "provider_id", ""));
-    if ((rc = idem_key(in, "book", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "book", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0] && !provider[0] &&
         (rc = pick_provider(in, call, location, service, start, end, st, provider,
@@ -532,12 +482,12 @@ int nx_book(void *instance, struct bw_call *call, const struct bw_json *req, con
         if (!bwsdk_json_string_or(doc, "id", NULL))
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created Appointment has no id");
         else
-            idem_put(in, call, ik, bwsdk_json_string_or(doc, "id", ""));
+            bwsdk_idem_put(in->host, call, ik, bwsdk_json_string_or(doc, "id", ""));
     } else if (status == 409) {
         rc = bwsdk_error(err, BW_E_CONFLICT, "conflict", "the slot is no longer free");
     }
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(doc, loc), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(doc, loc), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -617,7 +567,7 @@ static int update(struct nx_instance *in, struct bw_call *call, const char *id, 
         res = NULL;
     }
 answer:
-    rc = emit(in, out, appointment_abi(doc, NULL), err);
+    rc = bwsdk_json_answer(in->host, out, appointment_abi(doc, NULL), err);
     goto done;
 nomem:
     rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
@@ -687,7 +637,7 @@ int nx_deposit_log(void *instance, struct bw_call *call, const struct bw_json *d
     cJSON *q = NULL, *body = NULL, *doc = NULL, *res = NULL;
     const char *appt, *patient, *currency, *ref, *paid;
     int64_t amount, paid_us;
-    char ik[128], id[NX_ID_MAX];
+    char ik[BWSDK_IDEM_RECORD_MAX], id[NX_ID_MAX];
     int status = 0, rc, exp;
     if (bwsdk_json_parse(deposit, BW_SCHEMA_EMR_DEPOSIT, &q) != 0 ||
         bwsdk_json_string(q, "appointment_id", &appt) ||
@@ -699,8 +649,8 @@ int nx_deposit_log(void *instance, struct bw_call *call, const struct bw_json *d
         cJSON_Delete(q);
         return bwsdk_error(err, BW_E_INVAL, NULL, "malformed deposit");
     }
-    if ((rc = idem_key(in, "deposit", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "deposit", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0]) {
         double scale = 1;
@@ -736,13 +686,13 @@ int nx_deposit_log(void *instance, struct bw_call *call, const struct bw_json *d
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the PaymentReconciliation has no id");
             goto done;
         }
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     }
     rc = BW_E_NOMEM;
     if (!(res = cJSON_CreateObject()) || !cJSON_AddStringToObject(res, "logged_as", "payment") ||
         !cJSON_AddStringToObject(res, "id", id))
         goto nomem;
-    rc = emit(in, out, res, err);
+    rc = bwsdk_json_answer(in->host, out, res, err);
     res = NULL;
     goto done;
 nomem:

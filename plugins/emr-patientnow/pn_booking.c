@@ -19,54 +19,8 @@
 
 #include "patientnow.h"
 
-#define IDEM_TTL_MS (INT64_C(90) * 86400 * 1000)
 
-/* ---- idempotency records ------------------------------------------------ */
-
-static int idem_key(struct pn_instance *in, const char *op, const char *key, char out[128])
-{
-    uint8_t d[BW_HASH_MAX_LEN];
-    uint32_t n = 0;
-    out[0] = 0;
-    if (!key || !key[0])
-        return 0;
-    if (in->host->digest(BW_HASH_SHA256, key, strlen(key), d, sizeof d, &n) != 0)
-        return BW_E_INTERNAL;
-    int w = snprintf(out, 128, "idem/%s/", op);
-    for (uint32_t i = 0; i < n && w + 2 < 128; i++)
-        w += snprintf(out + w, 128 - (size_t)w, "%02x", d[i]);
-    return 0;
-}
-
-static int idem_get(struct pn_instance *in, struct bw_call *call, const char *k, char *id,
-                    size_t cap, struct bw_error *err)
-{
-    id[0] = 0;
-    if (!k[0])
-        return 0;
-    struct bw_buf *b = in->host->buf_scratch(call);
-    struct bw_bytes v;
-    int32_t found = 0;
-    if (!b || in->host->kv_get(call, k, b, &found) != 0 || in->host->buf_view(b, &v) != 0)
-        return bwsdk_error(err, BW_E_RETRY, NULL, "the key-value store failed");
-    if (found && bwsdk_strlcpy(id, cap, (const char *)v.ptr, (size_t)v.len) != 0)
-        id[0] = 0;
-    in->host->buf_truncate(b, 0);
-    return 0;
-}
-
-static void idem_put(struct pn_instance *in, struct bw_call *call, const char *k, const char *id)
-{
-    if (k[0] && in->host->kv_put(call, k, id, strlen(id), IDEM_TTL_MS) != 0)
-        in->host->log(call, BW_LOG_WARN, "cannot record an idempotency key");
-}
-
-static int emit(struct pn_instance *in, struct bw_buf *out, cJSON *doc, struct bw_error *err)
-{
-    int rc = doc ? bwsdk_json_emit(in->host, out, doc) : BW_E_NOMEM;
-    cJSON_Delete(doc);
-    return rc ? bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory") : 0;
-}
+/* ---- one record ---------------------------------------------------------- */
 
 /* GET <collection>/<id> into *doc; an unknown id is BW_E_INVAL. */
 static int read_one(struct pn_instance *in, struct bw_call *call, const char *collection,
@@ -165,7 +119,7 @@ int pn_patient_find(void *instance, struct bw_call *call, const struct bw_json *
         cJSON_Delete(res);
         return rc == BW_E_NOMEM ? bwsdk_error(err, rc, NULL, "out of memory") : rc;
     }
-    return emit(in, out, res, err);
+    return bwsdk_json_answer(in->host, out, res, err);
 }
 
 int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json *patient,
@@ -174,7 +128,7 @@ int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json
     struct pn_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const char *first, *last, *phone;
-    char ik[128], id[PN_ID_MAX], e164[BWSDK_E164_MAX] = "";
+    char ik[BWSDK_IDEM_RECORD_MAX], id[PN_ID_MAX], e164[BWSDK_E164_MAX] = "";
     int status = 0, rc;
     if (bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &q) != 0 ||
         bwsdk_json_string(q, "first_name", &first) || bwsdk_json_string(q, "last_name", &last) ||
@@ -186,8 +140,8 @@ int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json
                            "a patient needs first_name and last_name, and a phone in E.164 when given");
     }
     const char *email = bwsdk_json_string_or(q, "email", "");
-    if ((rc = idem_key(in, "patient", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "patient", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0] && (e164[0] || email[0])) {
         /* The same person already on file (same name at that number or address). */
@@ -201,7 +155,7 @@ int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json
     if (id[0]) {
         if ((rc = read_one(in, call, in->path_patients, id, &doc, err)) != 0)
             goto done;
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     } else {
         if (!(body = cJSON_CreateObject()) || !cJSON_AddStringToObject(body, "firstName", first) ||
             !cJSON_AddStringToObject(body, "lastName", last) ||
@@ -217,9 +171,9 @@ int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created patient has no id");
             goto done;
         }
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     }
-    rc = emit(in, out, patient_abi(doc), err);
+    rc = bwsdk_json_answer(in->host, out, patient_abi(doc), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -294,7 +248,7 @@ int pn_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     struct pn_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const char *patient, *loc, *service, *start, *end;
-    char ik[128], id[PN_ID_MAX], provider[PN_ID_MAX];
+    char ik[BWSDK_IDEM_RECORD_MAX], id[PN_ID_MAX], provider[PN_ID_MAX];
     int64_t st, en;
     int status = 0, rc;
     if (bwsdk_json_parse(req, BW_SCHEMA_EMR_BOOKING_REQUEST, &q) != 0 ||
@@ -308,8 +262,8 @@ int pn_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     }
     const char *location = pn_location(in, loc);
     snprintf(provider, sizeof provider, "%s", bwsdk_json_string_or(q, "provider_id", ""));
-    if ((rc = idem_key(in, "book", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "book", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (id[0]) {
         rc = read_one(in, call, in->path_appointments, id, &doc, err);
@@ -331,12 +285,12 @@ int pn_book(void *instance, struct bw_call *call, const struct bw_json *req, con
         if (!pn_text(doc, "appointmentId", id, sizeof id)[0])
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created appointment has no id");
         else
-            idem_put(in, call, ik, id);
+            bwsdk_idem_put(in->host, call, ik, id);
     } else if (status == 409) {
         rc = bwsdk_error(err, BW_E_CONFLICT, "conflict", "the slot is no longer free");
     }
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(doc, loc), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(doc, loc), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -371,7 +325,7 @@ int pn_cancel(void *instance, struct bw_call *call, const struct bw_json *req, c
     if (rc == 0 && !doc)
         rc = read_one(in, call, in->path_appointments, id, &doc, err);
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(doc, NULL), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(doc, NULL), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);

@@ -21,7 +21,6 @@
 
 #include "vagaro.h"
 
-#define IDEM_TTL_MS (INT64_C(90) * 86400 * 1000)
 
 static int link_only(const struct vg_instance *in, struct bw_error *err)
 {
@@ -30,52 +29,7 @@ static int link_only(const struct vg_instance *in, struct bw_error *err)
                        in->booking_url);
 }
 
-/* ---- idempotency records ------------------------------------------------ */
-
-static int idem_key(struct vg_instance *in, const char *op, const char *key, char out[128])
-{
-    uint8_t d[BW_HASH_MAX_LEN];
-    uint32_t n = 0;
-    out[0] = 0;
-    if (!key || !key[0])
-        return 0;
-    if (in->host->digest(BW_HASH_SHA256, key, strlen(key), d, sizeof d, &n) != 0)
-        return BW_E_INTERNAL;
-    int w = snprintf(out, 128, "idem/%s/", op);
-    for (uint32_t i = 0; i < n && w + 2 < 128; i++)
-        w += snprintf(out + w, 128 - (size_t)w, "%02x", d[i]);
-    return 0;
-}
-
-static int idem_get(struct vg_instance *in, struct bw_call *call, const char *k, char *id,
-                    size_t cap, struct bw_error *err)
-{
-    id[0] = 0;
-    if (!k[0])
-        return 0;
-    struct bw_buf *b = in->host->buf_scratch(call);
-    struct bw_bytes v;
-    int32_t found = 0;
-    if (!b || in->host->kv_get(call, k, b, &found) != 0 || in->host->buf_view(b, &v) != 0)
-        return bwsdk_error(err, BW_E_RETRY, NULL, "the key-value store failed");
-    if (found && bwsdk_strlcpy(id, cap, (const char *)v.ptr, (size_t)v.len) != 0)
-        id[0] = 0;
-    in->host->buf_truncate(b, 0);
-    return 0;
-}
-
-static void idem_put(struct vg_instance *in, struct bw_call *call, const char *k, const char *id)
-{
-    if (k[0] && in->host->kv_put(call, k, id, strlen(id), IDEM_TTL_MS) != 0)
-        in->host->log(call, BW_LOG_WARN, "cannot record an idempotency key");
-}
-
-static int emit(struct vg_instance *in, struct bw_buf *out, cJSON *doc, struct bw_error *err)
-{
-    int rc = doc ? bwsdk_json_emit(in->host, out, doc) : BW_E_NOMEM;
-    cJSON_Delete(doc);
-    return rc ? bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory") : 0;
-}
+/* ---- one record ---------------------------------------------------------- */
 
 /* GET <collection>/<id>: its "data" object into *doc (the whole answer,
  * caller frees) and *obj; an unknown id is BW_E_INVAL. */
@@ -166,7 +120,7 @@ int vg_patient_find(void *instance, struct bw_call *call, const struct bw_json *
             goto done;
         }
     }
-    rc = emit(in, out, res, err);
+    rc = bwsdk_json_answer(in->host, out, res, err);
     res = NULL;
 done:
     cJSON_Delete(q);
@@ -182,7 +136,7 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const cJSON *obj = NULL, *items, *r;
     const char *first, *last, *phone;
-    char ik[128], id[VG_ID_MAX], e164[BWSDK_E164_MAX] = "";
+    char ik[BWSDK_IDEM_RECORD_MAX], id[VG_ID_MAX], e164[BWSDK_E164_MAX] = "";
     int status = 0, rc;
     if (bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &q) != 0 ||
         bwsdk_json_string(q, "first_name", &first) || bwsdk_json_string(q, "last_name", &last) ||
@@ -198,8 +152,8 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
         return link_only(in, err);
     }
     const char *email = bwsdk_json_string_or(q, "email", "");
-    if ((rc = idem_key(in, "patient", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "patient", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0] && (e164[0] || email[0])) {
         /* The same person already on file (same name at that number or address). */
@@ -218,7 +172,7 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
     if (id[0]) {
         if ((rc = read_one(in, call, in->path_customers, id, &doc, &obj, err)) != 0)
             goto done;
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     } else {
         cJSON *v;
         if (!(body = cJSON_CreateObject()) ||
@@ -239,9 +193,9 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
             goto done;
         }
         obj = v;
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     }
-    rc = emit(in, out, patient_abi(obj), err);
+    rc = bwsdk_json_answer(in->host, out, patient_abi(obj), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -320,7 +274,7 @@ int vg_appointment_list(void *instance, struct bw_call *call, const struct bw_js
             goto nomem;
         }
     }
-    rc = emit(in, out, res, err);
+    rc = bwsdk_json_answer(in->host, out, res, err);
     res = NULL;
     goto done;
 nomem:
@@ -365,7 +319,7 @@ int vg_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const cJSON *obj = NULL;
     const char *patient, *loc, *service, *start, *end;
-    char ik[128], id[VG_ID_MAX], provider[VG_ID_MAX];
+    char ik[BWSDK_IDEM_RECORD_MAX], id[VG_ID_MAX], provider[VG_ID_MAX];
     int64_t st, en;
     int status = 0, rc;
     if (bwsdk_json_parse(req, BW_SCHEMA_EMR_BOOKING_REQUEST, &q) != 0 ||
@@ -383,8 +337,8 @@ int vg_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     }
     const char *business = vg_business(in, loc);
     snprintf(provider, sizeof provider, "%s", bwsdk_json_string_or(q, "provider_id", ""));
-    if ((rc = idem_key(in, "book", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "book", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (id[0]) {
         rc = read_one(in, call, in->path_appointments, id, &doc, &obj, err);
@@ -407,12 +361,12 @@ int vg_book(void *instance, struct bw_call *call, const struct bw_json *req, con
         if (!cJSON_IsObject(obj) || !vg_text(obj, "appointmentId", id, sizeof id)[0])
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created appointment has no id");
         else
-            idem_put(in, call, ik, id);
+            bwsdk_idem_put(in->host, call, ik, id);
     } else if (status == 409) {
         rc = bwsdk_error(err, BW_E_CONFLICT, "conflict", "the slot is no longer free");
     }
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(obj, loc), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(obj, loc), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -455,7 +409,7 @@ int vg_cancel(void *instance, struct bw_call *call, const struct bw_json *req, c
         rc = read_one(in, call, in->path_appointments, id, &doc, &obj, err);
     }
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(obj, NULL), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(obj, NULL), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
