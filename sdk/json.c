@@ -200,3 +200,34 @@ const char *bwsdk_json_text(const cJSON *obj, const char *name, char *buf, size_
         buf[0] = 0;
     return buf;
 }
+
+/* An item being sorted: its place before the sort breaks ties. */
+struct sort_item {
+    cJSON *item;
+    size_t index;
+    int (*cmp)(const cJSON *a, const cJSON *b);
+};
+
+static int sort_item_cmp(const void *x, const void *y)
+{
+    const struct sort_item *a = x, *b = y;
+    int c = a->cmp(a->item, b->item);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+int bwsdk_json_array_sort(cJSON *array, int (*cmp)(const cJSON *a, const cJSON *b))
+{
+    int n = cJSON_GetArraySize(array);
+    if (n < 2)
+        return 0;
+    struct sort_item *items = malloc((size_t)n * sizeof *items);
+    if (!items)
+        return BW_E_NOMEM;
+    for (int i = n - 1; i >= 0; i--)
+        items[i] = (struct sort_item){ cJSON_DetachItemFromArray(array, i), (size_t)i, cmp };
+    qsort(items, (size_t)n, sizeof *items, sort_item_cmp);
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(array, items[i].item);
+    free(items);
+    return 0;
+}

@@ -78,9 +78,9 @@ static int patient_search(struct nx_instance *in, struct bw_call *call, const ch
 {
     char q[1024] = "", path[1100], count[24];
     snprintf(count, sizeof count, "%lld", (long long)in->page_size);
-    if ((phone && phone[0] && nx_query_add(q, sizeof q, "phone", phone)) ||
-        (email && email[0] && nx_query_add(q, sizeof q, "email", email)) ||
-        nx_query_add(q, sizeof q, "_count", count))
+    if ((phone && phone[0] && bwsdk_query_add(q, sizeof q, "phone", phone)) ||
+        (email && email[0] && bwsdk_query_add(q, sizeof q, "email", email)) ||
+        bwsdk_query_add(q, sizeof q, "_count", count))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     snprintf(path, sizeof path, "Patient?%s", q);
     return nx_search(in, call, path, fn, ctx, err);
@@ -283,10 +283,10 @@ static int appt_search(struct nx_instance *in, struct bw_call *call, const char 
     snprintf(ge, sizeof ge, "ge%s", from);
     snprintf(lt, sizeof lt, "lt%s", to);
     snprintf(count, sizeof count, "%lld", (long long)in->page_size);
-    if ((patient && patient[0] && nx_query_add(q, sizeof q, "patient", patient)) ||
-        (location && location[0] && nx_query_add(q, sizeof q, "location", location)) ||
-        nx_query_add(q, sizeof q, "date", ge) || nx_query_add(q, sizeof q, "date", lt) ||
-        nx_query_add(q, sizeof q, "_count", count))
+    if ((patient && patient[0] && bwsdk_query_add(q, sizeof q, "patient", patient)) ||
+        (location && location[0] && bwsdk_query_add(q, sizeof q, "location", location)) ||
+        bwsdk_query_add(q, sizeof q, "date", ge) || bwsdk_query_add(q, sizeof q, "date", lt) ||
+        bwsdk_query_add(q, sizeof q, "_count", count))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     snprintf(path, sizeof path, "Appointment?%s", q);
     return nx_search(in, call, path, fn, ctx, err);
@@ -371,9 +371,10 @@ static int pick_provider(struct nx_instance *in, struct bw_call *call, const cha
     struct first_slot f = { .start = st };
     snprintf(ge, sizeof ge, "ge%s", start);
     snprintf(le, sizeof le, "le%s", end);
-    if (nx_query_add(q, sizeof q, "appointment-type", service) ||
-        nx_query_add(q, sizeof q, "location", location) || nx_query_add(q, sizeof q, "start", ge) ||
-        nx_query_add(q, sizeof q, "start", le))
+    if (bwsdk_query_add(q, sizeof q, "appointment-type", service) ||
+        bwsdk_query_add(q, sizeof q, "location", location) ||
+        bwsdk_query_add(q, sizeof q, "start", ge) ||
+        bwsdk_query_add(q, sizeof q, "start", le))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     snprintf(path, sizeof path, "Slot?%s", q);
     int rc = nx_search(in, call, path, slot_at, &f, err);

@@ -47,7 +47,7 @@ static cJSON *patient_abi(const cJSON *r)
     if (bwsdk_phone_e164(raw, "US", phone) != 0)
         snprintf(phone, sizeof phone, "%.16s", raw);
     cJSON *p = cJSON_CreateObject();
-    if (!p || !cJSON_AddStringToObject(p, "id", pn_text(r, "patientId", id, sizeof id)) ||
+    if (!p || !cJSON_AddStringToObject(p, "id", bwsdk_json_text(r, "patientId", id, sizeof id)) ||
         !cJSON_AddStringToObject(p, "first_name", bwsdk_json_string_or(r, "firstName", "")) ||
         !cJSON_AddStringToObject(p, "last_name", bwsdk_json_string_or(r, "lastName", "")) ||
         !cJSON_AddStringToObject(p, "phone", phone) ||
@@ -79,7 +79,7 @@ static int same_name(const cJSON *r, void *vctx)
     struct collect *c = vctx;
     if (strcasecmp(bwsdk_json_string_or(r, "firstName", ""), c->first) == 0 &&
         strcasecmp(bwsdk_json_string_or(r, "lastName", ""), c->last) == 0)
-        pn_text(r, "patientId", c->found, sizeof c->found);
+        bwsdk_json_text(r, "patientId", c->found, sizeof c->found);
     return c->found[0] ? 1 : 0;
 }
 
@@ -88,8 +88,8 @@ static int patient_search(struct pn_instance *in, struct bw_call *call, const ch
                           struct bw_error *err)
 {
     char q[1024] = "";
-    if ((phone && phone[0] && pn_query_add(q, sizeof q, "mobilePhone", phone)) ||
-        (email && email[0] && pn_query_add(q, sizeof q, "email", email)))
+    if ((phone && phone[0] && bwsdk_query_add(q, sizeof q, "mobilePhone", phone)) ||
+        (email && email[0] && bwsdk_query_add(q, sizeof q, "email", email)))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     return pn_list(in, call, in->path_patients, q, fn, ctx, err);
 }
@@ -167,7 +167,7 @@ int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json
         if ((rc = pn_request(in, call, "POST", in->path_patients, NULL, body, &status, &doc,
                              err)) != 0)
             goto done;
-        if (!pn_text(doc, "patientId", id, sizeof id)[0]) {
+        if (!bwsdk_json_text(doc, "patientId", id, sizeof id)[0]) {
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created patient has no id");
             goto done;
         }
@@ -190,14 +190,17 @@ static cJSON *appointment_abi(const cJSON *r, const char *location)
     char id[PN_ID_MAX], pat[PN_ID_MAX], loc[PN_ID_MAX], svc[PN_ID_MAX], prov[PN_ID_MAX];
     const char *st = bwsdk_json_string_or(r, "status", "Scheduled");
     bool cancelled = strcasecmp(st, "Cancelled") == 0 || strcasecmp(st, "Canceled") == 0;
-    pn_text(r, "locationId", loc, sizeof loc);
+    bwsdk_json_text(r, "locationId", loc, sizeof loc);
     cJSON *a = cJSON_CreateObject();
-    if (!a || !cJSON_AddStringToObject(a, "id", pn_text(r, "appointmentId", id, sizeof id)) ||
-        !cJSON_AddStringToObject(a, "patient_id", pn_text(r, "patientId", pat, sizeof pat)) ||
+    if (!a ||
+        !cJSON_AddStringToObject(a, "id", bwsdk_json_text(r, "appointmentId", id, sizeof id)) ||
+        !cJSON_AddStringToObject(a, "patient_id",
+                                 bwsdk_json_text(r, "patientId", pat, sizeof pat)) ||
         !cJSON_AddStringToObject(a, "location_id", location && location[0] ? location : loc) ||
         !cJSON_AddStringToObject(a, "service_id",
-                                 pn_text(r, "appointmentTypeId", svc, sizeof svc)) ||
-        !cJSON_AddStringToObject(a, "provider_id", pn_text(r, "providerId", prov, sizeof prov)) ||
+                                 bwsdk_json_text(r, "appointmentTypeId", svc, sizeof svc)) ||
+        !cJSON_AddStringToObject(a, "provider_id",
+                                 bwsdk_json_text(r, "providerId", prov, sizeof prov)) ||
         !cJSON_AddStringToObject(a, "start", bwsdk_json_string_or(r, "startTime", "")) ||
         !cJSON_AddStringToObject(a, "end", bwsdk_json_string_or(r, "endTime", "")) ||
         !cJSON_AddStringToObject(a, "status", cancelled ? "cancelled" : "booked")) {
@@ -217,7 +220,7 @@ static int opening_at(const cJSON *r, void *vctx)
     struct first_opening *f = vctx;
     int64_t s;
     if (bwsdk_time_parse(bwsdk_json_string_or(r, "startTime", ""), &s, NULL) == 0 && s == f->start)
-        pn_text(r, "providerId", f->provider, sizeof f->provider);
+        bwsdk_json_text(r, "providerId", f->provider, sizeof f->provider);
     return f->provider[0] ? 1 : 0;
 }
 
@@ -229,9 +232,10 @@ static int pick_provider(struct pn_instance *in, struct bw_call *call, const cha
 {
     char q[1024] = "";
     struct first_opening f = { .start = st };
-    if (pn_query_add(q, sizeof q, "locationId", location) ||
-        pn_query_add(q, sizeof q, "appointmentTypeId", service) ||
-        pn_query_add(q, sizeof q, "startDate", start) || pn_query_add(q, sizeof q, "endDate", end))
+    if (bwsdk_query_add(q, sizeof q, "locationId", location) ||
+        bwsdk_query_add(q, sizeof q, "appointmentTypeId", service) ||
+        bwsdk_query_add(q, sizeof q, "startDate", start) ||
+        bwsdk_query_add(q, sizeof q, "endDate", end))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     int rc = pn_list(in, call, in->path_availability, q, opening_at, &f, err);
     if (rc != 0 && rc != 1)
@@ -282,7 +286,7 @@ int pn_book(void *instance, struct bw_call *call, const struct bw_json *req, con
         rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
     } else if ((rc = pn_request(in, call, "POST", in->path_appointments, NULL, body, &status,
                                 &doc, err)) == 0) {
-        if (!pn_text(doc, "appointmentId", id, sizeof id)[0])
+        if (!bwsdk_json_text(doc, "appointmentId", id, sizeof id)[0])
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created appointment has no id");
         else
             bwsdk_idem_put(in->host, call, ik, id);

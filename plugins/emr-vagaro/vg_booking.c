@@ -58,7 +58,7 @@ static cJSON *patient_abi(const cJSON *r)
     if (bwsdk_phone_e164(raw, "US", phone) != 0)
         snprintf(phone, sizeof phone, "%.16s", raw);
     cJSON *p = cJSON_CreateObject();
-    if (!p || !cJSON_AddStringToObject(p, "id", vg_text(r, "customerId", id, sizeof id)) ||
+    if (!p || !cJSON_AddStringToObject(p, "id", bwsdk_json_text(r, "customerId", id, sizeof id)) ||
         !cJSON_AddStringToObject(p, "first_name", bwsdk_json_string_or(r, "firstName", "")) ||
         !cJSON_AddStringToObject(p, "last_name", bwsdk_json_string_or(r, "lastName", "")) ||
         !cJSON_AddStringToObject(p, "phone", phone) ||
@@ -77,9 +77,9 @@ static int customer_search(struct vg_instance *in, struct bw_call *call, const c
 {
     char q[1024] = "";
     int status = 0;
-    if (vg_query_add(q, sizeof q, "businessId", in->business_id) ||
-        (phone && phone[0] && vg_query_add(q, sizeof q, "mobilePhone", phone)) ||
-        (email && email[0] && vg_query_add(q, sizeof q, "email", email)))
+    if (bwsdk_query_add(q, sizeof q, "businessId", in->business_id) ||
+        (phone && phone[0] && bwsdk_query_add(q, sizeof q, "mobilePhone", phone)) ||
+        (email && email[0] && bwsdk_query_add(q, sizeof q, "email", email)))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     int rc = vg_request(in, call, "GET", in->path_customers, q, NULL, &status, doc, err);
     if (rc == 0 && !cJSON_IsArray(*items = cJSON_GetObjectItemCaseSensitive(*doc, "data")))
@@ -163,7 +163,7 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
         cJSON_ArrayForEach(r, items) {
             if (strcasecmp(bwsdk_json_string_or(r, "firstName", ""), first) == 0 &&
                 strcasecmp(bwsdk_json_string_or(r, "lastName", ""), last) == 0 &&
-                vg_text(r, "customerId", id, sizeof id)[0])
+                bwsdk_json_text(r, "customerId", id, sizeof id)[0])
                 break;
         }
         cJSON_Delete(doc);
@@ -188,7 +188,7 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
                              err)) != 0)
             goto done;
         v = cJSON_GetObjectItemCaseSensitive(doc, "data");
-        if (!cJSON_IsObject(v) || !vg_text(v, "customerId", id, sizeof id)[0]) {
+        if (!cJSON_IsObject(v) || !bwsdk_json_text(v, "customerId", id, sizeof id)[0]) {
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created customer has no id");
             goto done;
         }
@@ -211,14 +211,17 @@ static cJSON *appointment_abi(const cJSON *r, const char *location)
     const char *st = bwsdk_json_string_or(r, "bookingStatus", "Confirmed");
     bool cancelled = strcasecmp(st, "Cancelled") == 0 || strcasecmp(st, "Canceled") == 0 ||
                      strcasecmp(st, "Deleted") == 0;
-    vg_text(r, "businessId", biz, sizeof biz);
+    bwsdk_json_text(r, "businessId", biz, sizeof biz);
     cJSON *a = cJSON_CreateObject();
-    if (!a || !cJSON_AddStringToObject(a, "id", vg_text(r, "appointmentId", id, sizeof id)) ||
-        !cJSON_AddStringToObject(a, "patient_id", vg_text(r, "customerId", cust, sizeof cust)) ||
+    if (!a ||
+        !cJSON_AddStringToObject(a, "id", bwsdk_json_text(r, "appointmentId", id, sizeof id)) ||
+        !cJSON_AddStringToObject(a, "patient_id",
+                                 bwsdk_json_text(r, "customerId", cust, sizeof cust)) ||
         !cJSON_AddStringToObject(a, "location_id", location && location[0] ? location : biz) ||
-        !cJSON_AddStringToObject(a, "service_id", vg_text(r, "serviceId", svc, sizeof svc)) ||
+        !cJSON_AddStringToObject(a, "service_id",
+                                 bwsdk_json_text(r, "serviceId", svc, sizeof svc)) ||
         !cJSON_AddStringToObject(a, "provider_id",
-                                 vg_text(r, "serviceProviderId", prov, sizeof prov)) ||
+                                 bwsdk_json_text(r, "serviceProviderId", prov, sizeof prov)) ||
         !cJSON_AddStringToObject(a, "start", bwsdk_json_string_or(r, "startTime", "")) ||
         !cJSON_AddStringToObject(a, "end", bwsdk_json_string_or(r, "endTime", "")) ||
         !cJSON_AddStringToObject(a, "status", cancelled ? "cancelled" : "booked")) {
@@ -246,9 +249,10 @@ int vg_appointment_list(void *instance, struct bw_call *call, const struct bw_js
     }
     const char *patient = bwsdk_json_string_or(q, "patient_id", "");
     const char *loc = bwsdk_json_string_or(q, "location_id", "");
-    if (vg_query_add(qs, sizeof qs, "businessId", vg_business(in, loc)) ||
-        vg_query_add(qs, sizeof qs, "startDate", from) || vg_query_add(qs, sizeof qs, "endDate", to) ||
-        (patient[0] && vg_query_add(qs, sizeof qs, "customerId", patient))) {
+    if (bwsdk_query_add(qs, sizeof qs, "businessId", vg_business(in, loc)) ||
+        bwsdk_query_add(qs, sizeof qs, "startDate", from) ||
+        bwsdk_query_add(qs, sizeof qs, "endDate", to) ||
+        (patient[0] && bwsdk_query_add(qs, sizeof qs, "customerId", patient))) {
         rc = bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
         goto done;
     }
@@ -264,7 +268,8 @@ int vg_appointment_list(void *instance, struct bw_call *call, const struct bw_js
         char cust[VG_ID_MAX];
         int64_t s, e;
         /* The window and the customer again: a server may answer wider. */
-        if ((patient[0] && strcmp(vg_text(r, "customerId", cust, sizeof cust), patient) != 0) ||
+        if ((patient[0] &&
+             strcmp(bwsdk_json_text(r, "customerId", cust, sizeof cust), patient) != 0) ||
             bwsdk_time_parse(bwsdk_json_string_or(r, "startTime", ""), &s, NULL) ||
             bwsdk_time_parse(bwsdk_json_string_or(r, "endTime", ""), &e, NULL) || s >= b || e <= a)
             continue;
@@ -296,16 +301,17 @@ static int pick_provider(struct vg_instance *in, struct bw_call *call, const cha
     const cJSON *r;
     int status = 0, rc;
     out[0] = 0;
-    if (vg_query_add(q, sizeof q, "businessId", business) ||
-        vg_query_add(q, sizeof q, "serviceId", service) ||
-        vg_query_add(q, sizeof q, "startDate", start) || vg_query_add(q, sizeof q, "endDate", end))
+    if (bwsdk_query_add(q, sizeof q, "businessId", business) ||
+        bwsdk_query_add(q, sizeof q, "serviceId", service) ||
+        bwsdk_query_add(q, sizeof q, "startDate", start) ||
+        bwsdk_query_add(q, sizeof q, "endDate", end))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     if ((rc = vg_request(in, call, "GET", in->path_availability, q, NULL, &status, &doc, err)) != 0)
         return rc;
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "data")) {
         int64_t s;
         if (bwsdk_time_parse(bwsdk_json_string_or(r, "startTime", ""), &s, NULL) == 0 && s == st &&
-            vg_text(r, "serviceProviderId", out, cap)[0])
+            bwsdk_json_text(r, "serviceProviderId", out, cap)[0])
             break;
     }
     cJSON_Delete(doc);
@@ -358,7 +364,7 @@ int vg_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     } else if ((rc = vg_request(in, call, "POST", in->path_appointments, NULL, body, &status,
                                 &doc, err)) == 0) {
         obj = cJSON_GetObjectItemCaseSensitive(doc, "data");
-        if (!cJSON_IsObject(obj) || !vg_text(obj, "appointmentId", id, sizeof id)[0])
+        if (!cJSON_IsObject(obj) || !bwsdk_json_text(obj, "appointmentId", id, sizeof id)[0])
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created appointment has no id");
         else
             bwsdk_idem_put(in->host, call, ik, id);
