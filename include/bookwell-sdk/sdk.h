@@ -25,6 +25,7 @@
 #include <bookwell-sdk/idempotency.h>
 #include <bookwell-sdk/json.h>
 #include <bookwell-sdk/money.h>
+#include <bookwell-sdk/patient.h>
 #include <bookwell-sdk/phone.h>
 #include <bookwell-sdk/slots.h>
 

@@ -36,8 +36,7 @@ static const char *telecom(const cJSON *r, const char *system)
 /* patient/1 of a FHIR Patient. */
 static cJSON *patient_abi(const cJSON *r)
 {
-    cJSON *p = cJSON_CreateObject();
-    char given[256] = "", phone[BWSDK_E164_MAX];
+    char given[256] = "";
     const cJSON *g;
     cJSON_ArrayForEach(g, bwsdk_json_path(r, "name.0.given")) {
         const char *v = cJSON_GetStringValue(g);
@@ -45,18 +44,9 @@ static cJSON *patient_abi(const cJSON *r)
         if (v)
             snprintf(given + used, sizeof given - used, "%s%s", used ? " " : "", v);
     }
-    const char *raw = telecom(r, "phone");
-    if (bwsdk_phone_e164(raw, "US", phone) != 0)
-        snprintf(phone, sizeof phone, "%.16s", raw);
-    if (!p || !cJSON_AddStringToObject(p, "id", bwsdk_json_string_or(r, "id", "")) ||
-        !cJSON_AddStringToObject(p, "first_name", given) ||
-        !cJSON_AddStringToObject(p, "last_name", bwsdk_json_string_or(r, "name.0.family", "")) ||
-        !cJSON_AddStringToObject(p, "phone", phone) ||
-        !cJSON_AddStringToObject(p, "email", telecom(r, "email"))) {
-        cJSON_Delete(p);
-        return NULL;
-    }
-    return p;
+    return bwsdk_patient_new(bwsdk_json_string_or(r, "id", ""), given,
+                             bwsdk_json_string_or(r, "name.0.family", ""), telecom(r, "phone"),
+                             telecom(r, "email"));
 }
 
 struct collect {
@@ -91,21 +81,13 @@ int nx_patient_find(void *instance, struct bw_call *call, const struct bw_json *
 {
     struct nx_instance *in = instance;
     cJSON *q = NULL;
-    if (bwsdk_json_parse(query, BW_SCHEMA_EMR_PATIENT_QUERY, &q) != 0 || !cJSON_IsObject(q)) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "malformed patient query");
-    }
-    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(q, "phone");
-    const cJSON *em = cJSON_GetObjectItemCaseSensitive(q, "email");
-    const char *phone = cJSON_GetStringValue(ph), *email = cJSON_GetStringValue(em);
-    if ((ph && !cJSON_IsNull(ph) && !phone) || (em && !cJSON_IsNull(em) && !email) ||
-        !((phone && phone[0]) || (email && email[0]))) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "a patient query needs a phone or an email");
-    }
+    const char *phone, *email;
+    int rc = bwsdk_patient_query(query, &q, &phone, &email, err);
+    if (rc != 0)
+        return rc;
     cJSON *res = cJSON_CreateObject();
     struct collect c = { .list = res ? cJSON_AddArrayToObject(res, "patients") : NULL };
-    int rc = c.list ? patient_search(in, call, phone, email, collect_patient, &c, err) : BW_E_NOMEM;
+    rc = c.list ? patient_search(in, call, phone, email, collect_patient, &c, err) : BW_E_NOMEM;
     cJSON_Delete(q);
     if (rc) {
         cJSON_Delete(res);
@@ -145,19 +127,11 @@ int nx_patient_create(void *instance, struct bw_call *call, const struct bw_json
 {
     struct nx_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
-    const char *first, *last, *phone;
+    const char *first, *last, *email;
     char ik[BWSDK_IDEM_RECORD_MAX], id[NX_ID_MAX], e164[BWSDK_E164_MAX] = "";
     int status = 0, rc;
-    /* A patient met on Instagram or web chat may have neither phone nor email. */
-    if (bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &q) != 0 ||
-        bwsdk_json_string(q, "first_name", &first) || bwsdk_json_string(q, "last_name", &last) ||
-        !first[0] || !last[0] || ((phone = bwsdk_json_string_or(q, "phone", ""))[0] &&
-                                  bwsdk_phone_e164(phone, "US", e164) != 0)) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL,
-                           "a patient needs first_name and last_name, and a phone in E.164 when given");
-    }
-    const char *email = bwsdk_json_string_or(q, "email", "");
+    if ((rc = bwsdk_patient_input(patient, &q, &first, &last, e164, &email, err)) != 0)
+        return rc;
     if ((rc = bwsdk_idem_record(in->host, "patient", key, ik)) != 0 ||
         (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;

@@ -53,20 +53,12 @@ static int read_one(struct vg_instance *in, struct bw_call *call, const char *co
 
 static cJSON *patient_abi(const cJSON *r)
 {
-    char id[VG_ID_MAX], phone[BWSDK_E164_MAX];
-    const char *raw = bwsdk_json_string_or(r, "mobilePhone", "");
-    if (bwsdk_phone_e164(raw, "US", phone) != 0)
-        snprintf(phone, sizeof phone, "%.16s", raw);
-    cJSON *p = cJSON_CreateObject();
-    if (!p || !cJSON_AddStringToObject(p, "id", bwsdk_json_text(r, "customerId", id, sizeof id)) ||
-        !cJSON_AddStringToObject(p, "first_name", bwsdk_json_string_or(r, "firstName", "")) ||
-        !cJSON_AddStringToObject(p, "last_name", bwsdk_json_string_or(r, "lastName", "")) ||
-        !cJSON_AddStringToObject(p, "phone", phone) ||
-        !cJSON_AddStringToObject(p, "email", bwsdk_json_string_or(r, "email", ""))) {
-        cJSON_Delete(p);
-        return NULL;
-    }
-    return p;
+    char id[VG_ID_MAX];
+    return bwsdk_patient_new(bwsdk_json_text(r, "customerId", id, sizeof id),
+                             bwsdk_json_string_or(r, "firstName", ""),
+                             bwsdk_json_string_or(r, "lastName", ""),
+                             bwsdk_json_string_or(r, "mobilePhone", ""),
+                             bwsdk_json_string_or(r, "email", ""));
 }
 
 /* The customers matching a phone or an email: *doc holds the answer,
@@ -93,19 +85,10 @@ int vg_patient_find(void *instance, struct bw_call *call, const struct bw_json *
     struct vg_instance *in = instance;
     cJSON *q = NULL, *doc = NULL, *res = NULL, *list;
     const cJSON *items, *r;
-    if (bwsdk_json_parse(query, BW_SCHEMA_EMR_PATIENT_QUERY, &q) != 0 || !cJSON_IsObject(q)) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "malformed patient query");
-    }
-    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(q, "phone");
-    const cJSON *em = cJSON_GetObjectItemCaseSensitive(q, "email");
-    const char *phone = cJSON_GetStringValue(ph), *email = cJSON_GetStringValue(em);
-    int rc;
-    if ((ph && !cJSON_IsNull(ph) && !phone) || (em && !cJSON_IsNull(em) && !email) ||
-        !((phone && phone[0]) || (email && email[0]))) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "a patient query needs a phone or an email");
-    }
+    const char *phone, *email;
+    int rc = bwsdk_patient_query(query, &q, &phone, &email, err);
+    if (rc != 0)
+        return rc;
     if ((rc = customer_search(in, call, phone, email, &doc, &items, err)) != 0)
         goto done;
     if (!(res = cJSON_CreateObject()) || !(list = cJSON_AddArrayToObject(res, "patients"))) {
@@ -135,23 +118,15 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
     struct vg_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const cJSON *obj = NULL, *items, *r;
-    const char *first, *last, *phone;
+    const char *first, *last, *email;
     char ik[BWSDK_IDEM_RECORD_MAX], id[VG_ID_MAX], e164[BWSDK_E164_MAX] = "";
     int status = 0, rc;
-    if (bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &q) != 0 ||
-        bwsdk_json_string(q, "first_name", &first) || bwsdk_json_string(q, "last_name", &last) ||
-        !first[0] || !last[0] || ((phone = bwsdk_json_string_or(q, "phone", ""))[0] &&
-                                  bwsdk_phone_e164(phone, "US", e164) != 0)) {
-        /* A patient met on Instagram or web chat may have neither phone nor email. */
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL,
-                           "a patient needs first_name and last_name, and a phone in E.164 when given");
-    }
+    if ((rc = bwsdk_patient_input(patient, &q, &first, &last, e164, &email, err)) != 0)
+        return rc;
     if (!in->writes) {
         cJSON_Delete(q);
         return link_only(in, err);
     }
-    const char *email = bwsdk_json_string_or(q, "email", "");
     if ((rc = bwsdk_idem_record(in->host, "patient", key, ik)) != 0 ||
         (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;

@@ -24,16 +24,6 @@ static int64_t stored_ttl;
 static bool store_fails;
 static int warnings;
 
-static int buf_append(struct bw_buf *b, const void *data, uint64_t len)
-{
-    if (b->len + len >= sizeof b->data)
-        return BW_E_NOMEM;
-    memcpy(b->data + b->len, data, len);
-    b->len += len;
-    b->data[b->len] = 0;
-    return 0;
-}
-
 static int buf_truncate(struct bw_buf *b, uint64_t len)
 {
     if (len < b->len)
@@ -70,7 +60,9 @@ static int kv_get(struct bw_call *call, const char *key, struct bw_buf *out, int
     if (store_fails)
         return BW_E_INTERNAL;
     *found = strcmp(key, stored_key) == 0;
-    return *found ? buf_append(out, stored_value, strlen(stored_value)) : 0;
+    if (*found)
+        out->len = (size_t)snprintf(out->data, sizeof out->data, "%s", stored_value);
+    return 0;
 }
 
 static int kv_put(struct bw_call *call, const char *key, const void *value, uint64_t len,
@@ -94,9 +86,8 @@ static void host_log(struct bw_call *call, uint32_t level, const char *fmt, ...)
 }
 
 static const struct bw_host host = {
-    .struct_size = sizeof host, .abi_major = 1, .log = host_log, .buf_append = buf_append,
-    .buf_truncate = buf_truncate, .buf_view = buf_view, .buf_scratch = buf_scratch,
-    .digest = digest, .kv_get = kv_get, .kv_put = kv_put,
+    .struct_size = sizeof host, .abi_major = 1, .log = host_log, .buf_truncate = buf_truncate,
+    .buf_view = buf_view, .buf_scratch = buf_scratch, .digest = digest, .kv_get = kv_get, .kv_put = kv_put,
 };
 
 static void reset(void)
