@@ -10,12 +10,9 @@
  * OperationOutcome's issue code, and searchset Bundles followed through
  * their "next" links.
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "nextech.h"
 

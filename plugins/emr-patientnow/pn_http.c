@@ -7,12 +7,9 @@
  * one, and 5xx, are BW_E_RETRY; 401/403 BW_E_AUTH; 409 BW_E_CONFLICT. Lists
  * are paged with pageNumber/pageSize and followed to totalPages.
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "patientnow.h"
 

@@ -9,12 +9,9 @@
  * BW_E_AUTH, 409 BW_E_CONFLICT, 429 and 5xx BW_E_RETRY. The client secret
  * and the token are wiped after use and never logged.
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vagaro.h"
 
