@@ -6,6 +6,7 @@
 #include <bookwell-sdk/form.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -242,4 +243,14 @@ void bwsdk_form_free(struct bwsdk_form *f)
     free(f->pairs);
     f->pairs = NULL;
     f->n = f->cap = 0;
+}
+
+int bwsdk_query_add(char *q, size_t cap, const char *key, const char *value)
+{
+    size_t used = strlen(q), n = 0;
+    int w = snprintf(q + used, cap - used, "%s%s=", used ? "&" : "", key);
+    if (w < 0 || (size_t)w >= cap - used)
+        return BW_E_NOMEM;
+    used += (size_t)w;
+    return bwsdk_url_encode(value, strlen(value), false, q + used, cap - used, &n);
 }

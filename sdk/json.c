@@ -3,9 +3,10 @@
  * parsing, dotted-path lookups with type checks, exact integers, and
  * emitting a result into a host buffer.
  */
-#include <bookwell-sdk/json.h>
+#include <bookwell-sdk/sdk.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,4 +179,55 @@ int bwsdk_json_emit(const struct bw_host *host, struct bw_buf *out, const cJSON 
     int rc = host->buf_append(out, text, strlen(text));
     cJSON_free(text);
     return rc;
+}
+
+int bwsdk_json_answer(const struct bw_host *host, struct bw_buf *out, cJSON *root,
+                      struct bw_error *err)
+{
+    int rc = root ? bwsdk_json_emit(host, out, root) : BW_E_NOMEM;
+    cJSON_Delete(root);
+    return rc ? bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory") : 0;
+}
+
+const char *bwsdk_json_text(const cJSON *obj, const char *name, char *buf, size_t cap)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    if (cJSON_IsString(v))
+        snprintf(buf, cap, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(buf, cap, "%.0f", v->valuedouble);
+    else
+        buf[0] = 0;
+    return buf;
+}
+
+/* An item being sorted: its place before the sort breaks ties. */
+struct sort_item {
+    cJSON *item;
+    size_t index;
+    int (*cmp)(const cJSON *a, const cJSON *b);
+};
+
+static int sort_item_cmp(const void *x, const void *y)
+{
+    const struct sort_item *a = x, *b = y;
+    int c = a->cmp(a->item, b->item);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+int bwsdk_json_array_sort(cJSON *array, int (*cmp)(const cJSON *a, const cJSON *b))
+{
+    int n = cJSON_GetArraySize(array);
+    if (n < 2)
+        return 0;
+    struct sort_item *items = malloc((size_t)n * sizeof *items);
+    if (!items)
+        return BW_E_NOMEM;
+    for (int i = n - 1; i >= 0; i--)
+        items[i] = (struct sort_item){ cJSON_DetachItemFromArray(array, i), (size_t)i, cmp };
+    qsort(items, (size_t)n, sizeof *items, sort_item_cmp);
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(array, items[i].item);
+    free(items);
+    return 0;
 }

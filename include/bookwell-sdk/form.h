@@ -34,6 +34,13 @@ int bwsdk_url_encode(const char *s, size_t len, bool form, char *out, size_t cap
 int bwsdk_url_decode(const char *s, size_t len, bool form, char *out, size_t cap,
                      size_t *out_len);
 
+/*
+ * Appends "key=<percent-encoded value>" to the URL query q (capacity cap,
+ * NUL-terminated, "" to start), after a '&' when q is not empty. key is
+ * written as it is. BW_E_NOMEM when q is too small.
+ */
+int bwsdk_query_add(char *q, size_t cap, const char *key, const char *value);
+
 struct bwsdk_form_pair {
     char *key;                 /* decoded, NUL-terminated, owned by the form */
     char *value;

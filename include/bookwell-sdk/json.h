@@ -57,6 +57,22 @@ int bwsdk_json_add_strn(cJSON *obj, const char *key, const char *s, size_t len);
 /* Serialises root compactly and appends it to out through the host. */
 int bwsdk_json_emit(const struct bw_host *host, struct bw_buf *out, const cJSON *root);
 
+/* Orders the items of array by cmp (negative, zero, positive as strcmp);
+ * items that compare equal keep their order. BW_E_NOMEM (array unchanged)
+ * when out of memory. */
+int bwsdk_json_array_sort(cJSON *array, int (*cmp)(const cJSON *a, const cJSON *b));
+
+/* An op's answer: emits root into out as bwsdk_json_emit and deletes it.
+ * root may be NULL (a build that ran out of memory). Returns 0, or
+ * BW_E_NOMEM with err filled ("out of memory"). */
+int bwsdk_json_answer(const struct bw_host *host, struct bw_buf *out, cJSON *root,
+                      struct bw_error *err);
+
+/* The member name of obj as text into buf (capacity cap): a string as it
+ * is, a number in integer form (ids some providers send as numbers), ""
+ * for anything else. Returns buf. */
+const char *bwsdk_json_text(const cJSON *obj, const char *name, char *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

@@ -23,9 +23,12 @@
 #include <bookwell-sdk/card_mask.h>
 #include <bookwell-sdk/datetime.h>
 #include <bookwell-sdk/form.h>
+#include <bookwell-sdk/idempotency.h>
 #include <bookwell-sdk/json.h>
 #include <bookwell-sdk/money.h>
+#include <bookwell-sdk/patient.h>
 #include <bookwell-sdk/phone.h>
+#include <bookwell-sdk/slots.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -47,6 +50,20 @@ int bwsdk_error(struct bw_error *err, int code, const char *provider_code, const
  * Retry-After header in seconds, when resp has one); other 4xx: BW_E_REMOTE.
  */
 int bwsdk_http_status_error(const struct bw_http_response *resp, struct bw_error *err);
+
+/*
+ * For a provider's 429 answer (false for any other status): counts it
+ * under the counter named counter and, when its Retry-After (seconds; a
+ * second when absent) is at most 2 s and the call's deadline is more than
+ * half a second after it, sleeps that long and returns true: send the
+ * request again (once; a client that waited and meets another 429 fails
+ * it). Returns false without waiting otherwise.
+ */
+bool bwsdk_http_wait_short_429(const struct bw_host *host, struct bw_call *call,
+                               const struct bw_http_response *resp, const char *counter);
+
+/* Sleeps us microseconds (none when us <= 0), resuming after signals. */
+void bwsdk_sleep_us(int64_t us);
 
 /* The first header called name (case-insensitive) among n, or NULL. */
 const struct bw_http_header *bwsdk_http_header(const struct bw_http_header *headers, uint64_t n,

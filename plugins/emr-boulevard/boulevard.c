@@ -407,14 +407,8 @@ static int staff_slots(struct avail *a, const char *location, const char *servic
              * checks the one minute its slot starts in). */
             if (start < a->from || start >= a->to || a->count >= MAX_SLOTS)
                 continue;
-            cJSON *s = cJSON_CreateObject();
-            if (!s || !cJSON_AddItemToArray(a->slots, s) ||
-                bwsdk_time_format(end, off, end_s, sizeof end_s) ||
-                !cJSON_AddStringToObject(s, "start", start_s) ||
-                !cJSON_AddStringToObject(s, "end", end_s) ||
-                !cJSON_AddStringToObject(s, "location_id", a->location_id) ||
-                !cJSON_AddStringToObject(s, "service_id", a->service_id) ||
-                !cJSON_AddStringToObject(s, "provider_id", staff)) {
+            if (bwsdk_time_format(end, off, end_s, sizeof end_s) ||
+                bwsdk_slot_add(a->slots, start_s, end_s, a->location_id, a->service_id, staff)) {
                 rc = bwsdk_error(a->err, BW_E_NOMEM, NULL, "out of memory");
                 goto done;
             }
@@ -432,33 +426,13 @@ done:
     return rc;
 }
 
-static int slot_cmp(const void *x, const void *y)
+/* Slots by start, then provider. */
+static int slot_cmp(const cJSON *a, const cJSON *b)
 {
-    const cJSON *a = *(const cJSON *const *)x, *b = *(const cJSON *const *)y;
-    int64_t ta = 0, tb = 0;
-    bwsdk_time_parse(bwsdk_json_string_or(a, "start", ""), &ta, NULL);
-    bwsdk_time_parse(bwsdk_json_string_or(b, "start", ""), &tb, NULL);
-    if (ta != tb)
-        return ta < tb ? -1 : 1;
-    return strcmp(bwsdk_json_string_or(a, "provider_id", ""), bwsdk_json_string_or(b, "provider_id", ""));
-}
-
-/* Orders the slots by start, then provider. */
-static int sort_slots(cJSON *slots)
-{
-    int n = cJSON_GetArraySize(slots);
-    if (n < 2)
-        return 0;
-    cJSON **v = malloc((size_t)n * sizeof *v);
-    if (!v)
-        return BW_E_NOMEM;
-    for (int i = 0; i < n; i++)
-        v[i] = cJSON_DetachItemFromArray(slots, 0);
-    qsort(v, (size_t)n, sizeof *v, slot_cmp);
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(slots, v[i]);
-    free(v);
-    return 0;
+    int c = bwsdk_slot_by_start(a, b);
+    return c ? c
+             : strcmp(bwsdk_json_string_or(a, "provider_id", ""),
+                      bwsdk_json_string_or(b, "provider_id", ""));
 }
 
 static int blvd_availability(void *instance, struct bw_call *call, const struct bw_json *query,
@@ -511,7 +485,7 @@ static int blvd_availability(void *instance, struct bw_call *call, const struct 
     }
     if (rc != 0)
         goto done;
-    if (sort_slots(a.slots) != 0) {
+    if (bwsdk_json_array_sort(a.slots, slot_cmp) != 0) {
         rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
         goto done;
     }

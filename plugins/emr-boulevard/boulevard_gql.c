@@ -93,13 +93,6 @@ static int64_t throttle_wait(const cJSON *doc)
     return (short_by * 1000 + rate - 1) / rate + 50;
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
 /* The first GraphQL error's code, or NULL when the answer has none. */
 static const char *gql_error_code(const cJSON *doc, const char **message)
 {
@@ -182,7 +175,7 @@ int blvd_gql(struct blvd *in, struct bw_call *call, enum blvd_api api, const cha
                     err->retry_after_ms = wait;
                 goto done;
             }
-            sleep_ms(wait);
+            bwsdk_sleep_us(wait * 1000);
             if ((rc = h->check(call)) != 0) {
                 rc = bwsdk_error(err, rc, NULL, "cancelled while waiting for the budget");
                 goto done;

@@ -271,41 +271,9 @@ static int add_slot(const cJSON *r, void *vctx)
         return 0;
     if (c->count >= MAX_SLOTS)
         return 1;
-    cJSON *s = cJSON_CreateObject();
-    if (!s || !cJSON_AddItemToArray(c->slots, s) || !cJSON_AddStringToObject(s, "start", start) ||
-        !cJSON_AddStringToObject(s, "end", end) ||
-        !cJSON_AddStringToObject(s, "location_id", c->location_id) ||
-        !cJSON_AddStringToObject(s, "service_id", c->service_id) ||
-        !cJSON_AddStringToObject(s, "provider_id", prov))
+    if (bwsdk_slot_add(c->slots, start, end, c->location_id, c->service_id, prov) != 0)
         return BW_E_NOMEM;
     c->count++;
-    return 0;
-}
-
-static int by_start(const void *x, const void *y)
-{
-    const cJSON *const *a = x, *const *b = y;
-    int64_t p = 0, q = 0;
-    bwsdk_time_parse(bwsdk_json_string_or(*a, "start", ""), &p, NULL);
-    bwsdk_time_parse(bwsdk_json_string_or(*b, "start", ""), &q, NULL);
-    return p < q ? -1 : p > q;
-}
-
-/* Slots in time order (a server may order its pages otherwise). */
-static int sort_slots(cJSON *slots)
-{
-    int n = cJSON_GetArraySize(slots);
-    if (n < 2)
-        return 0;
-    cJSON **items = malloc((size_t)n * sizeof *items);
-    if (!items)
-        return BW_E_NOMEM;
-    for (int i = n - 1; i >= 0; i--)
-        items[i] = cJSON_DetachItemFromArray(slots, i);
-    qsort(items, (size_t)n, sizeof *items, by_start);
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(slots, items[i]);
-    free(items);
     return 0;
 }
 
@@ -336,11 +304,12 @@ static int nextech_availability(void *instance, struct bw_call *call, const stru
     snprintf(lt, sizeof lt, "lt%s", to_s);
     char count[24];
     snprintf(count, sizeof count, "%lld", (long long)in->page_size);
-    if (nx_query_add(path, sizeof path, "appointment-type", service) ||
-        nx_query_add(path, sizeof path, "location", nx_location(in, loc)) ||
-        (c.provider_id[0] && nx_query_add(path, sizeof path, "practitioner", c.provider_id)) ||
-        nx_query_add(path, sizeof path, "start", ge) || nx_query_add(path, sizeof path, "start", lt) ||
-        nx_query_add(path, sizeof path, "_count", count)) {
+    if (bwsdk_query_add(path, sizeof path, "appointment-type", service) ||
+        bwsdk_query_add(path, sizeof path, "location", nx_location(in, loc)) ||
+        (c.provider_id[0] && bwsdk_query_add(path, sizeof path, "practitioner", c.provider_id)) ||
+        bwsdk_query_add(path, sizeof path, "start", ge) ||
+        bwsdk_query_add(path, sizeof path, "start", lt) ||
+        bwsdk_query_add(path, sizeof path, "_count", count)) {
         rc = bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
         goto done;
     }
@@ -353,7 +322,8 @@ static int nextech_availability(void *instance, struct bw_call *call, const stru
     rc = nx_search(in, call, full, add_slot, &c, err);
     if (rc == 1)
         rc = 0;
-    if (rc == BW_E_NOMEM || (rc == 0 && (sort_slots(c.slots) || bwsdk_json_emit(in->host, out, res))))
+    if (rc == BW_E_NOMEM ||
+        (rc == 0 && (bwsdk_slots_sort(c.slots) || bwsdk_json_emit(in->host, out, res))))
         rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
 done:
     cJSON_Delete(q);

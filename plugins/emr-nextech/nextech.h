@@ -64,9 +64,6 @@ int nx_request(struct nx_instance *in, struct bw_call *call, const char *method,
 int nx_search(struct nx_instance *in, struct bw_call *call, const char *path_query,
               int (*fn)(const cJSON *resource, void *ctx), void *ctx, struct bw_error *err);
 
-/* Appends "&key=<percent-encoded value>" to q (capacity cap). */
-int nx_query_add(char *q, size_t cap, const char *key, const char *value);
-
 /* The id after the last '/' of a reference ("Practitioner/dr-smith"). */
 const char *nx_ref_id(const char *ref);
 /* The id referenced by the extension whose url ends with "/" name. */

@@ -19,57 +19,7 @@
 
 #include "nextech.h"
 
-#define IDEM_TTL_MS (INT64_C(90) * 86400 * 1000)
 #define IDEM_SYSTEM "urn:bookwell:idempotency-key"
-
-/* ---- idempotency records ------------------------------------------------ */
-
-static int idem_key(struct nx_instance *in, const char *op, const char *key, char out[128])
-{
-    uint8_t d[BW_HASH_MAX_LEN];
-    uint32_t n = 0;
-    if (!key || !key[0]) {
-        out[0] = 0;
-        return 0;
-    }
-    if (in->host->digest(BW_HASH_SHA256, key, strlen(key), d, sizeof d, &n) != 0)
-        return BW_E_INTERNAL;
-    int w = snprintf(out, 128, "idem/%s/", op);
-    for (uint32_t i = 0; i < n && w + 2 < 128; i++)
-        w += snprintf(out + w, 128 - (size_t)w, "%02x", d[i]);
-    return 0;
-}
-
-/* The id stored under k, into id (empty when none). */
-static int idem_get(struct nx_instance *in, struct bw_call *call, const char *k, char *id,
-                    size_t cap, struct bw_error *err)
-{
-    id[0] = 0;
-    if (!k[0])
-        return 0;
-    struct bw_buf *b = in->host->buf_scratch(call);
-    struct bw_bytes v;
-    int32_t found = 0;
-    if (!b || in->host->kv_get(call, k, b, &found) != 0 || in->host->buf_view(b, &v) != 0)
-        return bwsdk_error(err, BW_E_RETRY, NULL, "the key-value store failed");
-    if (found && bwsdk_strlcpy(id, cap, (const char *)v.ptr, (size_t)v.len) != 0)
-        id[0] = 0;
-    in->host->buf_truncate(b, 0);
-    return 0;
-}
-
-static void idem_put(struct nx_instance *in, struct bw_call *call, const char *k, const char *id)
-{
-    if (k[0] && in->host->kv_put(call, k, id, strlen(id), IDEM_TTL_MS) != 0)
-        in->host->log(call, BW_LOG_WARN, "cannot record an idempotency key");
-}
-
-static int emit(struct nx_instance *in, struct bw_buf *out, cJSON *doc, struct bw_error *err)
-{
-    int rc = doc ? bwsdk_json_emit(in->host, out, doc) : BW_E_NOMEM;
-    cJSON_Delete(doc);
-    return rc ? bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory") : 0;
-}
 
 /* ---- patients ------------------------------------------------------------ */
 
@@ -86,8 +36,7 @@ static const char *telecom(const cJSON *r, const char *system)
 /* patient/1 of a FHIR Patient. */
 static cJSON *patient_abi(const cJSON *r)
 {
-    cJSON *p = cJSON_CreateObject();
-    char given[256] = "", phone[BWSDK_E164_MAX];
+    char given[256] = "";
     const cJSON *g;
     cJSON_ArrayForEach(g, bwsdk_json_path(r, "name.0.given")) {
         const char *v = cJSON_GetStringValue(g);
@@ -95,18 +44,9 @@ static cJSON *patient_abi(const cJSON *r)
         if (v)
             snprintf(given + used, sizeof given - used, "%s%s", used ? " " : "", v);
     }
-    const char *raw = telecom(r, "phone");
-    if (bwsdk_phone_e164(raw, "US", phone) != 0)
-        snprintf(phone, sizeof phone, "%.16s", raw);
-    if (!p || !cJSON_AddStringToObject(p, "id", bwsdk_json_string_or(r, "id", "")) ||
-        !cJSON_AddStringToObject(p, "first_name", given) ||
-        !cJSON_AddStringToObject(p, "last_name", bwsdk_json_string_or(r, "name.0.family", "")) ||
-        !cJSON_AddStringToObject(p, "phone", phone) ||
-        !cJSON_AddStringToObject(p, "email", telecom(r, "email"))) {
-        cJSON_Delete(p);
-        return NULL;
-    }
-    return p;
+    return bwsdk_patient_new(bwsdk_json_string_or(r, "id", ""), given,
+                             bwsdk_json_string_or(r, "name.0.family", ""), telecom(r, "phone"),
+                             telecom(r, "email"));
 }
 
 struct collect {
@@ -128,9 +68,9 @@ static int patient_search(struct nx_instance *in, struct bw_call *call, const ch
 {
     char q[1024] = "", path[1100], count[24];
     snprintf(count, sizeof count, "%lld", (long long)in->page_size);
-    if ((phone && phone[0] && nx_query_add(q, sizeof q, "phone", phone)) ||
-        (email && email[0] && nx_query_add(q, sizeof q, "email", email)) ||
-        nx_query_add(q, sizeof q, "_count", count))
+    if ((phone && phone[0] && bwsdk_query_add(q, sizeof q, "phone", phone)) ||
+        (email && email[0] && bwsdk_query_add(q, sizeof q, "email", email)) ||
+        bwsdk_query_add(q, sizeof q, "_count", count))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     snprintf(path, sizeof path, "Patient?%s", q);
     return nx_search(in, call, path, fn, ctx, err);
@@ -141,27 +81,19 @@ int nx_patient_find(void *instance, struct bw_call *call, const struct bw_json *
 {
     struct nx_instance *in = instance;
     cJSON *q = NULL;
-    if (bwsdk_json_parse(query, BW_SCHEMA_EMR_PATIENT_QUERY, &q) != 0 || !cJSON_IsObject(q)) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "malformed patient query");
-    }
-    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(q, "phone");
-    const cJSON *em = cJSON_GetObjectItemCaseSensitive(q, "email");
-    const char *phone = cJSON_GetStringValue(ph), *email = cJSON_GetStringValue(em);
-    if ((ph && !cJSON_IsNull(ph) && !phone) || (em && !cJSON_IsNull(em) && !email) ||
-        !((phone && phone[0]) || (email && email[0]))) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "a patient query needs a phone or an email");
-    }
+    const char *phone, *email;
+    int rc = bwsdk_patient_query(query, &q, &phone, &email, err);
+    if (rc != 0)
+        return rc;
     cJSON *res = cJSON_CreateObject();
     struct collect c = { .list = res ? cJSON_AddArrayToObject(res, "patients") : NULL };
-    int rc = c.list ? patient_search(in, call, phone, email, collect_patient, &c, err) : BW_E_NOMEM;
+    rc = c.list ? patient_search(in, call, phone, email, collect_patient, &c, err) : BW_E_NOMEM;
     cJSON_Delete(q);
     if (rc) {
         cJSON_Delete(res);
         return rc == BW_E_NOMEM ? bwsdk_error(err, rc, NULL, "out of memory") : rc;
     }
-    return emit(in, out, res, err);
+    return bwsdk_json_answer(in->host, out, res, err);
 }
 
 static int same_name(const cJSON *r, void *vctx)
@@ -195,21 +127,13 @@ int nx_patient_create(void *instance, struct bw_call *call, const struct bw_json
 {
     struct nx_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
-    const char *first, *last, *phone;
-    char ik[128], id[NX_ID_MAX], e164[BWSDK_E164_MAX] = "";
+    const char *first, *last, *email;
+    char ik[BWSDK_IDEM_RECORD_MAX], id[NX_ID_MAX], e164[BWSDK_E164_MAX] = "";
     int status = 0, rc;
-    /* A patient met on Instagram or web chat may have neither phone nor email. */
-    if (bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &q) != 0 ||
-        bwsdk_json_string(q, "first_name", &first) || bwsdk_json_string(q, "last_name", &last) ||
-        !first[0] || !last[0] || ((phone = bwsdk_json_string_or(q, "phone", ""))[0] &&
-                                  bwsdk_phone_e164(phone, "US", e164) != 0)) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL,
-                           "a patient needs first_name and last_name, and a phone in E.164 when given");
-    }
-    const char *email = bwsdk_json_string_or(q, "email", "");
-    if ((rc = idem_key(in, "patient", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_patient_input(patient, &q, &first, &last, e164, &email, err)) != 0)
+        return rc;
+    if ((rc = bwsdk_idem_record(in->host, "patient", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0] && (e164[0] || email[0])) {
         /* The same person already on file (same name at that number or address). */
@@ -253,9 +177,9 @@ int nx_patient_create(void *instance, struct bw_call *call, const struct bw_json
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created Patient has no id");
             goto done;
         }
-        idem_put(in, call, ik, bwsdk_json_string_or(doc, "id", ""));
+        bwsdk_idem_put(in->host, call, ik, bwsdk_json_string_or(doc, "id", ""));
     }
-    rc = emit(in, out, patient_abi(doc), err);
+    rc = bwsdk_json_answer(in->host, out, patient_abi(doc), err);
     goto done;
 nomem:
     rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
@@ -333,10 +257,10 @@ static int appt_search(struct nx_instance *in, struct bw_call *call, const char 
     snprintf(ge, sizeof ge, "ge%s", from);
     snprintf(lt, sizeof lt, "lt%s", to);
     snprintf(count, sizeof count, "%lld", (long long)in->page_size);
-    if ((patient && patient[0] && nx_query_add(q, sizeof q, "patient", patient)) ||
-        (location && location[0] && nx_query_add(q, sizeof q, "location", location)) ||
-        nx_query_add(q, sizeof q, "date", ge) || nx_query_add(q, sizeof q, "date", lt) ||
-        nx_query_add(q, sizeof q, "_count", count))
+    if ((patient && patient[0] && bwsdk_query_add(q, sizeof q, "patient", patient)) ||
+        (location && location[0] && bwsdk_query_add(q, sizeof q, "location", location)) ||
+        bwsdk_query_add(q, sizeof q, "date", ge) || bwsdk_query_add(q, sizeof q, "date", lt) ||
+        bwsdk_query_add(q, sizeof q, "_count", count))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     snprintf(path, sizeof path, "Appointment?%s", q);
     return nx_search(in, call, path, fn, ctx, err);
@@ -368,7 +292,7 @@ int nx_appointment_list(void *instance, struct bw_call *call, const struct bw_js
         cJSON_Delete(res);
         return rc == BW_E_NOMEM ? bwsdk_error(err, rc, NULL, "out of memory") : rc;
     }
-    return emit(in, out, res, err);
+    return bwsdk_json_answer(in->host, out, res, err);
 }
 
 /* The value of the Appointment's identifier in our idempotency system. */
@@ -421,9 +345,10 @@ static int pick_provider(struct nx_instance *in, struct bw_call *call, const cha
     struct first_slot f = { .start = st };
     snprintf(ge, sizeof ge, "ge%s", start);
     snprintf(le, sizeof le, "le%s", end);
-    if (nx_query_add(q, sizeof q, "appointment-type", service) ||
-        nx_query_add(q, sizeof q, "location", location) || nx_query_add(q, sizeof q, "start", ge) ||
-        nx_query_add(q, sizeof q, "start", le))
+    if (bwsdk_query_add(q, sizeof q, "appointment-type", service) ||
+        bwsdk_query_add(q, sizeof q, "location", location) ||
+        bwsdk_query_add(q, sizeof q, "start", ge) ||
+        bwsdk_query_add(q, sizeof q, "start", le))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     snprintf(path, sizeof path, "Slot?%s", q);
     int rc = nx_search(in, call, path, slot_at, &f, err);
@@ -490,7 +415,7 @@ int nx_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     struct nx_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const char *patient, *loc, *service, *start, *end;
-    char ik[128], id[NX_ID_MAX], provider[NX_ID_MAX];
+    char ik[BWSDK_IDEM_RECORD_MAX], id[NX_ID_MAX], provider[NX_ID_MAX];
     int64_t st, en;
     int status = 0, rc;
     if (bwsdk_json_parse(req, BW_SCHEMA_EMR_BOOKING_REQUEST, &q) != 0 ||
@@ -504,8 +429,8 @@ int nx_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     }
     const char *location = nx_location(in, loc);
     snprintf(provider, sizeof provider, "%s", bwsdk_json_string_or(q, "provider_id", ""));
-    if ((rc = idem_key(in, "book", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "book", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0] && !provider[0] &&
         (rc = pick_provider(in, call, location, service, start, end, st, provider,
@@ -532,12 +457,12 @@ int nx_book(void *instance, struct bw_call *call, const struct bw_json *req, con
         if (!bwsdk_json_string_or(doc, "id", NULL))
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created Appointment has no id");
         else
-            idem_put(in, call, ik, bwsdk_json_string_or(doc, "id", ""));
+            bwsdk_idem_put(in->host, call, ik, bwsdk_json_string_or(doc, "id", ""));
     } else if (status == 409) {
         rc = bwsdk_error(err, BW_E_CONFLICT, "conflict", "the slot is no longer free");
     }
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(doc, loc), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(doc, loc), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -617,7 +542,7 @@ static int update(struct nx_instance *in, struct bw_call *call, const char *id, 
         res = NULL;
     }
 answer:
-    rc = emit(in, out, appointment_abi(doc, NULL), err);
+    rc = bwsdk_json_answer(in->host, out, appointment_abi(doc, NULL), err);
     goto done;
 nomem:
     rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
@@ -687,7 +612,7 @@ int nx_deposit_log(void *instance, struct bw_call *call, const struct bw_json *d
     cJSON *q = NULL, *body = NULL, *doc = NULL, *res = NULL;
     const char *appt, *patient, *currency, *ref, *paid;
     int64_t amount, paid_us;
-    char ik[128], id[NX_ID_MAX];
+    char ik[BWSDK_IDEM_RECORD_MAX], id[NX_ID_MAX];
     int status = 0, rc, exp;
     if (bwsdk_json_parse(deposit, BW_SCHEMA_EMR_DEPOSIT, &q) != 0 ||
         bwsdk_json_string(q, "appointment_id", &appt) ||
@@ -699,8 +624,8 @@ int nx_deposit_log(void *instance, struct bw_call *call, const struct bw_json *d
         cJSON_Delete(q);
         return bwsdk_error(err, BW_E_INVAL, NULL, "malformed deposit");
     }
-    if ((rc = idem_key(in, "deposit", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "deposit", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0]) {
         double scale = 1;
@@ -736,13 +661,13 @@ int nx_deposit_log(void *instance, struct bw_call *call, const struct bw_json *d
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the PaymentReconciliation has no id");
             goto done;
         }
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     }
     rc = BW_E_NOMEM;
     if (!(res = cJSON_CreateObject()) || !cJSON_AddStringToObject(res, "logged_as", "payment") ||
         !cJSON_AddStringToObject(res, "id", id))
         goto nomem;
-    rc = emit(in, out, res, err);
+    rc = bwsdk_json_answer(in->host, out, res, err);
     res = NULL;
     goto done;
 nomem:

@@ -10,27 +10,16 @@
  * OperationOutcome's issue code, and searchset Bundles followed through
  * their "next" links.
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "nextech.h"
 
 #define US_PER_S INT64_C(1000000)
 #define RATE_MARGIN_US 20000       /* the server's clock and ours differ a little */
 #define TOKEN_SLACK_US (60 * US_PER_S)
-#define SHORT_RETRY_MS 2000
 #define MAX_PAGES 400
-
-static void sleep_us(int64_t us)
-{
-    struct timespec ts = { .tv_sec = (time_t)(us / US_PER_S), .tv_nsec = (long)(us % US_PER_S) * 1000 };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
 
 const char *nx_ref_id(const char *ref)
 {
@@ -51,16 +40,6 @@ const char *nx_ext_ref(const cJSON *resource, const char *name)
             return nx_ref_id(bwsdk_json_string_or(e, "valueReference.reference", ""));
     }
     return "";
-}
-
-int nx_query_add(char *q, size_t cap, const char *key, const char *value)
-{
-    size_t used = strlen(q), n = 0;
-    int w = snprintf(q + used, cap - used, "%s%s=", used ? "&" : "", key);
-    if (w < 0 || (size_t)w >= cap - used)
-        return BW_E_NOMEM;
-    used += (size_t)w;
-    return bwsdk_url_encode(value, strlen(value), false, q + used, cap - used, &n);
 }
 
 /* The endpoint a URL or path addresses: its resource type. */
@@ -118,7 +97,7 @@ static int rate_wait(struct nx_instance *in, struct bw_call *call, const char *p
     }
     if (at > now) {
         in->host->counter_add(call, "nextech_rate_waits", 1);
-        sleep_us(at - now);
+        bwsdk_sleep_us(at - now);
     }
     return 0;
 }
@@ -280,16 +259,9 @@ int nx_request(struct nx_instance *in, struct bw_call *call, const char *method,
             refused = true; /* the token expired or was revoked: fetch another, once */
             continue;
         }
-        if (resp.status == 429 && !waited) {
-            const struct bw_http_header *ra = bwsdk_http_header(resp.headers, resp.n_headers,
-                                                                "Retry-After");
-            int64_t ms = ra ? (int64_t)strtol(ra->value.ptr, NULL, 10) * 1000 : 1000;
-            h->counter_add(call, "nextech_throttled", 1);
-            if (ms <= SHORT_RETRY_MS && ms + 500 < h->deadline_ms(call)) {
-                waited = true;
-                sleep_us(ms * 1000);
-                continue;
-            }
+        if (!waited && bwsdk_http_wait_short_429(h, call, &resp, "nextech_throttled")) {
+            waited = true;
+            continue;
         }
         if ((resp.status >= 200 && resp.status < 300) || passes(pass, resp.status)) {
             if (resp.body.len && bwsdk_json_parse_bytes(resp.body.ptr, resp.body.len, doc) != 0)

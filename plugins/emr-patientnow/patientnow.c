@@ -126,7 +126,7 @@ static int add_location(const cJSON *r, void *vctx)
 {
     struct catalog_ctx *c = vctx;
     char id[PN_ID_MAX];
-    pn_text(r, "locationId", id, sizeof id);
+    bwsdk_json_text(r, "locationId", id, sizeof id);
     if (!id[0])
         return 0;
     cJSON *l = cJSON_CreateObject();
@@ -143,7 +143,7 @@ static int add_service(const cJSON *r, void *vctx)
     struct catalog_ctx *c = vctx;
     char id[PN_ID_MAX];
     int64_t minutes = 0;
-    pn_text(r, "appointmentTypeId", id, sizeof id);
+    bwsdk_json_text(r, "appointmentTypeId", id, sizeof id);
     if (!id[0] || bwsdk_json_int(r, "duration", &minutes) != 0 || minutes <= 0)
         return 0;
     cJSON *s = cJSON_CreateObject();
@@ -160,7 +160,7 @@ static int add_provider(const cJSON *r, void *vctx)
 {
     struct catalog_ctx *c = vctx;
     char id[PN_ID_MAX], sid[PN_ID_MAX];
-    pn_text(r, "providerId", id, sizeof id);
+    bwsdk_json_text(r, "providerId", id, sizeof id);
     if (!id[0])
         return 0;
     cJSON *p = cJSON_CreateObject(), *svc;
@@ -237,48 +237,16 @@ static int add_slot(const cJSON *r, void *vctx)
     const char *end = bwsdk_json_string_or(r, "endTime", "");
     char prov[PN_ID_MAX];
     int64_t a, b;
-    pn_text(r, "providerId", prov, sizeof prov);
+    bwsdk_json_text(r, "providerId", prov, sizeof prov);
     if (!prov[0] || bwsdk_time_parse(start, &a, NULL) || bwsdk_time_parse(end, &b, NULL) ||
         b <= a || a < c->from || a >= c->to || a < c->now ||
         (c->provider_id[0] && strcmp(prov, c->provider_id) != 0))
         return 0;
     if (c->count >= MAX_SLOTS)
         return 1;
-    cJSON *s = cJSON_CreateObject();
-    if (!s || !cJSON_AddItemToArray(c->slots, s) || !cJSON_AddStringToObject(s, "start", start) ||
-        !cJSON_AddStringToObject(s, "end", end) ||
-        !cJSON_AddStringToObject(s, "location_id", c->location_id) ||
-        !cJSON_AddStringToObject(s, "service_id", c->service_id) ||
-        !cJSON_AddStringToObject(s, "provider_id", prov))
+    if (bwsdk_slot_add(c->slots, start, end, c->location_id, c->service_id, prov) != 0)
         return BW_E_NOMEM;
     c->count++;
-    return 0;
-}
-
-static int by_start(const void *x, const void *y)
-{
-    const cJSON *const *a = x, *const *b = y;
-    int64_t p = 0, q = 0;
-    bwsdk_time_parse(bwsdk_json_string_or(*a, "start", ""), &p, NULL);
-    bwsdk_time_parse(bwsdk_json_string_or(*b, "start", ""), &q, NULL);
-    return p < q ? -1 : p > q;
-}
-
-/* Slots in time order (a server may order its pages otherwise). */
-static int sort_slots(cJSON *slots)
-{
-    int n = cJSON_GetArraySize(slots);
-    if (n < 2)
-        return 0;
-    cJSON **items = malloc((size_t)n * sizeof *items);
-    if (!items)
-        return BW_E_NOMEM;
-    for (int i = n - 1; i >= 0; i--)
-        items[i] = cJSON_DetachItemFromArray(slots, i);
-    qsort(items, (size_t)n, sizeof *items, by_start);
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(slots, items[i]);
-    free(items);
     return 0;
 }
 
@@ -306,11 +274,11 @@ static int patientnow_availability(void *instance, struct bw_call *call,
     c.provider_id = bwsdk_json_string_or(q, "provider_id", "");
     c.now = in->host->now_us();
     char qs[PN_URL_MAX] = "";
-    if (pn_query_add(qs, sizeof qs, "locationId", pn_location(in, loc)) ||
-        pn_query_add(qs, sizeof qs, "appointmentTypeId", service) ||
-        (c.provider_id[0] && pn_query_add(qs, sizeof qs, "providerId", c.provider_id)) ||
-        pn_query_add(qs, sizeof qs, "startDate", from_s) ||
-        pn_query_add(qs, sizeof qs, "endDate", to_s)) {
+    if (bwsdk_query_add(qs, sizeof qs, "locationId", pn_location(in, loc)) ||
+        bwsdk_query_add(qs, sizeof qs, "appointmentTypeId", service) ||
+        (c.provider_id[0] && bwsdk_query_add(qs, sizeof qs, "providerId", c.provider_id)) ||
+        bwsdk_query_add(qs, sizeof qs, "startDate", from_s) ||
+        bwsdk_query_add(qs, sizeof qs, "endDate", to_s)) {
         rc = bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
         goto done;
     }
@@ -321,7 +289,8 @@ static int patientnow_availability(void *instance, struct bw_call *call,
     rc = pn_list(in, call, in->path_availability, qs, add_slot, &c, err);
     if (rc == 1)
         rc = 0;
-    if (rc == BW_E_NOMEM || (rc == 0 && (sort_slots(c.slots) || bwsdk_json_emit(in->host, out, res))))
+    if (rc == BW_E_NOMEM ||
+        (rc == 0 && (bwsdk_slots_sort(c.slots) || bwsdk_json_emit(in->host, out, res))))
         rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
 done:
     cJSON_Delete(q);

@@ -48,15 +48,9 @@ int pn_request(struct pn_instance *in, struct bw_call *call, const char *method,
 int pn_list(struct pn_instance *in, struct bw_call *call, const char *path, const char *query,
             int (*fn)(const cJSON *item, void *ctx), void *ctx, struct bw_error *err);
 
-/* Appends "&key=<percent-encoded value>" to q (capacity cap). */
-int pn_query_add(char *q, size_t cap, const char *key, const char *value);
-
 /* The PatientNow location for a location id of a query ("main", the host's
  * name for a tenant's only location, is the configured one). */
 const char *pn_location(const struct pn_instance *in, const char *id);
-
-/* A member that may be a string or a number, as text (into buf). */
-const char *pn_text(const cJSON *obj, const char *name, char *buf, size_t cap);
 
 /* ---- pn_booking.c ---- */
 int pn_patient_find(void *instance, struct bw_call *call, const struct bw_json *query,

@@ -19,54 +19,8 @@
 
 #include "patientnow.h"
 
-#define IDEM_TTL_MS (INT64_C(90) * 86400 * 1000)
 
-/* ---- idempotency records ------------------------------------------------ */
-
-static int idem_key(struct pn_instance *in, const char *op, const char *key, char out[128])
-{
-    uint8_t d[BW_HASH_MAX_LEN];
-    uint32_t n = 0;
-    out[0] = 0;
-    if (!key || !key[0])
-        return 0;
-    if (in->host->digest(BW_HASH_SHA256, key, strlen(key), d, sizeof d, &n) != 0)
-        return BW_E_INTERNAL;
-    int w = snprintf(out, 128, "idem/%s/", op);
-    for (uint32_t i = 0; i < n && w + 2 < 128; i++)
-        w += snprintf(out + w, 128 - (size_t)w, "%02x", d[i]);
-    return 0;
-}
-
-static int idem_get(struct pn_instance *in, struct bw_call *call, const char *k, char *id,
-                    size_t cap, struct bw_error *err)
-{
-    id[0] = 0;
-    if (!k[0])
-        return 0;
-    struct bw_buf *b = in->host->buf_scratch(call);
-    struct bw_bytes v;
-    int32_t found = 0;
-    if (!b || in->host->kv_get(call, k, b, &found) != 0 || in->host->buf_view(b, &v) != 0)
-        return bwsdk_error(err, BW_E_RETRY, NULL, "the key-value store failed");
-    if (found && bwsdk_strlcpy(id, cap, (const char *)v.ptr, (size_t)v.len) != 0)
-        id[0] = 0;
-    in->host->buf_truncate(b, 0);
-    return 0;
-}
-
-static void idem_put(struct pn_instance *in, struct bw_call *call, const char *k, const char *id)
-{
-    if (k[0] && in->host->kv_put(call, k, id, strlen(id), IDEM_TTL_MS) != 0)
-        in->host->log(call, BW_LOG_WARN, "cannot record an idempotency key");
-}
-
-static int emit(struct pn_instance *in, struct bw_buf *out, cJSON *doc, struct bw_error *err)
-{
-    int rc = doc ? bwsdk_json_emit(in->host, out, doc) : BW_E_NOMEM;
-    cJSON_Delete(doc);
-    return rc ? bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory") : 0;
-}
+/* ---- one record ---------------------------------------------------------- */
 
 /* GET <collection>/<id> into *doc; an unknown id is BW_E_INVAL. */
 static int read_one(struct pn_instance *in, struct bw_call *call, const char *collection,
@@ -88,20 +42,12 @@ static int read_one(struct pn_instance *in, struct bw_call *call, const char *co
 /* patient/1 of a PatientNow patient. */
 static cJSON *patient_abi(const cJSON *r)
 {
-    char id[PN_ID_MAX], phone[BWSDK_E164_MAX];
-    const char *raw = bwsdk_json_string_or(r, "mobilePhone", "");
-    if (bwsdk_phone_e164(raw, "US", phone) != 0)
-        snprintf(phone, sizeof phone, "%.16s", raw);
-    cJSON *p = cJSON_CreateObject();
-    if (!p || !cJSON_AddStringToObject(p, "id", pn_text(r, "patientId", id, sizeof id)) ||
-        !cJSON_AddStringToObject(p, "first_name", bwsdk_json_string_or(r, "firstName", "")) ||
-        !cJSON_AddStringToObject(p, "last_name", bwsdk_json_string_or(r, "lastName", "")) ||
-        !cJSON_AddStringToObject(p, "phone", phone) ||
-        !cJSON_AddStringToObject(p, "email", bwsdk_json_string_or(r, "email", ""))) {
-        cJSON_Delete(p);
-        return NULL;
-    }
-    return p;
+    char id[PN_ID_MAX];
+    return bwsdk_patient_new(bwsdk_json_text(r, "patientId", id, sizeof id),
+                             bwsdk_json_string_or(r, "firstName", ""),
+                             bwsdk_json_string_or(r, "lastName", ""),
+                             bwsdk_json_string_or(r, "mobilePhone", ""),
+                             bwsdk_json_string_or(r, "email", ""));
 }
 
 struct collect {
@@ -125,7 +71,7 @@ static int same_name(const cJSON *r, void *vctx)
     struct collect *c = vctx;
     if (strcasecmp(bwsdk_json_string_or(r, "firstName", ""), c->first) == 0 &&
         strcasecmp(bwsdk_json_string_or(r, "lastName", ""), c->last) == 0)
-        pn_text(r, "patientId", c->found, sizeof c->found);
+        bwsdk_json_text(r, "patientId", c->found, sizeof c->found);
     return c->found[0] ? 1 : 0;
 }
 
@@ -134,8 +80,8 @@ static int patient_search(struct pn_instance *in, struct bw_call *call, const ch
                           struct bw_error *err)
 {
     char q[1024] = "";
-    if ((phone && phone[0] && pn_query_add(q, sizeof q, "mobilePhone", phone)) ||
-        (email && email[0] && pn_query_add(q, sizeof q, "email", email)))
+    if ((phone && phone[0] && bwsdk_query_add(q, sizeof q, "mobilePhone", phone)) ||
+        (email && email[0] && bwsdk_query_add(q, sizeof q, "email", email)))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     return pn_list(in, call, in->path_patients, q, fn, ctx, err);
 }
@@ -145,27 +91,19 @@ int pn_patient_find(void *instance, struct bw_call *call, const struct bw_json *
 {
     struct pn_instance *in = instance;
     cJSON *q = NULL;
-    if (bwsdk_json_parse(query, BW_SCHEMA_EMR_PATIENT_QUERY, &q) != 0 || !cJSON_IsObject(q)) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "malformed patient query");
-    }
-    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(q, "phone");
-    const cJSON *em = cJSON_GetObjectItemCaseSensitive(q, "email");
-    const char *phone = cJSON_GetStringValue(ph), *email = cJSON_GetStringValue(em);
-    if ((ph && !cJSON_IsNull(ph) && !phone) || (em && !cJSON_IsNull(em) && !email) ||
-        !((phone && phone[0]) || (email && email[0]))) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "a patient query needs a phone or an email");
-    }
+    const char *phone, *email;
+    int rc = bwsdk_patient_query(query, &q, &phone, &email, err);
+    if (rc != 0)
+        return rc;
     cJSON *res = cJSON_CreateObject();
     struct collect c = { .list = res ? cJSON_AddArrayToObject(res, "patients") : NULL };
-    int rc = c.list ? patient_search(in, call, phone, email, collect_patient, &c, err) : BW_E_NOMEM;
+    rc = c.list ? patient_search(in, call, phone, email, collect_patient, &c, err) : BW_E_NOMEM;
     cJSON_Delete(q);
     if (rc) {
         cJSON_Delete(res);
         return rc == BW_E_NOMEM ? bwsdk_error(err, rc, NULL, "out of memory") : rc;
     }
-    return emit(in, out, res, err);
+    return bwsdk_json_answer(in->host, out, res, err);
 }
 
 int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json *patient,
@@ -173,21 +111,13 @@ int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json
 {
     struct pn_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
-    const char *first, *last, *phone;
-    char ik[128], id[PN_ID_MAX], e164[BWSDK_E164_MAX] = "";
+    const char *first, *last, *email;
+    char ik[BWSDK_IDEM_RECORD_MAX], id[PN_ID_MAX], e164[BWSDK_E164_MAX] = "";
     int status = 0, rc;
-    if (bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &q) != 0 ||
-        bwsdk_json_string(q, "first_name", &first) || bwsdk_json_string(q, "last_name", &last) ||
-        !first[0] || !last[0] || ((phone = bwsdk_json_string_or(q, "phone", ""))[0] &&
-                                  bwsdk_phone_e164(phone, "US", e164) != 0)) {
-        /* A patient met on Instagram or web chat may have neither phone nor email. */
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL,
-                           "a patient needs first_name and last_name, and a phone in E.164 when given");
-    }
-    const char *email = bwsdk_json_string_or(q, "email", "");
-    if ((rc = idem_key(in, "patient", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_patient_input(patient, &q, &first, &last, e164, &email, err)) != 0)
+        return rc;
+    if ((rc = bwsdk_idem_record(in->host, "patient", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0] && (e164[0] || email[0])) {
         /* The same person already on file (same name at that number or address). */
@@ -201,7 +131,7 @@ int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json
     if (id[0]) {
         if ((rc = read_one(in, call, in->path_patients, id, &doc, err)) != 0)
             goto done;
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     } else {
         if (!(body = cJSON_CreateObject()) || !cJSON_AddStringToObject(body, "firstName", first) ||
             !cJSON_AddStringToObject(body, "lastName", last) ||
@@ -213,13 +143,13 @@ int pn_patient_create(void *instance, struct bw_call *call, const struct bw_json
         if ((rc = pn_request(in, call, "POST", in->path_patients, NULL, body, &status, &doc,
                              err)) != 0)
             goto done;
-        if (!pn_text(doc, "patientId", id, sizeof id)[0]) {
+        if (!bwsdk_json_text(doc, "patientId", id, sizeof id)[0]) {
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created patient has no id");
             goto done;
         }
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     }
-    rc = emit(in, out, patient_abi(doc), err);
+    rc = bwsdk_json_answer(in->host, out, patient_abi(doc), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -236,14 +166,17 @@ static cJSON *appointment_abi(const cJSON *r, const char *location)
     char id[PN_ID_MAX], pat[PN_ID_MAX], loc[PN_ID_MAX], svc[PN_ID_MAX], prov[PN_ID_MAX];
     const char *st = bwsdk_json_string_or(r, "status", "Scheduled");
     bool cancelled = strcasecmp(st, "Cancelled") == 0 || strcasecmp(st, "Canceled") == 0;
-    pn_text(r, "locationId", loc, sizeof loc);
+    bwsdk_json_text(r, "locationId", loc, sizeof loc);
     cJSON *a = cJSON_CreateObject();
-    if (!a || !cJSON_AddStringToObject(a, "id", pn_text(r, "appointmentId", id, sizeof id)) ||
-        !cJSON_AddStringToObject(a, "patient_id", pn_text(r, "patientId", pat, sizeof pat)) ||
+    if (!a ||
+        !cJSON_AddStringToObject(a, "id", bwsdk_json_text(r, "appointmentId", id, sizeof id)) ||
+        !cJSON_AddStringToObject(a, "patient_id",
+                                 bwsdk_json_text(r, "patientId", pat, sizeof pat)) ||
         !cJSON_AddStringToObject(a, "location_id", location && location[0] ? location : loc) ||
         !cJSON_AddStringToObject(a, "service_id",
-                                 pn_text(r, "appointmentTypeId", svc, sizeof svc)) ||
-        !cJSON_AddStringToObject(a, "provider_id", pn_text(r, "providerId", prov, sizeof prov)) ||
+                                 bwsdk_json_text(r, "appointmentTypeId", svc, sizeof svc)) ||
+        !cJSON_AddStringToObject(a, "provider_id",
+                                 bwsdk_json_text(r, "providerId", prov, sizeof prov)) ||
         !cJSON_AddStringToObject(a, "start", bwsdk_json_string_or(r, "startTime", "")) ||
         !cJSON_AddStringToObject(a, "end", bwsdk_json_string_or(r, "endTime", "")) ||
         !cJSON_AddStringToObject(a, "status", cancelled ? "cancelled" : "booked")) {
@@ -263,7 +196,7 @@ static int opening_at(const cJSON *r, void *vctx)
     struct first_opening *f = vctx;
     int64_t s;
     if (bwsdk_time_parse(bwsdk_json_string_or(r, "startTime", ""), &s, NULL) == 0 && s == f->start)
-        pn_text(r, "providerId", f->provider, sizeof f->provider);
+        bwsdk_json_text(r, "providerId", f->provider, sizeof f->provider);
     return f->provider[0] ? 1 : 0;
 }
 
@@ -275,9 +208,10 @@ static int pick_provider(struct pn_instance *in, struct bw_call *call, const cha
 {
     char q[1024] = "";
     struct first_opening f = { .start = st };
-    if (pn_query_add(q, sizeof q, "locationId", location) ||
-        pn_query_add(q, sizeof q, "appointmentTypeId", service) ||
-        pn_query_add(q, sizeof q, "startDate", start) || pn_query_add(q, sizeof q, "endDate", end))
+    if (bwsdk_query_add(q, sizeof q, "locationId", location) ||
+        bwsdk_query_add(q, sizeof q, "appointmentTypeId", service) ||
+        bwsdk_query_add(q, sizeof q, "startDate", start) ||
+        bwsdk_query_add(q, sizeof q, "endDate", end))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     int rc = pn_list(in, call, in->path_availability, q, opening_at, &f, err);
     if (rc != 0 && rc != 1)
@@ -294,7 +228,7 @@ int pn_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     struct pn_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const char *patient, *loc, *service, *start, *end;
-    char ik[128], id[PN_ID_MAX], provider[PN_ID_MAX];
+    char ik[BWSDK_IDEM_RECORD_MAX], id[PN_ID_MAX], provider[PN_ID_MAX];
     int64_t st, en;
     int status = 0, rc;
     if (bwsdk_json_parse(req, BW_SCHEMA_EMR_BOOKING_REQUEST, &q) != 0 ||
@@ -308,8 +242,8 @@ int pn_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     }
     const char *location = pn_location(in, loc);
     snprintf(provider, sizeof provider, "%s", bwsdk_json_string_or(q, "provider_id", ""));
-    if ((rc = idem_key(in, "book", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "book", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (id[0]) {
         rc = read_one(in, call, in->path_appointments, id, &doc, err);
@@ -328,15 +262,15 @@ int pn_book(void *instance, struct bw_call *call, const struct bw_json *req, con
         rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");
     } else if ((rc = pn_request(in, call, "POST", in->path_appointments, NULL, body, &status,
                                 &doc, err)) == 0) {
-        if (!pn_text(doc, "appointmentId", id, sizeof id)[0])
+        if (!bwsdk_json_text(doc, "appointmentId", id, sizeof id)[0])
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created appointment has no id");
         else
-            idem_put(in, call, ik, id);
+            bwsdk_idem_put(in->host, call, ik, id);
     } else if (status == 409) {
         rc = bwsdk_error(err, BW_E_CONFLICT, "conflict", "the slot is no longer free");
     }
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(doc, loc), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(doc, loc), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -371,7 +305,7 @@ int pn_cancel(void *instance, struct bw_call *call, const struct bw_json *req, c
     if (rc == 0 && !doc)
         rc = read_one(in, call, in->path_appointments, id, &doc, err);
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(doc, NULL), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(doc, NULL), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);

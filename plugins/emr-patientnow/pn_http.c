@@ -7,47 +7,14 @@
  * one, and 5xx, are BW_E_RETRY; 401/403 BW_E_AUTH; 409 BW_E_CONFLICT. Lists
  * are paged with pageNumber/pageSize and followed to totalPages.
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "patientnow.h"
 
-#define SHORT_RETRY_MS 2000
 #define MAX_PAGES 400
 #define SECRET_MAX 512
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
-int pn_query_add(char *q, size_t cap, const char *key, const char *value)
-{
-    size_t used = strlen(q), n = 0;
-    int w = snprintf(q + used, cap - used, "%s%s=", used ? "&" : "", key);
-    if (w < 0 || (size_t)w >= cap - used)
-        return BW_E_NOMEM;
-    used += (size_t)w;
-    return bwsdk_url_encode(value, strlen(value), false, q + used, cap - used, &n);
-}
-
-const char *pn_text(const cJSON *obj, const char *name, char *buf, size_t cap)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (cJSON_IsString(v))
-        snprintf(buf, cap, "%s", v->valuestring);
-    else if (cJSON_IsNumber(v))
-        snprintf(buf, cap, "%.0f", v->valuedouble);
-    else
-        buf[0] = 0;
-    return buf;
-}
 
 static int secret_copy(struct pn_instance *in, struct bw_call *call, const char *key, char *out,
                        size_t cap, struct bw_error *err)
@@ -138,16 +105,9 @@ int pn_request(struct pn_instance *in, struct bw_call *call, const char *method,
         if ((rc = h->http(call, &req, &resp, err)) != 0)
             break;
         *status = resp.status;
-        if (resp.status == 429 && !waited) {
-            const struct bw_http_header *ra =
-                bwsdk_http_header(resp.headers, resp.n_headers, "Retry-After");
-            int64_t ms = ra ? (int64_t)strtol(ra->value.ptr, NULL, 10) * 1000 : 1000;
-            h->counter_add(call, "patientnow_throttled", 1);
-            if (ms <= SHORT_RETRY_MS && ms + 500 < h->deadline_ms(call)) {
-                waited = true;
-                sleep_ms(ms);
-                continue;
-            }
+        if (!waited && bwsdk_http_wait_short_429(h, call, &resp, "patientnow_throttled")) {
+            waited = true;
+            continue;
         }
         if (resp.status >= 200 && resp.status < 300) {
             if (resp.body.len && bwsdk_json_parse_bytes(resp.body.ptr, resp.body.len, doc) != 0)
@@ -177,7 +137,8 @@ int pn_list(struct pn_instance *in, struct bw_call *call, const char *path, cons
             return bwsdk_error(err, BW_E_REMOTE, NULL, "the list has more than %d pages", MAX_PAGES);
         snprintf(q, sizeof q, "%s", query ? query : "");
         snprintf(num, sizeof num, "%lld", (long long)page);
-        if (pn_query_add(q, sizeof q, "pageNumber", num) || pn_query_add(q, sizeof q, "pageSize", size))
+        if (bwsdk_query_add(q, sizeof q, "pageNumber", num) ||
+            bwsdk_query_add(q, sizeof q, "pageSize", size))
             return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
         if ((rc = pn_request(in, call, "GET", path, q, NULL, &status, &doc, err)) != 0)
             return rc;

@@ -167,7 +167,7 @@ static int build_catalog(struct vg_instance *in, const cJSON *locs, const cJSON 
     if (!locations || !services || !providers)
         return BW_E_NOMEM;
     cJSON_ArrayForEach(r, locs) {
-        if (strcmp(vg_text(r, "businessId", id, sizeof id), in->business_id) != 0)
+        if (strcmp(bwsdk_json_text(r, "businessId", id, sizeof id), in->business_id) != 0)
             continue;
         cJSON *l = cJSON_CreateObject();
         if (!l || !cJSON_AddItemToArray(locations, l)) {
@@ -183,7 +183,7 @@ static int build_catalog(struct vg_instance *in, const cJSON *locs, const cJSON 
         int64_t minutes = 0;
         const cJSON *price = cJSON_GetObjectItemCaseSensitive(r, "price");
         double major = cJSON_IsNumber(price) && price->valuedouble > 0 ? price->valuedouble : 0;
-        if (!vg_text(r, "serviceId", id, sizeof id)[0] ||
+        if (!bwsdk_json_text(r, "serviceId", id, sizeof id)[0] ||
             bwsdk_json_int(r, "duration", &minutes) != 0 || minutes <= 0)
             continue;
         cJSON *s = cJSON_CreateObject(), *ids;
@@ -201,7 +201,7 @@ static int build_catalog(struct vg_instance *in, const cJSON *locs, const cJSON 
             return BW_E_NOMEM;
     }
     cJSON_ArrayForEach(r, emps) {
-        if (!vg_text(r, "serviceProviderId", id, sizeof id)[0])
+        if (!bwsdk_json_text(r, "serviceProviderId", id, sizeof id)[0])
             continue;
         snprintf(name, sizeof name, "%s%s%s", bwsdk_json_string_or(r, "firstName", ""),
                  bwsdk_json_string_or(r, "firstName", "")[0] ? " " : "",
@@ -240,7 +240,7 @@ static int vagaro_catalog(void *instance, struct bw_call *call, struct bw_buf *o
     const cJSON *locs, *svcs, *emps;
     char q[256] = "";
     int rc;
-    if (vg_query_add(q, sizeof q, "businessId", in->business_id))
+    if (bwsdk_query_add(q, sizeof q, "businessId", in->business_id))
         return bwsdk_error(err, BW_E_INVAL, NULL, "business_id is too long");
     if ((rc = get_list(in, call, in->path_locations, NULL, &ldoc, &locs, err)) != 0 ||
         (rc = get_list(in, call, in->path_services, q, &sdoc, &svcs, err)) != 0 ||
@@ -264,32 +264,6 @@ done:
     return rc;
 }
 
-static int by_start(const void *x, const void *y)
-{
-    const cJSON *const *a = x, *const *b = y;
-    int64_t p = 0, q = 0;
-    bwsdk_time_parse(bwsdk_json_string_or(*a, "start", ""), &p, NULL);
-    bwsdk_time_parse(bwsdk_json_string_or(*b, "start", ""), &q, NULL);
-    return p < q ? -1 : p > q;
-}
-
-static int sort_slots(cJSON *slots)
-{
-    int n = cJSON_GetArraySize(slots);
-    if (n < 2)
-        return 0;
-    cJSON **items = malloc((size_t)n * sizeof *items);
-    if (!items)
-        return BW_E_NOMEM;
-    for (int i = n - 1; i >= 0; i--)
-        items[i] = cJSON_DetachItemFromArray(slots, i);
-    qsort(items, (size_t)n, sizeof *items, by_start);
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(slots, items[i]);
-    free(items);
-    return 0;
-}
-
 static int vagaro_availability(void *instance, struct bw_call *call, const struct bw_json *query,
                                struct bw_buf *out, struct bw_error *err)
 {
@@ -311,10 +285,11 @@ static int vagaro_availability(void *instance, struct bw_call *call, const struc
     }
     prov_f = bwsdk_json_string_or(q, "provider_id", "");
     now = in->host->now_us();
-    if (vg_query_add(qs, sizeof qs, "businessId", vg_business(in, loc)) ||
-        vg_query_add(qs, sizeof qs, "serviceId", service) ||
-        (prov_f[0] && vg_query_add(qs, sizeof qs, "serviceProviderId", prov_f)) ||
-        vg_query_add(qs, sizeof qs, "startDate", from_s) || vg_query_add(qs, sizeof qs, "endDate", to_s)) {
+    if (bwsdk_query_add(qs, sizeof qs, "businessId", vg_business(in, loc)) ||
+        bwsdk_query_add(qs, sizeof qs, "serviceId", service) ||
+        (prov_f[0] && bwsdk_query_add(qs, sizeof qs, "serviceProviderId", prov_f)) ||
+        bwsdk_query_add(qs, sizeof qs, "startDate", from_s) ||
+        bwsdk_query_add(qs, sizeof qs, "endDate", to_s)) {
         rc = bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
         goto done;
     }
@@ -326,24 +301,16 @@ static int vagaro_availability(void *instance, struct bw_call *call, const struc
         const char *start = bwsdk_json_string_or(r, "startTime", "");
         const char *end = bwsdk_json_string_or(r, "endTime", "");
         int64_t a, b;
-        if (!vg_text(r, "serviceProviderId", prov, sizeof prov)[0] ||
+        if (!bwsdk_json_text(r, "serviceProviderId", prov, sizeof prov)[0] ||
             bwsdk_time_parse(start, &a, NULL) || bwsdk_time_parse(end, &b, NULL) || b <= a ||
             a < from || a >= to || a < now || (prov_f[0] && strcmp(prov, prov_f) != 0))
             continue;
         if (++count > MAX_SLOTS)
             break;
-        cJSON *s = cJSON_CreateObject();
-        if (!s || !cJSON_AddItemToArray(slots, s)) {
-            cJSON_Delete(s);
-            goto nomem;
-        }
-        if (!cJSON_AddStringToObject(s, "start", start) || !cJSON_AddStringToObject(s, "end", end) ||
-            !cJSON_AddStringToObject(s, "location_id", loc) ||
-            !cJSON_AddStringToObject(s, "service_id", service) ||
-            !cJSON_AddStringToObject(s, "provider_id", prov))
+        if (bwsdk_slot_add(slots, start, end, loc, service, prov) != 0)
             goto nomem;
     }
-    if (sort_slots(slots) == 0 && bwsdk_json_emit(in->host, out, res) == 0)
+    if (bwsdk_slots_sort(slots) == 0 && bwsdk_json_emit(in->host, out, res) == 0)
         goto done;
 nomem:
     rc = bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory");

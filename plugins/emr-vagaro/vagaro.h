@@ -49,12 +49,6 @@ int vg_request(struct vg_instance *in, struct bw_call *call, const char *method,
                const char *path, const char *query, const cJSON *body, int *status,
                cJSON **doc, struct bw_error *err);
 
-/* Appends "&key=<percent-encoded value>" to q (capacity cap). */
-int vg_query_add(char *q, size_t cap, const char *key, const char *value);
-
-/* A member that may be a string or a number, as text (into buf). */
-const char *vg_text(const cJSON *obj, const char *name, char *buf, size_t cap);
-
 /* The Vagaro business for a location id of a query ("main", the host's
  * name for a tenant's only location, is the configured one). */
 const char *vg_business(const struct vg_instance *in, const char *id);

@@ -21,7 +21,6 @@
 
 #include "vagaro.h"
 
-#define IDEM_TTL_MS (INT64_C(90) * 86400 * 1000)
 
 static int link_only(const struct vg_instance *in, struct bw_error *err)
 {
@@ -30,52 +29,7 @@ static int link_only(const struct vg_instance *in, struct bw_error *err)
                        in->booking_url);
 }
 
-/* ---- idempotency records ------------------------------------------------ */
-
-static int idem_key(struct vg_instance *in, const char *op, const char *key, char out[128])
-{
-    uint8_t d[BW_HASH_MAX_LEN];
-    uint32_t n = 0;
-    out[0] = 0;
-    if (!key || !key[0])
-        return 0;
-    if (in->host->digest(BW_HASH_SHA256, key, strlen(key), d, sizeof d, &n) != 0)
-        return BW_E_INTERNAL;
-    int w = snprintf(out, 128, "idem/%s/", op);
-    for (uint32_t i = 0; i < n && w + 2 < 128; i++)
-        w += snprintf(out + w, 128 - (size_t)w, "%02x", d[i]);
-    return 0;
-}
-
-static int idem_get(struct vg_instance *in, struct bw_call *call, const char *k, char *id,
-                    size_t cap, struct bw_error *err)
-{
-    id[0] = 0;
-    if (!k[0])
-        return 0;
-    struct bw_buf *b = in->host->buf_scratch(call);
-    struct bw_bytes v;
-    int32_t found = 0;
-    if (!b || in->host->kv_get(call, k, b, &found) != 0 || in->host->buf_view(b, &v) != 0)
-        return bwsdk_error(err, BW_E_RETRY, NULL, "the key-value store failed");
-    if (found && bwsdk_strlcpy(id, cap, (const char *)v.ptr, (size_t)v.len) != 0)
-        id[0] = 0;
-    in->host->buf_truncate(b, 0);
-    return 0;
-}
-
-static void idem_put(struct vg_instance *in, struct bw_call *call, const char *k, const char *id)
-{
-    if (k[0] && in->host->kv_put(call, k, id, strlen(id), IDEM_TTL_MS) != 0)
-        in->host->log(call, BW_LOG_WARN, "cannot record an idempotency key");
-}
-
-static int emit(struct vg_instance *in, struct bw_buf *out, cJSON *doc, struct bw_error *err)
-{
-    int rc = doc ? bwsdk_json_emit(in->host, out, doc) : BW_E_NOMEM;
-    cJSON_Delete(doc);
-    return rc ? bwsdk_error(err, BW_E_NOMEM, NULL, "out of memory") : 0;
-}
+/* ---- one record ---------------------------------------------------------- */
 
 /* GET <collection>/<id>: its "data" object into *doc (the whole answer,
  * caller frees) and *obj; an unknown id is BW_E_INVAL. */
@@ -99,20 +53,12 @@ static int read_one(struct vg_instance *in, struct bw_call *call, const char *co
 
 static cJSON *patient_abi(const cJSON *r)
 {
-    char id[VG_ID_MAX], phone[BWSDK_E164_MAX];
-    const char *raw = bwsdk_json_string_or(r, "mobilePhone", "");
-    if (bwsdk_phone_e164(raw, "US", phone) != 0)
-        snprintf(phone, sizeof phone, "%.16s", raw);
-    cJSON *p = cJSON_CreateObject();
-    if (!p || !cJSON_AddStringToObject(p, "id", vg_text(r, "customerId", id, sizeof id)) ||
-        !cJSON_AddStringToObject(p, "first_name", bwsdk_json_string_or(r, "firstName", "")) ||
-        !cJSON_AddStringToObject(p, "last_name", bwsdk_json_string_or(r, "lastName", "")) ||
-        !cJSON_AddStringToObject(p, "phone", phone) ||
-        !cJSON_AddStringToObject(p, "email", bwsdk_json_string_or(r, "email", ""))) {
-        cJSON_Delete(p);
-        return NULL;
-    }
-    return p;
+    char id[VG_ID_MAX];
+    return bwsdk_patient_new(bwsdk_json_text(r, "customerId", id, sizeof id),
+                             bwsdk_json_string_or(r, "firstName", ""),
+                             bwsdk_json_string_or(r, "lastName", ""),
+                             bwsdk_json_string_or(r, "mobilePhone", ""),
+                             bwsdk_json_string_or(r, "email", ""));
 }
 
 /* The customers matching a phone or an email: *doc holds the answer,
@@ -123,9 +69,9 @@ static int customer_search(struct vg_instance *in, struct bw_call *call, const c
 {
     char q[1024] = "";
     int status = 0;
-    if (vg_query_add(q, sizeof q, "businessId", in->business_id) ||
-        (phone && phone[0] && vg_query_add(q, sizeof q, "mobilePhone", phone)) ||
-        (email && email[0] && vg_query_add(q, sizeof q, "email", email)))
+    if (bwsdk_query_add(q, sizeof q, "businessId", in->business_id) ||
+        (phone && phone[0] && bwsdk_query_add(q, sizeof q, "mobilePhone", phone)) ||
+        (email && email[0] && bwsdk_query_add(q, sizeof q, "email", email)))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     int rc = vg_request(in, call, "GET", in->path_customers, q, NULL, &status, doc, err);
     if (rc == 0 && !cJSON_IsArray(*items = cJSON_GetObjectItemCaseSensitive(*doc, "data")))
@@ -139,19 +85,10 @@ int vg_patient_find(void *instance, struct bw_call *call, const struct bw_json *
     struct vg_instance *in = instance;
     cJSON *q = NULL, *doc = NULL, *res = NULL, *list;
     const cJSON *items, *r;
-    if (bwsdk_json_parse(query, BW_SCHEMA_EMR_PATIENT_QUERY, &q) != 0 || !cJSON_IsObject(q)) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "malformed patient query");
-    }
-    const cJSON *ph = cJSON_GetObjectItemCaseSensitive(q, "phone");
-    const cJSON *em = cJSON_GetObjectItemCaseSensitive(q, "email");
-    const char *phone = cJSON_GetStringValue(ph), *email = cJSON_GetStringValue(em);
-    int rc;
-    if ((ph && !cJSON_IsNull(ph) && !phone) || (em && !cJSON_IsNull(em) && !email) ||
-        !((phone && phone[0]) || (email && email[0]))) {
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL, "a patient query needs a phone or an email");
-    }
+    const char *phone, *email;
+    int rc = bwsdk_patient_query(query, &q, &phone, &email, err);
+    if (rc != 0)
+        return rc;
     if ((rc = customer_search(in, call, phone, email, &doc, &items, err)) != 0)
         goto done;
     if (!(res = cJSON_CreateObject()) || !(list = cJSON_AddArrayToObject(res, "patients"))) {
@@ -166,7 +103,7 @@ int vg_patient_find(void *instance, struct bw_call *call, const struct bw_json *
             goto done;
         }
     }
-    rc = emit(in, out, res, err);
+    rc = bwsdk_json_answer(in->host, out, res, err);
     res = NULL;
 done:
     cJSON_Delete(q);
@@ -181,25 +118,17 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
     struct vg_instance *in = instance;
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const cJSON *obj = NULL, *items, *r;
-    const char *first, *last, *phone;
-    char ik[128], id[VG_ID_MAX], e164[BWSDK_E164_MAX] = "";
+    const char *first, *last, *email;
+    char ik[BWSDK_IDEM_RECORD_MAX], id[VG_ID_MAX], e164[BWSDK_E164_MAX] = "";
     int status = 0, rc;
-    if (bwsdk_json_parse(patient, BW_SCHEMA_EMR_PATIENT, &q) != 0 ||
-        bwsdk_json_string(q, "first_name", &first) || bwsdk_json_string(q, "last_name", &last) ||
-        !first[0] || !last[0] || ((phone = bwsdk_json_string_or(q, "phone", ""))[0] &&
-                                  bwsdk_phone_e164(phone, "US", e164) != 0)) {
-        /* A patient met on Instagram or web chat may have neither phone nor email. */
-        cJSON_Delete(q);
-        return bwsdk_error(err, BW_E_INVAL, NULL,
-                           "a patient needs first_name and last_name, and a phone in E.164 when given");
-    }
+    if ((rc = bwsdk_patient_input(patient, &q, &first, &last, e164, &email, err)) != 0)
+        return rc;
     if (!in->writes) {
         cJSON_Delete(q);
         return link_only(in, err);
     }
-    const char *email = bwsdk_json_string_or(q, "email", "");
-    if ((rc = idem_key(in, "patient", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "patient", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (!id[0] && (e164[0] || email[0])) {
         /* The same person already on file (same name at that number or address). */
@@ -209,7 +138,7 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
         cJSON_ArrayForEach(r, items) {
             if (strcasecmp(bwsdk_json_string_or(r, "firstName", ""), first) == 0 &&
                 strcasecmp(bwsdk_json_string_or(r, "lastName", ""), last) == 0 &&
-                vg_text(r, "customerId", id, sizeof id)[0])
+                bwsdk_json_text(r, "customerId", id, sizeof id)[0])
                 break;
         }
         cJSON_Delete(doc);
@@ -218,7 +147,7 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
     if (id[0]) {
         if ((rc = read_one(in, call, in->path_customers, id, &doc, &obj, err)) != 0)
             goto done;
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     } else {
         cJSON *v;
         if (!(body = cJSON_CreateObject()) ||
@@ -234,14 +163,14 @@ int vg_patient_create(void *instance, struct bw_call *call, const struct bw_json
                              err)) != 0)
             goto done;
         v = cJSON_GetObjectItemCaseSensitive(doc, "data");
-        if (!cJSON_IsObject(v) || !vg_text(v, "customerId", id, sizeof id)[0]) {
+        if (!cJSON_IsObject(v) || !bwsdk_json_text(v, "customerId", id, sizeof id)[0]) {
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created customer has no id");
             goto done;
         }
         obj = v;
-        idem_put(in, call, ik, id);
+        bwsdk_idem_put(in->host, call, ik, id);
     }
-    rc = emit(in, out, patient_abi(obj), err);
+    rc = bwsdk_json_answer(in->host, out, patient_abi(obj), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -257,14 +186,17 @@ static cJSON *appointment_abi(const cJSON *r, const char *location)
     const char *st = bwsdk_json_string_or(r, "bookingStatus", "Confirmed");
     bool cancelled = strcasecmp(st, "Cancelled") == 0 || strcasecmp(st, "Canceled") == 0 ||
                      strcasecmp(st, "Deleted") == 0;
-    vg_text(r, "businessId", biz, sizeof biz);
+    bwsdk_json_text(r, "businessId", biz, sizeof biz);
     cJSON *a = cJSON_CreateObject();
-    if (!a || !cJSON_AddStringToObject(a, "id", vg_text(r, "appointmentId", id, sizeof id)) ||
-        !cJSON_AddStringToObject(a, "patient_id", vg_text(r, "customerId", cust, sizeof cust)) ||
+    if (!a ||
+        !cJSON_AddStringToObject(a, "id", bwsdk_json_text(r, "appointmentId", id, sizeof id)) ||
+        !cJSON_AddStringToObject(a, "patient_id",
+                                 bwsdk_json_text(r, "customerId", cust, sizeof cust)) ||
         !cJSON_AddStringToObject(a, "location_id", location && location[0] ? location : biz) ||
-        !cJSON_AddStringToObject(a, "service_id", vg_text(r, "serviceId", svc, sizeof svc)) ||
+        !cJSON_AddStringToObject(a, "service_id",
+                                 bwsdk_json_text(r, "serviceId", svc, sizeof svc)) ||
         !cJSON_AddStringToObject(a, "provider_id",
-                                 vg_text(r, "serviceProviderId", prov, sizeof prov)) ||
+                                 bwsdk_json_text(r, "serviceProviderId", prov, sizeof prov)) ||
         !cJSON_AddStringToObject(a, "start", bwsdk_json_string_or(r, "startTime", "")) ||
         !cJSON_AddStringToObject(a, "end", bwsdk_json_string_or(r, "endTime", "")) ||
         !cJSON_AddStringToObject(a, "status", cancelled ? "cancelled" : "booked")) {
@@ -292,9 +224,10 @@ int vg_appointment_list(void *instance, struct bw_call *call, const struct bw_js
     }
     const char *patient = bwsdk_json_string_or(q, "patient_id", "");
     const char *loc = bwsdk_json_string_or(q, "location_id", "");
-    if (vg_query_add(qs, sizeof qs, "businessId", vg_business(in, loc)) ||
-        vg_query_add(qs, sizeof qs, "startDate", from) || vg_query_add(qs, sizeof qs, "endDate", to) ||
-        (patient[0] && vg_query_add(qs, sizeof qs, "customerId", patient))) {
+    if (bwsdk_query_add(qs, sizeof qs, "businessId", vg_business(in, loc)) ||
+        bwsdk_query_add(qs, sizeof qs, "startDate", from) ||
+        bwsdk_query_add(qs, sizeof qs, "endDate", to) ||
+        (patient[0] && bwsdk_query_add(qs, sizeof qs, "customerId", patient))) {
         rc = bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
         goto done;
     }
@@ -310,7 +243,8 @@ int vg_appointment_list(void *instance, struct bw_call *call, const struct bw_js
         char cust[VG_ID_MAX];
         int64_t s, e;
         /* The window and the customer again: a server may answer wider. */
-        if ((patient[0] && strcmp(vg_text(r, "customerId", cust, sizeof cust), patient) != 0) ||
+        if ((patient[0] &&
+             strcmp(bwsdk_json_text(r, "customerId", cust, sizeof cust), patient) != 0) ||
             bwsdk_time_parse(bwsdk_json_string_or(r, "startTime", ""), &s, NULL) ||
             bwsdk_time_parse(bwsdk_json_string_or(r, "endTime", ""), &e, NULL) || s >= b || e <= a)
             continue;
@@ -320,7 +254,7 @@ int vg_appointment_list(void *instance, struct bw_call *call, const struct bw_js
             goto nomem;
         }
     }
-    rc = emit(in, out, res, err);
+    rc = bwsdk_json_answer(in->host, out, res, err);
     res = NULL;
     goto done;
 nomem:
@@ -342,16 +276,17 @@ static int pick_provider(struct vg_instance *in, struct bw_call *call, const cha
     const cJSON *r;
     int status = 0, rc;
     out[0] = 0;
-    if (vg_query_add(q, sizeof q, "businessId", business) ||
-        vg_query_add(q, sizeof q, "serviceId", service) ||
-        vg_query_add(q, sizeof q, "startDate", start) || vg_query_add(q, sizeof q, "endDate", end))
+    if (bwsdk_query_add(q, sizeof q, "businessId", business) ||
+        bwsdk_query_add(q, sizeof q, "serviceId", service) ||
+        bwsdk_query_add(q, sizeof q, "startDate", start) ||
+        bwsdk_query_add(q, sizeof q, "endDate", end))
         return bwsdk_error(err, BW_E_INVAL, NULL, "the query is too long");
     if ((rc = vg_request(in, call, "GET", in->path_availability, q, NULL, &status, &doc, err)) != 0)
         return rc;
     cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(doc, "data")) {
         int64_t s;
         if (bwsdk_time_parse(bwsdk_json_string_or(r, "startTime", ""), &s, NULL) == 0 && s == st &&
-            vg_text(r, "serviceProviderId", out, cap)[0])
+            bwsdk_json_text(r, "serviceProviderId", out, cap)[0])
             break;
     }
     cJSON_Delete(doc);
@@ -365,7 +300,7 @@ int vg_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     cJSON *q = NULL, *body = NULL, *doc = NULL;
     const cJSON *obj = NULL;
     const char *patient, *loc, *service, *start, *end;
-    char ik[128], id[VG_ID_MAX], provider[VG_ID_MAX];
+    char ik[BWSDK_IDEM_RECORD_MAX], id[VG_ID_MAX], provider[VG_ID_MAX];
     int64_t st, en;
     int status = 0, rc;
     if (bwsdk_json_parse(req, BW_SCHEMA_EMR_BOOKING_REQUEST, &q) != 0 ||
@@ -383,8 +318,8 @@ int vg_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     }
     const char *business = vg_business(in, loc);
     snprintf(provider, sizeof provider, "%s", bwsdk_json_string_or(q, "provider_id", ""));
-    if ((rc = idem_key(in, "book", key, ik)) != 0 ||
-        (rc = idem_get(in, call, ik, id, sizeof id, err)) != 0)
+    if ((rc = bwsdk_idem_record(in->host, "book", key, ik)) != 0 ||
+        (rc = bwsdk_idem_get(in->host, call, ik, id, sizeof id, err)) != 0)
         goto done;
     if (id[0]) {
         rc = read_one(in, call, in->path_appointments, id, &doc, &obj, err);
@@ -404,15 +339,15 @@ int vg_book(void *instance, struct bw_call *call, const struct bw_json *req, con
     } else if ((rc = vg_request(in, call, "POST", in->path_appointments, NULL, body, &status,
                                 &doc, err)) == 0) {
         obj = cJSON_GetObjectItemCaseSensitive(doc, "data");
-        if (!cJSON_IsObject(obj) || !vg_text(obj, "appointmentId", id, sizeof id)[0])
+        if (!cJSON_IsObject(obj) || !bwsdk_json_text(obj, "appointmentId", id, sizeof id)[0])
             rc = bwsdk_error(err, BW_E_REMOTE, NULL, "the created appointment has no id");
         else
-            idem_put(in, call, ik, id);
+            bwsdk_idem_put(in->host, call, ik, id);
     } else if (status == 409) {
         rc = bwsdk_error(err, BW_E_CONFLICT, "conflict", "the slot is no longer free");
     }
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(obj, loc), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(obj, loc), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);
@@ -455,7 +390,7 @@ int vg_cancel(void *instance, struct bw_call *call, const struct bw_json *req, c
         rc = read_one(in, call, in->path_appointments, id, &doc, &obj, err);
     }
     if (rc == 0)
-        rc = emit(in, out, appointment_abi(obj, NULL), err);
+        rc = bwsdk_json_answer(in->host, out, appointment_abi(obj, NULL), err);
 done:
     cJSON_Delete(q);
     cJSON_Delete(body);

@@ -9,47 +9,14 @@
  * BW_E_AUTH, 409 BW_E_CONFLICT, 429 and 5xx BW_E_RETRY. The client secret
  * and the token are wiped after use and never logged.
  */
-#define _POSIX_C_SOURCE 200809L
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vagaro.h"
 
 #define US_PER_S INT64_C(1000000)
 #define TOKEN_SLACK_US (60 * US_PER_S)
-#define SHORT_RETRY_MS 2000
-
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000 };
-    while (nanosleep(&ts, &ts) != 0) {
-    }
-}
-
-int vg_query_add(char *q, size_t cap, const char *key, const char *value)
-{
-    size_t used = strlen(q), n = 0;
-    int w = snprintf(q + used, cap - used, "%s%s=", used ? "&" : "", key);
-    if (w < 0 || (size_t)w >= cap - used)
-        return BW_E_NOMEM;
-    used += (size_t)w;
-    return bwsdk_url_encode(value, strlen(value), false, q + used, cap - used, &n);
-}
-
-const char *vg_text(const cJSON *obj, const char *name, char *buf, size_t cap)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
-    if (cJSON_IsString(v))
-        snprintf(buf, cap, "%s", v->valuestring);
-    else if (cJSON_IsNumber(v))
-        snprintf(buf, cap, "%.0f", v->valuedouble);
-    else
-        buf[0] = 0;
-    return buf;
-}
 
 static int http_error(const struct bw_http_response *resp, struct bw_error *err)
 {
@@ -201,16 +168,9 @@ int vg_request(struct vg_instance *in, struct bw_call *call, const char *method,
             refused = true; /* expired or revoked at the server: fetch another, once */
             continue;
         }
-        if (resp.status == 429 && !waited) {
-            const struct bw_http_header *ra =
-                bwsdk_http_header(resp.headers, resp.n_headers, "Retry-After");
-            int64_t ms = ra ? (int64_t)strtol(ra->value.ptr, NULL, 10) * 1000 : 1000;
-            h->counter_add(call, "vagaro_throttled", 1);
-            if (ms <= SHORT_RETRY_MS && ms + 500 < h->deadline_ms(call)) {
-                waited = true;
-                sleep_ms(ms);
-                continue;
-            }
+        if (!waited && bwsdk_http_wait_short_429(h, call, &resp, "vagaro_throttled")) {
+            waited = true;
+            continue;
         }
         if (resp.status >= 200 && resp.status < 300) {
             if (resp.body.len && bwsdk_json_parse_bytes(resp.body.ptr, resp.body.len, doc) != 0)

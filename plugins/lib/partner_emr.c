@@ -273,16 +273,6 @@ static int partner_http(struct partner *in, struct bw_call *call, const char *me
     return 0;
 }
 
-static int query_add(char *q, size_t cap, const char *key, const char *value)
-{
-    size_t used = strlen(q), n = 0;
-    int w = snprintf(q + used, cap - used, "%s%s=", used ? "&" : "", key);
-    if (w < 0 || (size_t)w >= cap - used)
-        return BW_E_NOMEM;
-    used += (size_t)w;
-    return bwsdk_url_encode(value, strlen(value), false, q + used, cap - used, &n);
-}
-
 /* A required string member of an op's input, else BW_E_INVAL. */
 static const char *need(const cJSON *o, const char *key, int *rc)
 {
@@ -317,9 +307,10 @@ static int partner_availability(void *instance, struct bw_call *call, const stru
         return bwsdk_error(err, BW_E_INVAL, NULL, "availability_query/1 needs location_id, service_id, from, to");
     }
     char qs[1024] = "";
-    if (query_add(qs, sizeof qs, "location_id", loc) || query_add(qs, sizeof qs, "service_id", svc) ||
-        query_add(qs, sizeof qs, "from", from) || query_add(qs, sizeof qs, "to", to) ||
-        (prov[0] && query_add(qs, sizeof qs, "provider_id", prov))) {
+    if (bwsdk_query_add(qs, sizeof qs, "location_id", loc) ||
+        bwsdk_query_add(qs, sizeof qs, "service_id", svc) ||
+        bwsdk_query_add(qs, sizeof qs, "from", from) || bwsdk_query_add(qs, sizeof qs, "to", to) ||
+        (prov[0] && bwsdk_query_add(qs, sizeof qs, "provider_id", prov))) {
         cJSON_Delete(q);
         return bwsdk_error(err, BW_E_INVAL, NULL, "query too long");
     }

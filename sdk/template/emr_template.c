@@ -241,16 +241,10 @@ static int add_slot(const struct tpl_instance *in, cJSON *slots, int64_t start, 
                     const char *service)
 {
     char a[BWSDK_TIME_MAX], b[BWSDK_TIME_MAX];
-    cJSON *s = cJSON_CreateObject();
-    if (!s || !cJSON_AddItemToArray(slots, s) ||
-        bwsdk_time_format(start, in->offset_s, a, sizeof a) ||
-        bwsdk_time_format(end, in->offset_s, b, sizeof b) || !cJSON_AddStringToObject(s, "start", a) ||
-        !cJSON_AddStringToObject(s, "end", b) ||
-        !cJSON_AddStringToObject(s, "location_id", in->location_id) ||
-        !cJSON_AddStringToObject(s, "service_id", service) ||
-        !cJSON_AddStringToObject(s, "provider_id", in->provider_id))
+    if (bwsdk_time_format(start, in->offset_s, a, sizeof a) ||
+        bwsdk_time_format(end, in->offset_s, b, sizeof b))
         return BW_E_NOMEM;
-    return 0;
+    return bwsdk_slot_add(slots, a, b, in->location_id, service, in->provider_id);
 }
 
 static int template_availability(void *instance, struct bw_call *call,

@@ -120,3 +120,14 @@ Test(sdk_form, build_encode_and_limits)
     cr_expect_eq(f.n, BWSDK_FORM_MAX_PAIRS);
     bwsdk_form_free(&f);
 }
+
+Test(sdk_form, query_parameters_are_joined_and_encoded)
+{
+    char q[64] = "";
+    cr_assert_eq(bwsdk_query_add(q, sizeof q, "phone", "+14155550123"), 0);
+    cr_assert_eq(bwsdk_query_add(q, sizeof q, "name", "Ann Lee&co"), 0);
+    cr_expect_str_eq(q, "phone=%2B14155550123&name=Ann%20Lee%26co");
+    char small[12] = "a=1";
+    cr_expect_eq(bwsdk_query_add(small, sizeof small, "longer_key", "x"), BW_E_NOMEM);
+    cr_expect_eq(bwsdk_query_add(small, sizeof small, "b", "too long a value"), BW_E_NOMEM);
+}

@@ -117,3 +117,30 @@ Test(sdk_json, build_and_emit_through_the_host)
     cr_expect_str_eq(out.data, "{\"price_minor\":12500,\"id\":\"abc\"}");
     cJSON_Delete(o);
 }
+
+Test(sdk_json, an_answer_is_emitted_and_freed)
+{
+    struct bw_buf out = { .len = 0 };
+    struct bw_error err = { .struct_size = sizeof err };
+    cJSON *o = cJSON_CreateObject();
+    cr_assert_not_null(cJSON_AddStringToObject(o, "id", "a1"));
+    cr_assert_eq(bwsdk_json_answer(&host, &out, o, &err), 0);
+    cr_expect_str_eq(out.data, "{\"id\":\"a1\"}");
+    cr_expect_eq(bwsdk_json_answer(&host, &out, NULL, &err), BW_E_NOMEM,
+                 "a document that could not be built");
+    cr_expect_eq(err.code, BW_E_NOMEM);
+    cr_expect_str_eq(err.message, "out of memory");
+}
+
+Test(sdk_json, a_string_or_number_as_text)
+{
+    cJSON *doc = NULL;
+    char buf[16];
+    const char *t = "{\"s\":\"p-7\",\"n\":12345,\"b\":true}";
+    cr_assert_eq(bwsdk_json_parse_bytes(t, strlen(t), &doc), 0);
+    cr_expect_str_eq(bwsdk_json_text(doc, "s", buf, sizeof buf), "p-7");
+    cr_expect_str_eq(bwsdk_json_text(doc, "n", buf, sizeof buf), "12345");
+    cr_expect_str_eq(bwsdk_json_text(doc, "b", buf, sizeof buf), "");
+    cr_expect_str_eq(bwsdk_json_text(doc, "missing", buf, sizeof buf), "");
+    cJSON_Delete(doc);
+}

@@ -1,7 +1,8 @@
 /*
  * SDK conveniences: bwsdk_error fills only the members the host's struct
  * has (BW_HAS), provider HTTP statuses map to the BW_E_* codes the host
- * retries or not, Retry-After is honoured, headers match case-insensitively.
+ * retries or not, Retry-After is honoured, headers match case-insensitively,
+ * and a short 429 is waited out only when it fits the call's deadline.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -84,4 +85,48 @@ Test(sdk_util, headers_and_strings)
     cr_expect_str_eq(dst, "abc");
     cr_expect_eq(bwsdk_strlcpy(dst, sizeof dst, "abcd", 4), BW_E_NOMEM);
     cr_expect_str_eq(dst, "");
+}
+
+/* The two host services the 429 wait uses. */
+static int throttled;
+static int64_t deadline_left_ms;
+
+static int counter_add(struct bw_call *call, const char *name, int64_t delta)
+{
+    (void)call;
+    cr_expect_str_eq(name, "x_throttled");
+    throttled += (int)delta;
+    return 0;
+}
+
+static int64_t deadline_ms(const struct bw_call *call)
+{
+    (void)call;
+    return deadline_left_ms;
+}
+
+static bool waits(int32_t status, const char *retry_after, int64_t deadline)
+{
+    static const struct bw_host host = { .struct_size = sizeof host, .abi_major = 1,
+                                         .counter_add = counter_add, .deadline_ms = deadline_ms };
+    struct bw_http_header h = { { "Retry-After", 11 },
+                                { retry_after, retry_after ? strlen(retry_after) : 0 } };
+    struct bw_http_response r = { .struct_size = sizeof r, .status = status,
+                                  .headers = retry_after ? &h : NULL,
+                                  .n_headers = retry_after ? 1 : 0 };
+    deadline_left_ms = deadline;
+    return bwsdk_http_wait_short_429(&host, NULL, &r, "x_throttled");
+}
+
+Test(sdk_util, a_short_429_is_waited_out_when_the_deadline_allows)
+{
+    cr_expect(waits(429, "0", 10000), "Retry-After: 0 is sent again at once");
+    cr_expect_eq(throttled, 1);
+    cr_expect_not(waits(429, "3", 10000), "three seconds is not short");
+    cr_expect_not(waits(429, NULL, 1400), "a second (no header) and the margin pass the deadline");
+    cr_expect_not(waits(429, "0", 500), "the margin itself passes the deadline");
+    cr_expect_eq(throttled, 4, "every 429 is counted");
+    cr_expect_not(waits(503, "0", 10000));
+    cr_expect_not(waits(200, NULL, 10000));
+    cr_expect_eq(throttled, 4, "other statuses are not");
 }
