@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bookwell/channel.h>
 #include <bookwell-sdk/phone.h>
 
 #include "clock.h"
@@ -33,11 +34,13 @@
 #include "daemon.h"
 #include "json_util.h"
 #include "messaging_events.h"
+#include "plugin_registry.h"
 #include "routes.h"
 
 #define MESSAGE_MAX 4096
 #define KEY_MAX 100
 #define API_ENDPOINT "conversations"
+#define CAPS_TIMEOUT_MS 2000
 
 /* Where the lead's message goes: the contact and the event to queue. */
 struct lead {
@@ -96,17 +99,26 @@ static int message_ref(const struct http_request *req, const cJSON *body, char *
     return 0;
 }
 
-/* The tenant's binding that texts: its first channel plugin that is not a
- * chat channel. Returns false when it has none. */
-static bool sms_binding(const struct tenant_config *t, char *out, size_t cap)
+/* The tenant's binding that texts: its first channel binding whose
+ * instance reports BW_CHANNEL_CAP_SMS. Returns false when it has none. */
+static bool sms_binding(struct daemon *d, const struct tenant_config *t, const char *request_id,
+                        char *out, size_t cap)
 {
-    static const char *const chats[] = { "channel.instagram", "channel.rbm", "channel.webchat" };
-    for (size_t i = 0; t && i < t->n_bindings; i++) {
+    for (size_t i = 0; t && d->registry && i < t->n_bindings; i++) {
         const char *id = t->bindings[i].plugin;
-        bool chat = false;
-        for (size_t j = 0; j < 3; j++)
-            chat = chat || strcmp(id, chats[j]) == 0;
-        if (!chat && strncmp(id, "channel.", 8) == 0) {
+        struct registry_handle h;
+        if (strncmp(id, "channel.", 8) != 0 || registry_acquire(d->registry, t->id, id, &h) != 0)
+            continue;
+        const struct bw_channel_ops *ops = h.desc->ops;
+        uint64_t caps = 0;
+        struct bw_call call;
+        registry_call_begin(&h, &call, request_id, CAPS_TIMEOUT_MS);
+        int rc = h.desc->kind == BW_KIND_CHANNEL && ops->capabilities
+                     ? ops->capabilities(h.instance, &call, &caps)
+                     : BW_E_NOTSUP;
+        registry_call_end(&h, &call);
+        registry_release(&h);
+        if (rc == 0 && (caps & BW_CHANNEL_CAP_SMS)) {
             snprintf(out, cap, "%s", id);
             return true;
         }
@@ -190,7 +202,7 @@ static void post_start(struct http_request *req, struct http_response *resp, voi
     } else if (message_ref(req, body, l.ref, sizeof l.ref) != 0) {
         http_reply_error(req, resp, 400, "invalid_idempotency_key",
                          "the idempotency key is 1 to 100 letters, digits, '.', '_', ':' or '-'");
-    } else if (!sms_binding(t, l.binding, sizeof l.binding)) {
+    } else if (!sms_binding(d, t, req->request_id, l.binding, sizeof l.binding)) {
         http_reply_error(req, resp, 409, "no_channel", "the clinic has no SMS channel configured");
     } else {
         snprintf(l.channel, sizeof l.channel, "sms");
